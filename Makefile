@@ -1,0 +1,83 @@
+# app-flow-meter: build, test, run and benchmark.
+#
+#   make          build build/app-flow-meter
+#   make run      (as root: install missing packages) meter samples/sample.pcap -> flows.csv
+#   make test     (as root: install missing packages) build and run every test
+#   make bench    throughput and memory on a large generated capture
+#   make SAN=1    the same targets built with AddressSanitizer and UBSan (in build-san/)
+
+SHARED ?= $(abspath ../shared)
+PCAPS ?= $(SHARED)/pcaps
+CC ?= gcc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+ifeq ($(SAN),1)
+BUILD ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT := -O1
+else
+BUILD ?= build
+SANFLAGS :=
+OPT := -O2
+endif
+
+CFLAGS := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -Iinclude -I$(BUILD) $(SANFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS := $(SANFLAGS)
+LDLIBS := -lpcap -lm
+
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
+LIB_OBJS := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(UNIT_SRCS))
+
+BIN := $(BUILD)/app-flow-meter
+
+.PHONY: all deps run test unit corpus bench clean
+.DELETE_ON_ERROR:
+
+all: $(BIN)
+
+deps:
+	@bash .ci/install-deps
+
+$(BUILD)/user $(BUILD)/tests $(BUILD)/bench:
+	@mkdir -p $@
+
+$(BUILD)/user/%.o: user/%.c | $(BUILD)/user
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BIN): $(USER_OBJS)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# ---- tests ------------------------------------------------------------------
+
+$(BUILD)/tests/%.o: tests/unit/%.c | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Iuser -MMD -MP -c $< -o $@
+
+$(BUILD)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
+	$(CC) $(LDFLAGS) $^ -lcriterion $(LDLIBS) -o $@
+
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests --jobs 2
+
+corpus: $(BIN)
+	PCAPS=$(PCAPS) BIN=$(BIN) bash tests/corpus.sh
+
+test: deps
+	$(MAKE) --no-print-directory all $(BUILD)/unit-tests
+	$(MAKE) --no-print-directory unit corpus
+
+# ---- run --------------------------------------------------------------------
+
+run: deps
+	$(MAKE) --no-print-directory all
+	$(BIN) -r samples/sample.pcap -o flows.csv
+	@echo "wrote flows.csv ($$(($$(wc -l < flows.csv) - 1)) flows)"
+
+clean:
+	rm -rf build build-san flows.csv
+
+-include $(wildcard $(BUILD)/user/*.d $(BUILD)/tests/*.d)

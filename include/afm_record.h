@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The packet record: what the parser makes of one frame, and all the flow engine ever
+ * sees of it. Shared by the BPF programs and user space, so every field has a fixed
+ * width, padding is explicit and sizes are checked at compile time.
+ */
+#ifndef AFM_RECORD_H
+#define AFM_RECORD_H
+
+#include "afm_types.h"
+
+/* Bidirectional flow key: endpoint 0 is the smaller (address, port) of the two. */
+struct afm_flow_key {
+	__u8 addr[2][16];	/* IPv4 in the first 4 bytes, the rest zero */
+	__u16 port[2];		/* host byte order; 0 for protocols without ports */
+	__u16 vlan[2];		/* outer, inner 802.1Q/802.1ad VLAN ID; 0 when absent */
+	__u16 dns_id;		/* DNS transaction ID (UDP port 53), else 0 */
+	__u8 proto;		/* IP protocol number (IPv6: last next-header) */
+	__u8 ip_version;	/* 4 or 6 */
+	__u8 flags;		/* AFM_KEY_* */
+	__u8 pad[3];
+};
+
+#define AFM_KEY_DNS 0x01	/* UDP on port 53: one flow per transaction */
+
+enum afm_frag {
+	AFM_FRAG_NONE = 0,	/* not a fragment (or an atomic IPv6 fragment) */
+	AFM_FRAG_FIRST = 1,	/* offset 0, more fragments follow: carries the ports */
+	AFM_FRAG_LATER = 2,	/* offset > 0: no transport header */
+};
+
+/* TCP flag bits as they are in byte 13 of the TCP header. */
+#define AFM_TCP_FIN 0x01
+#define AFM_TCP_SYN 0x02
+#define AFM_TCP_RST 0x04
+#define AFM_TCP_PSH 0x08
+#define AFM_TCP_ACK 0x10
+#define AFM_TCP_URG 0x20
+#define AFM_TCP_ECE 0x40
+#define AFM_TCP_CWR 0x80
+
+struct afm_record {
+	struct afm_flow_key key;
+	__u64 ts_ns;		/* capture or kernel time, ns since the epoch */
+	__u32 wire_len;		/* length on the wire at layer 2 */
+	__u32 frag_id;		/* IPv4 identification / IPv6 fragment ID, if a fragment */
+	__u16 http_status;	/* status code of an HTTP/1.x response line, else 0 */
+	__u8 tcp_flags;		/* AFM_TCP_*; 0 for other protocols */
+	__u8 dir;		/* 0: sent by endpoint 0 of the key, 1: by endpoint 1 */
+	__u8 frag;		/* enum afm_frag */
+	__u8 pad[3];
+};
+
+_Static_assert(sizeof(struct afm_flow_key) == 48, "flow key layout");
+_Static_assert(sizeof(struct afm_record) == 72, "record layout");
+
+/* Why the parser did not produce a record. Kept in step with afm_verdict_name(). */
+enum afm_verdict {
+	AFM_OK = 0,
+	AFM_SKIP_NOT_IP,	/* ARP, LLDP, ...: no IPv4/IPv6 packet */
+	AFM_SKIP_TRUNCATED,	/* captured bytes end inside a needed header */
+	AFM_SKIP_MALFORMED,	/* impossible header value */
+	AFM_SKIP_IPV6_EXT_CHAIN,	/* more IPv6 extension headers than the parser walks */
+	AFM_SKIP_VLAN_DEPTH,	/* more than two VLAN tags */
+	AFM_VERDICT_COUNT,
+};
+
+/* Link-layer framings the parser understands (not DLT numbers: see capture.c). */
+enum afm_link {
+	AFM_LINK_ETHERNET = 0,
+	AFM_LINK_SLL,		/* Linux cooked capture v1 */
+	AFM_LINK_SLL2,		/* Linux cooked capture v2 */
+	AFM_LINK_RAW,		/* bare IPv4 or IPv6, version from the first nibble */
+	AFM_LINK_NULL,		/* BSD loopback: 4-byte address family, either byte order */
+};
+
+#define AFM_VLAN_MAX 2
+#define AFM_IPV6_EXT_MAX 8
+#define AFM_FRAG_TIMEOUT_NS (30ULL * 1000000000ULL)
+
+#endif /* AFM_RECORD_H */

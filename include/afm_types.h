@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* Fixed-width types and small helpers shared by the BPF programs and user space. */
+#ifndef AFM_TYPES_H
+#define AFM_TYPES_H
+
+#ifdef __bpf__
+/* BPF side: vmlinux.h (included by the program first) defines __u8 ... __u64. */
+#include <bpf/bpf_endian.h>
+#define afm_ntohs(x) bpf_ntohs(x)
+#define afm_ntohl(x) bpf_ntohl(x)
+#else
+#include <linux/types.h>
+#include <arpa/inet.h>
+#include <string.h>
+#define afm_ntohs(x) ntohs(x)
+#define afm_ntohl(x) ntohl(x)
+#endif
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+/*
+ * Loads from packet memory. The BPF target reads headers in place (the verifier
+ * checks bounds, x86 and arm64 JITs allow unaligned loads); user space reads through
+ * memcpy so that headers at odd offsets are not undefined behaviour.
+ */
+#ifdef __bpf__
+#define afm_load16(p) (*(const __u16 *)(const void *)(p))
+#define afm_load32(p) (*(const __u32 *)(const void *)(p))
+#else
+static __always_inline __u16 afm_load16(const void *p)
+{
+	__u16 v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static __always_inline __u32 afm_load32(const void *p)
+{
+	__u32 v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+#endif
+
+#endif /* AFM_TYPES_H */

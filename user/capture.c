@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: MIT
+#include "capture.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "afm_record.h"
+
+struct afm_capture {
+	pcap_t *pcap;
+	FILE *file;		/* owned by pcap once opened */
+	char *path;
+	uint64_t size;
+	int link;
+	char error[PCAP_ERRBUF_SIZE + 256];
+};
+
+/* libpcap DLT -> the parser's link framing, or -1 when unsupported. */
+static int link_of_dlt(int dlt)
+{
+	switch (dlt) {
+	case DLT_EN10MB:
+		return AFM_LINK_ETHERNET;
+	case DLT_LINUX_SLL:
+		return AFM_LINK_SLL;
+#ifdef DLT_LINUX_SLL2
+	case DLT_LINUX_SLL2:
+		return AFM_LINK_SLL2;
+#endif
+	case DLT_RAW:
+	case 14:	/* DLT_RAW on OpenBSD-written files */
+	case 101:	/* LINKTYPE_RAW, should libpcap pass it through */
+#ifdef DLT_IPV4
+	case DLT_IPV4:
+#endif
+#ifdef DLT_IPV6
+	case DLT_IPV6:
+#endif
+		return AFM_LINK_RAW;
+	case DLT_NULL:
+	case DLT_LOOP:
+		return AFM_LINK_NULL;
+	default:
+		return -1;
+	}
+}
+
+/* Reword libpcap's open errors; keep its text where it is already specific. */
+static void explain_open_error(const char *path, const char *pcap_err, char *err, size_t errlen)
+{
+	if (strstr(pcap_err, "unknown file format"))
+		snprintf(err, errlen, "%s: not a pcap or pcapng capture (unknown file format)", path);
+	else if (strstr(pcap_err, "truncated"))
+		snprintf(err, errlen, "%s: not a complete capture: %s", path, pcap_err);
+	else
+		snprintf(err, errlen, "%s: cannot read capture: %s", path, pcap_err);
+}
+
+struct afm_capture *afm_capture_open(const char *path, char *err, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE] = "";
+	struct afm_capture *c;
+	struct stat st;
+	FILE *f;
+
+	f = fopen(path, "rb");
+	if (!f) {
+		int e = errno;
+
+		snprintf(err, errlen, "cannot open capture %s: %s%s", path, strerror(e),
+			 e == EACCES ? " (run as a user who can read it)" : "");
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) != 0) {
+		snprintf(err, errlen, "cannot stat capture %s: %s", path, strerror(errno));
+		fclose(f);
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "cannot read capture %s: it is a directory", path);
+		fclose(f);
+		return NULL;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size == 0) {
+		snprintf(err, errlen, "%s: empty file (0 bytes), not a capture", path);
+		fclose(f);
+		return NULL;
+	}
+	/* A larger stdio buffer halves the read calls libpcap makes. */
+	setvbuf(f, NULL, _IOFBF, 1 << 20);
+
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->path = strdup(path))) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		free(c);
+		fclose(f);
+		return NULL;
+	}
+	c->size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+	c->pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, perr);
+	if (!c->pcap) {
+		explain_open_error(path, perr, err, errlen);
+		fclose(f);
+		free(c->path);
+		free(c);
+		return NULL;
+	}
+	c->file = f;
+	c->link = link_of_dlt(pcap_datalink(c->pcap));
+	if (c->link < 0) {
+		const char *name = pcap_datalink_val_to_name(pcap_datalink(c->pcap));
+
+		snprintf(err, errlen,
+			 "%s: unsupported link type %d (%s); supported: Ethernet, Linux SLL/SLL2, raw IPv4/IPv6, BSD loopback",
+			 path, pcap_datalink(c->pcap), name ? name : "unknown");
+		afm_capture_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+int afm_capture_next(struct afm_capture *c, struct afm_packet *pkt)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int ret = pcap_next_ex(c->pcap, &h, &data);
+
+	if (ret == 1) {
+		pkt->data = data;
+		pkt->caplen = h->caplen;
+		pkt->wire_len = h->len;
+		/* With nanosecond precision libpcap puts nanoseconds in tv_usec. */
+		pkt->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
+		return AFM_CAPTURE_PACKET;
+	}
+	if (ret == PCAP_ERROR_BREAK)
+		return AFM_CAPTURE_EOF;
+	snprintf(c->error, sizeof(c->error), "%s: damaged at byte %llu: %s", c->path,
+		 (unsigned long long)afm_capture_offset(c), pcap_geterr(c->pcap));
+	return AFM_CAPTURE_DAMAGED;
+}
+
+const char *afm_capture_error(const struct afm_capture *c)
+{
+	return c->error;
+}
+
+int afm_capture_link(const struct afm_capture *c)
+{
+	return c->link;
+}
+
+const char *afm_capture_path(const struct afm_capture *c)
+{
+	return c->path;
+}
+
+uint64_t afm_capture_size(const struct afm_capture *c)
+{
+	return c->size;
+}
+
+uint64_t afm_capture_offset(const struct afm_capture *c)
+{
+	long off = ftell(c->file);
+
+	return off < 0 ? 0 : (uint64_t)off;
+}
+
+void afm_capture_close(struct afm_capture *c)
+{
+	if (!c)
+		return;
+	if (c->pcap)
+		pcap_close(c->pcap);	/* closes c->file */
+	free(c->path);
+	free(c);
+}

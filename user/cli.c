@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static const char usage_text[] =
+	"Usage: app-flow-meter -r CAPTURE [-o OUT.csv | -o -] [options]\n"
+	"\n"
+	"Meter network flows and write one CSV row of features per flow (the 78 columns\n"
+	"of the original AppFlowMeter; see docs/METERING.md and FEATURES.md).\n"
+	"\n"
+	"Input:\n"
+	"  -r, --read FILE          read a pcap or pcapng capture (repeat for several files:\n"
+	"                           they are read in order as one stream of time)\n"
+	"Output:\n"
+	"  -o, --output FILE        write the CSV to FILE; '-' (default) is standard output\n"
+	"      --precision N        significant digits of non-integer numbers (1-17, default 9)\n"
+	"Flow ending (seconds, decimals allowed):\n"
+	"      --idle-timeout S     end a flow after S seconds without packets (default 120)\n"
+	"      --dns-timeout S      the same for DNS flows, one per transaction (default 30)\n"
+	"      --active-timeout S   cut a flow that has lasted S seconds (default 1800)\n"
+	"      --close-linger S     after FIN both ways or RST, keep the flow open S seconds\n"
+	"                           for the closing packets that follow (default 5)\n"
+	"Other:\n"
+	"  -q, --quiet              no progress line and no summary (errors still print)\n"
+	"  -h, --help               show this help\n"
+	"  -V, --version            show the version\n"
+	"\n"
+	"At exit a summary on stderr accounts for every packet: metered, skipped (not IP,\n"
+	"truncated, malformed, ...) or lost, and the flows written by end reason.\n"
+	"\n"
+	"Exit status: 0 success; 1 internal error (e.g. out of memory); 2 bad command line;\n"
+	"3 a capture cannot be read (missing, no permission, empty, not a capture, unsupported\n"
+	"link type); 4 the output cannot be written; 5 a capture is damaged (truncated or\n"
+	"corrupt record): the rows of everything read before the damage were written.\n";
+
+enum {
+	OPT_IDLE = 256,
+	OPT_DNS,
+	OPT_ACTIVE,
+	OPT_LINGER,
+	OPT_PRECISION,
+};
+
+static const struct option long_options[] = {
+	{ "read", required_argument, NULL, 'r' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+	{ "dns-timeout", required_argument, NULL, OPT_DNS },
+	{ "active-timeout", required_argument, NULL, OPT_ACTIVE },
+	{ "close-linger", required_argument, NULL, OPT_LINGER },
+	{ "precision", required_argument, NULL, OPT_PRECISION },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Seconds with decimals -> ns; 0 < S <= 10^9 (about 31 years). */
+static int parse_seconds(const char *opt, const char *text, uint64_t *ns)
+{
+	char *end;
+	double s;
+
+	errno = 0;
+	s = strtod(text, &end);
+	if (errno || end == text || *end || !isfinite(s) || s <= 0 || s > 1e9) {
+		afm_error("%s: '%s' is not a number of seconds in (0, 1e9]", opt, text);
+		return -1;
+	}
+	*ns = (uint64_t)llround(s * 1e9);
+	if (*ns == 0)
+		*ns = 1;
+	return 0;
+}
+
+static int parse_int(const char *opt, const char *text, int lo, int hi, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < lo || v > hi) {
+		afm_error("%s: '%s' is not an integer from %d to %d", opt, text, lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
+{
+	int c;
+
+	memset(opt, 0, sizeof(*opt));
+	opt->output = "-";
+	opt->idle_ns = 120ULL * 1000000000ULL;
+	opt->dns_idle_ns = 30ULL * 1000000000ULL;
+	opt->active_ns = 1800ULL * 1000000000ULL;
+	opt->linger_ns = 5ULL * 1000000000ULL;
+	opt->precision = 9;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":r:o:qhV", long_options, NULL)) != -1) {
+		int bad = 0;
+
+		switch (c) {
+		case 'r':
+			if (opt->n_captures == AFM_MAX_INPUTS) {
+				afm_error("-r: at most %d captures in one run", AFM_MAX_INPUTS);
+				return AFM_EXIT_USAGE;
+			}
+			opt->captures[opt->n_captures++] = optarg;
+			break;
+		case 'o':
+			opt->output = optarg;
+			break;
+		case OPT_IDLE:
+			bad = parse_seconds("--idle-timeout", optarg, &opt->idle_ns);
+			break;
+		case OPT_DNS:
+			bad = parse_seconds("--dns-timeout", optarg, &opt->dns_idle_ns);
+			break;
+		case OPT_ACTIVE:
+			bad = parse_seconds("--active-timeout", optarg, &opt->active_ns);
+			break;
+		case OPT_LINGER:
+			bad = parse_seconds("--close-linger", optarg, &opt->linger_ns);
+			break;
+		case OPT_PRECISION:
+			bad = parse_int("--precision", optarg, 1, 17, &opt->precision);
+			break;
+		case 'q':
+			opt->quiet = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return AFM_EXIT_OK;
+		case 'V':
+			printf("app-flow-meter %s\n", AFM_VERSION);
+			return AFM_EXIT_OK;
+		case ':':
+			afm_error("option %s needs a value (see --help)", argv[optind - 1]);
+			return AFM_EXIT_USAGE;
+		default:
+			afm_error("unknown option %s (see --help)", argv[optind - 1]);
+			return AFM_EXIT_USAGE;
+		}
+		if (bad)
+			return AFM_EXIT_USAGE;
+	}
+	if (optind < argc) {
+		afm_error("unexpected argument '%s' (captures are given with -r; see --help)", argv[optind]);
+		return AFM_EXIT_USAGE;
+	}
+	if (opt->n_captures == 0) {
+		afm_error("nothing to meter: give a capture with -r FILE (see --help)");
+		return AFM_EXIT_USAGE;
+	}
+	return -1;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* Command line: options, their defaults and --help. */
+#ifndef AFM_CLI_H
+#define AFM_CLI_H
+
+#include <stdint.h>
+
+#define AFM_VERSION "0.1.0"
+
+#define AFM_MAX_INPUTS 64
+
+struct afm_options {
+	const char *captures[AFM_MAX_INPUTS];	/* -r */
+	int n_captures;
+	const char *output;			/* -o, "-" for stdout */
+	uint64_t idle_ns, dns_idle_ns, active_ns, linger_ns;
+	int precision;
+	int quiet;
+};
+
+enum afm_exit {
+	AFM_EXIT_OK = 0,
+	AFM_EXIT_FAILURE = 1,		/* out of memory, internal error */
+	AFM_EXIT_USAGE = 2,		/* bad command line */
+	AFM_EXIT_INPUT = 3,		/* a capture cannot be read at all */
+	AFM_EXIT_OUTPUT = 4,		/* the CSV cannot be written */
+	AFM_EXIT_DAMAGED = 5,		/* a capture is damaged; rows for what was read are written */
+};
+
+/*
+ * Fill opt from argv. Returns -1 to go on, or an exit status (0 after --help or
+ * --version, AFM_EXIT_USAGE after a one-line error).
+ */
+int afm_cli_parse(int argc, char **argv, struct afm_options *opt);
+
+#endif

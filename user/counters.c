@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+#include "counters.h"
+
+static const char *const verdict_names[AFM_VERDICT_COUNT] = {
+	[AFM_OK] = "metered",
+	[AFM_SKIP_NOT_IP] = "not_ip",
+	[AFM_SKIP_TRUNCATED] = "truncated",
+	[AFM_SKIP_MALFORMED] = "malformed",
+	[AFM_SKIP_IPV6_EXT_CHAIN] = "ipv6_ext_chain",
+	[AFM_SKIP_VLAN_DEPTH] = "vlan_depth",
+};
+
+static const char *const loss_names[AFM_LOSS_COUNT] = {
+	[AFM_LOST_NO_MEMORY] = "no_memory",
+};
+
+const char *afm_verdict_name(int v)
+{
+	return v >= 0 && v < AFM_VERDICT_COUNT ? verdict_names[v] : "unknown";
+}
+
+const char *afm_loss_name(int l)
+{
+	return l >= 0 && l < AFM_LOSS_COUNT ? loss_names[l] : "unknown";
+}
+
+uint64_t afm_counters_skipped(const struct afm_counters *c)
+{
+	uint64_t n = 0;
+
+	for (int v = 1; v < AFM_VERDICT_COUNT; v++)
+		n += c->skipped[v];
+	return n;
+}
+
+uint64_t afm_counters_lost(const struct afm_counters *c)
+{
+	uint64_t n = 0;
+
+	for (int l = 0; l < AFM_LOSS_COUNT; l++)
+		n += c->lost[l];
+	return n;
+}
+
+static void print_breakdown(FILE *f, const uint64_t *v, int count, int first,
+			    const char *(*name)(int))
+{
+	const char *sep = " (";
+	int any = 0;
+
+	for (int i = first; i < count; i++) {
+		if (!v[i])
+			continue;
+		fprintf(f, "%s%s %llu", sep, name(i), (unsigned long long)v[i]);
+		sep = ", ";
+		any = 1;
+	}
+	if (any)
+		fputc(')', f);
+}
+
+void afm_counters_print(const struct afm_counters *c, FILE *f)
+{
+	double rate = c->seconds > 0 ? (double)c->packets / c->seconds : 0;
+
+	fprintf(f, "app-flow-meter: packets %llu read, %llu metered, %llu skipped",
+		(unsigned long long)c->packets, (unsigned long long)c->metered,
+		(unsigned long long)afm_counters_skipped(c));
+	print_breakdown(f, c->skipped, AFM_VERDICT_COUNT, 1, afm_verdict_name);
+	fprintf(f, ", %llu lost", (unsigned long long)afm_counters_lost(c));
+	print_breakdown(f, c->lost, AFM_LOSS_COUNT, 0, afm_loss_name);
+	fprintf(f, "\napp-flow-meter: flows %llu written", (unsigned long long)c->flows_written);
+	print_breakdown(f, c->flows_ended, AFM_END_COUNT, 0, afm_end_reason_name);
+	fprintf(f, "; %.3f s, %.0f packets/s\n", c->seconds, rate);
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Packet accounting: every packet read is metered, skipped (with its reason) or lost
+ * (with its reason). The summary at exit prints them all.
+ */
+#ifndef AFM_COUNTERS_H
+#define AFM_COUNTERS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "afm_record.h"
+#include "flow.h"
+
+enum afm_loss {
+	AFM_LOST_NO_MEMORY = 0,	/* user space could not allocate for the packet */
+	AFM_LOSS_COUNT,
+};
+
+struct afm_counters {
+	uint64_t packets;			/* read from the capture or seen by the kernel */
+	uint64_t bytes;				/* their wire length */
+	uint64_t metered;
+	uint64_t skipped[AFM_VERDICT_COUNT];	/* index: enum afm_verdict (0 unused) */
+	uint64_t lost[AFM_LOSS_COUNT];
+	uint64_t flows_written;
+	uint64_t flows_ended[AFM_END_COUNT];
+	double seconds;				/* wall-clock time of the run */
+};
+
+const char *afm_verdict_name(int verdict);
+const char *afm_loss_name(int loss);
+uint64_t afm_counters_skipped(const struct afm_counters *c);
+uint64_t afm_counters_lost(const struct afm_counters *c);
+/* The human summary, a few lines on f. */
+void afm_counters_print(const struct afm_counters *c, FILE *f);
+
+#endif

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: MIT
+#include "engine.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "afm_parse.h"
+
+struct afm_frag_entry {
+	struct afm_flow_key ident;	/* first: VLANs, src, dst, protocol, fragment ID */
+	uint64_t hash;
+	struct afm_flow_key key;	/* the first fragment's flow key and direction */
+	uint8_t dir;
+	uint64_t created;		/* capture clock when the first fragment came */
+	struct afm_frag_entry *older, *newer;
+};
+
+#define IDENT_FRAG 0x80	/* marks a fragment identity in afm_flow_key.flags */
+
+int afm_engine_init(struct afm_engine *e, const struct afm_engine_config *cfg, afm_flow_sink sink,
+		    void *sink_ctx)
+{
+	memset(e, 0, sizeof(*e));
+	e->cfg = *cfg;
+	e->sink = sink;
+	e->sink_ctx = sink_ctx;
+	if (afm_keymap_init(&e->flows, 1 << 14) != 0)
+		return -ENOMEM;
+	if (afm_keymap_init(&e->frags, 256) != 0) {
+		afm_keymap_free(&e->flows);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+uint64_t afm_engine_open_flows(const struct afm_engine *e)
+{
+	return e->flows.count;
+}
+
+static inline uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+/* The flow's true deadline and the rule that sets it (docs/METERING.md, 3). */
+static uint64_t flow_deadline(const struct afm_engine *e, const struct afm_flow *f, int *reason)
+{
+	uint64_t idle = (f->key.flags & AFM_KEY_DNS) ? e->cfg.dns_idle_ns : e->cfg.idle_ns;
+	uint64_t d = sat_add(f->last_ns, idle), a = sat_add(f->first_ns, e->cfg.active_ns);
+	int why = AFM_END_IDLE;
+
+	if (a < d) {
+		d = a;
+		why = AFM_END_ACTIVE;
+	}
+	if (f->closed) {
+		uint64_t c = sat_add(f->close_ns, e->cfg.linger_ns);
+
+		if (c <= d) {
+			d = c;
+			why = f->closed - 1;
+		}
+	}
+	if (reason)
+		*reason = why;
+	return d;
+}
+
+static void end_flow(struct afm_engine *e, struct afm_flow *f, int reason)
+{
+	afm_keymap_del(&e->flows, f, f->hash);
+	afm_heap_remove(&e->deadlines, f);
+	if (f->older)
+		f->older->newer = f->newer;
+	else
+		e->oldest = f->newer;
+	if (f->newer)
+		f->newer->older = f->older;
+	else
+		e->newest = f->older;
+	f->older = f->newer = NULL;
+	f->end_reason = (uint8_t)reason;
+	e->sink(e->sink_ctx, f);
+}
+
+/* End, in deadline order, every flow whose deadline is strictly before now. */
+static void expire(struct afm_engine *e, uint64_t now)
+{
+	struct afm_flow *f;
+
+	while ((f = afm_heap_top(&e->deadlines)) && f->heap_deadline < now) {
+		int reason;
+		uint64_t d = flow_deadline(e, f, &reason);
+
+		if (d != f->heap_deadline) {	/* the heap held a stale lower bound */
+			f->heap_deadline = d;
+			afm_heap_update(&e->deadlines, f);
+			continue;
+		}
+		end_flow(e, f, reason);
+	}
+}
+
+static void expire_frags(struct afm_engine *e)
+{
+	struct afm_frag_entry *x;
+
+	while ((x = e->frag_oldest) && x->created + AFM_FRAG_TIMEOUT_NS < e->clock) {
+		afm_keymap_del(&e->frags, x, x->hash);
+		e->frag_oldest = x->newer;
+		if (x->newer)
+			x->newer->older = NULL;
+		else
+			e->frag_newest = NULL;
+		free(x);
+	}
+}
+
+static void frag_ident(const struct afm_record *rec, struct afm_flow_key *id)
+{
+	memset(id, 0, sizeof(*id));
+	memcpy(id->addr[0], rec->key.addr[rec->dir], 16);	/* source */
+	memcpy(id->addr[1], rec->key.addr[!rec->dir], 16);	/* destination */
+	memcpy(id->vlan, rec->key.vlan, sizeof(id->vlan));
+	id->port[0] = (uint16_t)(rec->frag_id >> 16);
+	id->port[1] = (uint16_t)rec->frag_id;
+	id->proto = rec->key.proto;
+	id->ip_version = rec->key.ip_version;
+	id->flags = IDENT_FRAG;
+}
+
+static void frag_remember(struct afm_engine *e, const struct afm_record *rec)
+{
+	struct afm_frag_entry *x = malloc(sizeof(*x)), *old;
+
+	if (!x)
+		return;	/* later fragments then fall back to ports 0: still metered */
+	frag_ident(rec, &x->ident);
+	x->hash = afm_key_hash(&x->ident);
+	x->key = rec->key;
+	x->dir = rec->dir;
+	x->created = e->clock;
+	old = afm_keymap_get(&e->frags, &x->ident, x->hash);
+	if (old) {	/* a newer first fragment of the same identity replaces it */
+		afm_keymap_del(&e->frags, old, old->hash);
+		if (old->older)
+			old->older->newer = old->newer;
+		else
+			e->frag_oldest = old->newer;
+		if (old->newer)
+			old->newer->older = old->older;
+		else
+			e->frag_newest = old->older;
+		free(old);
+	}
+	if (afm_keymap_put(&e->frags, x, x->hash) != 0) {
+		free(x);
+		return;
+	}
+	x->newer = NULL;
+	x->older = e->frag_newest;
+	if (e->frag_newest)
+		e->frag_newest->newer = x;
+	else
+		e->frag_oldest = x;
+	e->frag_newest = x;
+}
+
+static const struct afm_frag_entry *frag_lookup(struct afm_engine *e, const struct afm_record *rec)
+{
+	struct afm_flow_key id;
+
+	frag_ident(rec, &id);
+	return afm_keymap_get(&e->frags, &id, afm_key_hash(&id));
+}
+
+static struct afm_flow *flow_start(struct afm_engine *e, const struct afm_flow_key *key, uint64_t hash,
+				   const struct afm_record *rec, uint8_t dir)
+{
+	struct afm_flow *f = afm_flow_new(key, hash);
+
+	if (!f)
+		return NULL;
+	f->seq = e->next_seq++;
+	f->first_ns = f->last_ns = rec->ts_ns;
+	/* A SYN-ACK first means the SYN was missed: its destination is the client. */
+	if (key->proto == AFM_IPPROTO_TCP &&
+	    (rec->tcp_flags & (AFM_TCP_SYN | AFM_TCP_ACK)) == (AFM_TCP_SYN | AFM_TCP_ACK))
+		f->src_ep = !dir;
+	else
+		f->src_ep = dir;
+	f->heap_deadline = flow_deadline(e, f, NULL);
+	if (afm_keymap_put(&e->flows, f, hash) != 0 || afm_heap_push(&e->deadlines, f) != 0) {
+		afm_keymap_del(&e->flows, f, hash);
+		afm_flow_free(f);
+		return NULL;
+	}
+	f->older = e->newest;
+	if (e->newest)
+		e->newest->newer = f;
+	else
+		e->oldest = f;
+	e->newest = f;
+	return f;
+}
+
+int afm_engine_packet(struct afm_engine *e, const struct afm_record *rec)
+{
+	const struct afm_flow_key *key = &rec->key;
+	uint8_t dir = rec->dir;
+	uint64_t ts = rec->ts_ns;
+
+	if (ts > e->clock)
+		e->clock = ts;
+	expire(e, e->clock);
+
+	if (rec->frag == AFM_FRAG_FIRST) {
+		expire_frags(e);
+		frag_remember(e, rec);
+	} else if (rec->frag == AFM_FRAG_LATER) {
+		const struct afm_frag_entry *x;
+
+		expire_frags(e);
+		x = frag_lookup(e, rec);
+		if (x) {
+			key = &x->key;
+			dir = x->dir;
+			e->frag_later_matched++;
+		} else {
+			e->frag_later_unmatched++;
+		}
+	}
+
+	uint64_t hash = afm_key_hash(key);
+	struct afm_flow *f = afm_keymap_get(&e->flows, key, hash);
+	uint8_t flags = rec->tcp_flags;
+	int tcp = key->proto == AFM_IPPROTO_TCP;
+
+	/* A new connection on a closed flow's key: the old flow is done now. */
+	if (f && f->closed && tcp && (flags & (AFM_TCP_SYN | AFM_TCP_ACK)) == AFM_TCP_SYN) {
+		end_flow(e, f, f->closed - 1);
+		f = NULL;
+	}
+	if (!f) {
+		f = flow_start(e, key, hash, rec, dir);
+		if (!f)
+			return -ENOMEM;
+	}
+
+	uint32_t len = rec->wire_len > AFM_SAMPLE_LEN_MAX ? AFM_SAMPLE_LEN_MAX : rec->wire_len;
+
+	if (afm_flow_append(f, ts, len | (dir != f->src_ep ? AFM_SAMPLE_SENDING : 0)) != 0)
+		return -ENOMEM;
+
+	int earlier_deadline = 0;
+
+	if (ts > f->last_ns)
+		f->last_ns = ts;
+	if (ts < f->first_ns) {	/* a capture out of time order can pull the start back */
+		f->first_ns = ts;
+		earlier_deadline = 1;
+	}
+	if (tcp && rec->http_status >= 200 && rec->http_status <= 299)
+		f->success++;
+	if (tcp && !f->closed) {
+		if (flags & AFM_TCP_FIN)
+			f->fin_mask |= (uint8_t)(1u << dir);
+		if (flags & AFM_TCP_RST)
+			f->closed = AFM_END_RST + 1;
+		else if (f->fin_mask == 3)
+			f->closed = AFM_END_FIN + 1;
+		if (f->closed) {
+			f->close_ns = ts;
+			earlier_deadline = 1;
+		}
+	}
+	if (earlier_deadline) {
+		uint64_t d = flow_deadline(e, f, NULL);
+
+		if (d < f->heap_deadline) {
+			f->heap_deadline = d;
+			afm_heap_update(&e->deadlines, f);
+		}
+	}
+	return 0;
+}
+
+void afm_engine_advance(struct afm_engine *e, uint64_t now_ns)
+{
+	if (now_ns > e->clock)
+		e->clock = now_ns;
+	expire(e, e->clock);
+	expire_frags(e);
+}
+
+void afm_engine_flush(struct afm_engine *e, int reason)
+{
+	while (e->oldest)
+		end_flow(e, e->oldest, reason);
+}
+
+void afm_engine_free(struct afm_engine *e)
+{
+	afm_engine_flush(e, AFM_END_SHUTDOWN);
+	while (e->frag_oldest) {
+		struct afm_frag_entry *x = e->frag_oldest;
+
+		e->frag_oldest = x->newer;
+		free(x);
+	}
+	afm_keymap_free(&e->flows);
+	afm_keymap_free(&e->frags);
+	afm_heap_free(&e->deadlines);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* One flow as the engine keeps it: key, state, counters and every packet sample. */
+#ifndef AFM_FLOW_H
+#define AFM_FLOW_H
+
+#include <stdint.h>
+
+#include "afm_record.h"
+
+/* One packet of a flow: 12 bytes. */
+struct afm_sample {
+	uint64_t ts_ns;
+	uint32_t len_dir;	/* wire length; bit 31 set for a sending (dst -> src) packet */
+} __attribute__((packed, aligned(4)));
+
+_Static_assert(sizeof(struct afm_sample) == 12, "sample layout");
+
+#define AFM_SAMPLE_SENDING 0x80000000u
+#define AFM_SAMPLE_LEN_MAX 0x7fffffffu
+
+enum afm_end_reason {
+	AFM_END_FIN = 0,
+	AFM_END_RST,
+	AFM_END_IDLE,
+	AFM_END_ACTIVE,
+	AFM_END_EOF,
+	AFM_END_SHUTDOWN,
+	AFM_END_EVICTED,
+	AFM_END_COUNT,
+};
+
+const char *afm_end_reason_name(int reason);
+
+struct afm_flow {
+	struct afm_flow_key key;	/* first: the key map compares it here */
+	uint64_t hash;
+	uint64_t seq;			/* creation order */
+	uint64_t first_ns, last_ns;	/* smallest and largest packet timestamp */
+	uint64_t close_ns;		/* timestamp of the closing FIN/RST */
+	uint64_t heap_deadline;		/* deadline as the heap knows it (a lower bound) */
+	struct afm_flow *older, *newer;	/* open flows in creation order */
+	struct afm_sample *samples;
+	uint32_t n, cap;
+	uint32_t heap_idx;
+	uint32_t success;		/* HTTP 2xx response lines */
+	uint8_t src_ep;			/* which endpoint of the key is src */
+	uint8_t fin_mask;		/* bit e: endpoint e sent a FIN */
+	uint8_t closed;			/* 0, or AFM_END_FIN / AFM_END_RST + 1 */
+	uint8_t end_reason;
+};
+
+struct afm_flow *afm_flow_new(const struct afm_flow_key *key, uint64_t hash);
+int afm_flow_append(struct afm_flow *f, uint64_t ts_ns, uint32_t len_dir);	/* 0 or -ENOMEM */
+void afm_flow_free(struct afm_flow *f);
+
+#endif

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+#include "row.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+static int scratch_reserve(struct afm_scratch *s, size_t n)
+{
+	if (n <= s->cap)
+		return 0;
+	size_t cap = s->cap ? s->cap : 1024;
+
+	while (cap < n)
+		cap *= 2;
+	afm_scratch_free(s);
+	s->rx = malloc(cap * sizeof(*s->rx));
+	s->tx = malloc(cap * sizeof(*s->tx));
+	s->timed_tmp = malloc(cap * sizeof(*s->timed_tmp));
+	s->values = malloc(cap * sizeof(*s->values));
+	s->tmp = malloc(cap * sizeof(*s->tmp));
+	if (!s->rx || !s->tx || !s->timed_tmp || !s->values || !s->tmp) {
+		afm_scratch_free(s);
+		return -ENOMEM;
+	}
+	s->cap = cap;
+	return 0;
+}
+
+void afm_scratch_free(struct afm_scratch *s)
+{
+	free(s->rx);
+	free(s->tx);
+	free(s->timed_tmp);
+	free(s->values);
+	free(s->tmp);
+	s->rx = s->tx = s->timed_tmp = NULL;
+	s->values = s->tmp = NULL;
+	s->cap = 0;
+}
+
+static const char *protocol_name(const struct afm_flow_key *k)
+{
+	if (k->port[0] == 80 || k->port[1] == 80)
+		return "HTTP";
+	if (k->port[0] == 443 || k->port[1] == 443)
+		return "HTTPS";
+	if (k->port[0] == 53 || k->port[1] == 53)
+		return "DNS";
+	return "Others";
+}
+
+/* count / span, 0 for fewer than 2 packets or a zero span (FEATURES.md, section 4). */
+static double rate(uint64_t count, uint64_t span_ns)
+{
+	if (count < 2 || span_ns == 0)
+		return 0;
+	return (double)((long double)count * 1e9L / (long double)span_ns);
+}
+
+static int is_time_ordered(const struct afm_timed *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (v[i].ts_ns < v[i - 1].ts_ns)
+			return 0;
+	return 1;
+}
+
+/* One direction: rate, length, delta-length and delta-time statistics. */
+static void direction_features(struct afm_timed *v, size_t n, struct afm_scratch *s, double *rate_out,
+			       struct afm_stats *len, struct afm_stats *dlen, struct afm_stats *dtime)
+{
+	if (!is_time_ordered(v, n))
+		afm_sort_timed(v, n, s->timed_tmp);
+	*rate_out = n ? rate(n, v[n - 1].ts_ns - v[0].ts_ns) : 0;
+
+	for (size_t i = 1; i < n; i++)
+		s->values[i - 1] = v[i].len - v[i - 1].len;
+	afm_stats_compute(s->values, n ? n - 1 : 0, s->tmp, 1, dlen);
+	for (size_t i = 1; i < n; i++)
+		s->values[i - 1] = (int64_t)(v[i].ts_ns - v[i - 1].ts_ns);
+	afm_stats_compute(s->values, n ? n - 1 : 0, s->tmp, 1e9, dtime);
+	for (size_t i = 0; i < n; i++)
+		s->values[i] = v[i].len;
+	afm_stats_compute(s->values, n, s->tmp, 1, len);
+}
+
+int afm_row_compute(const struct afm_flow *f, struct afm_row *row, struct afm_scratch *s)
+{
+	const struct afm_flow_key *k = &f->key;
+	size_t nrx = 0, ntx = 0;
+
+	if (scratch_reserve(s, f->n) != 0)
+		return -ENOMEM;
+
+	afm_fmt_time(row->timestamp, f->first_ns);
+	afm_fmt_addr(row->src_ip, k->addr[f->src_ep], k->ip_version);
+	afm_fmt_addr(row->dst_ip, k->addr[!f->src_ep], k->ip_version);
+	row->src_port = k->port[f->src_ep];
+	row->dst_port = k->port[!f->src_ep];
+	row->protocol = protocol_name(k);
+
+	for (uint32_t i = 0; i < f->n; i++) {
+		struct afm_timed t = { f->samples[i].ts_ns, f->samples[i].len_dir & AFM_SAMPLE_LEN_MAX };
+
+		if (f->samples[i].len_dir & AFM_SAMPLE_SENDING)
+			s->tx[ntx++] = t;
+		else
+			s->rx[nrx++] = t;
+	}
+
+	uint64_t span = f->last_ns - f->first_ns;
+
+	row->duration = (double)((long double)span / 1e9L);
+	row->packets = f->n;
+	row->rx_packets = nrx;
+	row->tx_packets = ntx;
+	row->success_packets = f->success;
+	/* success_packets_rate: success count over the flow's duration (METERING.md, 4) */
+	row->success_rate = rate(f->success, span);
+	row->packets_rate = rate(f->n, span);
+
+	direction_features(s->rx, nrx, s, &row->rx_rate, &row->rx_len, &row->rx_delta_len,
+			   &row->rx_delta_time);
+	direction_features(s->tx, ntx, s, &row->tx_rate, &row->tx_len, &row->tx_delta_len,
+			   &row->tx_delta_time);
+
+	for (size_t i = 0; i < nrx; i++)
+		s->values[i] = s->rx[i].len;
+	for (size_t i = 0; i < ntx; i++)
+		s->values[nrx + i] = s->tx[i].len;
+	afm_stats_compute(s->values, f->n, s->tmp, 1, &row->len);
+	return 0;
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* From an ended flow to the values of its CSV row (FEATURES.md, sections 3-5). */
+#ifndef AFM_ROW_H
+#define AFM_ROW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow.h"
+#include "sort.h"
+#include "stats.h"
+#include "textfmt.h"
+
+struct afm_row {
+	char timestamp[AFM_TIME_TEXT];
+	char src_ip[AFM_ADDR_TEXT], dst_ip[AFM_ADDR_TEXT];
+	uint64_t src_port, dst_port;
+	const char *protocol;
+	double duration;
+	uint64_t packets, rx_packets, tx_packets, success_packets;
+	double success_rate, packets_rate, rx_rate, tx_rate;
+	struct afm_stats len, rx_len, tx_len;
+	struct afm_stats rx_delta_len, tx_delta_len;
+	struct afm_stats rx_delta_time, tx_delta_time;
+};
+
+/* Scratch memory reused from flow to flow (grows to the largest flow). */
+struct afm_scratch {
+	size_t cap;
+	struct afm_timed *rx, *tx, *timed_tmp;
+	int64_t *values, *tmp;
+};
+
+int afm_row_compute(const struct afm_flow *f, struct afm_row *row, struct afm_scratch *s);
+void afm_scratch_free(struct afm_scratch *s);
+
+#endif
