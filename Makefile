@@ -35,7 +35,7 @@ UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(UNIT_SRCS))
 
 BIN := $(BUILD)/app-flow-meter
 
-.PHONY: all deps run test unit corpus bench clean
+.PHONY: all deps run test unit cli corpus bench clean
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -63,12 +63,15 @@ $(BUILD)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
 unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
 
+cli: $(BIN)
+	BIN=$(BIN) /usr/bin/python3 -m unittest tests/cli/test_cli.py
+
 corpus: $(BIN)
-	PCAPS=$(PCAPS) BIN=$(BIN) bash tests/corpus.sh
+	PCAPS=$(PCAPS) BIN=$(BIN) OUT=$(BUILD)/corpus bash tests/corpus.sh
 
 test: deps
 	$(MAKE) --no-print-directory all $(BUILD)/unit-tests
-	$(MAKE) --no-print-directory unit corpus
+	$(MAKE) --no-print-directory unit cli corpus
 
 # ---- run --------------------------------------------------------------------
 

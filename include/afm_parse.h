@@ -228,18 +228,21 @@ static __always_inline int afm_parse(const void *data, const void *data_end, int
 				return AFM_SKIP_TRUNCATED;
 			if (proto == AFM_IPPROTO_FRAGMENT) {
 				__u16 off_m = afm_ntohs(afm_load16(p + 2));
+				__u32 id = afm_ntohl(afm_load32(p + 4));
 
 				proto = p[0];
-				rec->frag_id = afm_ntohl(afm_load32(p + 4));
 				p += 8;
+				if (rec->frag != AFM_FRAG_NONE)	/* the first one counts */
+					continue;
 				if (off_m & 0xfff8) {
 					rec->frag = AFM_FRAG_LATER;
+					rec->frag_id = id;
 					break;
 				}
-				if (off_m & 1)
+				if (off_m & 1) {	/* else an atomic fragment */
 					rec->frag = AFM_FRAG_FIRST;
-				else
-					rec->frag_id = 0;	/* atomic fragment */
+					rec->frag_id = id;
+				}
 				continue;
 			}
 			len = proto == AFM_IPPROTO_AH ? ((__u32)p[1] + 2) * 4 : ((__u32)p[1] + 1) * 8;

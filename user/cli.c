@@ -30,6 +30,7 @@ static const char usage_text[] =
 	"                           for the closing packets that follow (default 5)\n"
 	"Other:\n"
 	"  -q, --quiet              no progress line and no summary (errors still print)\n"
+	"      --stats-json FILE    also write the summary counters to FILE as JSON\n"
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n"
 	"\n"
@@ -47,6 +48,7 @@ enum {
 	OPT_ACTIVE,
 	OPT_LINGER,
 	OPT_PRECISION,
+	OPT_STATS_JSON,
 };
 
 static const struct option long_options[] = {
@@ -58,6 +60,7 @@ static const struct option long_options[] = {
 	{ "close-linger", required_argument, NULL, OPT_LINGER },
 	{ "precision", required_argument, NULL, OPT_PRECISION },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -141,6 +144,9 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 			break;
 		case 'q':
 			opt->quiet = 1;
+			break;
+		case OPT_STATS_JSON:
+			opt->stats_json = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -16,6 +16,7 @@ struct afm_options {
 	uint64_t idle_ns, dns_idle_ns, active_ns, linger_ns;
 	int precision;
 	int quiet;
+	const char *stats_json;			/* --stats-json */
 };
 
 enum afm_exit {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "counters.h"
 
+#include <errno.h>
+
 static const char *const verdict_names[AFM_VERDICT_COUNT] = {
 	[AFM_OK] = "metered",
 	[AFM_SKIP_NOT_IP] = "not_ip",
@@ -72,4 +74,36 @@ void afm_counters_print(const struct afm_counters *c, FILE *f)
 	fprintf(f, "\napp-flow-meter: flows %llu written", (unsigned long long)c->flows_written);
 	print_breakdown(f, c->flows_ended, AFM_END_COUNT, 0, afm_end_reason_name);
 	fprintf(f, "; %.3f s, %.0f packets/s\n", c->seconds, rate);
+}
+
+static void json_group(FILE *f, const char *name, const uint64_t *v, int count, int first,
+		       const char *(*label)(int))
+{
+	fprintf(f, ",\"%s\":{", name);
+	for (int i = first; i < count; i++)
+		fprintf(f, "%s\"%s\":%llu", i > first ? "," : "", label(i), (unsigned long long)v[i]);
+	fputc('}', f);
+}
+
+int afm_counters_write_json(const struct afm_counters *c, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	fprintf(f, "{\"packets\":%llu,\"bytes\":%llu,\"metered\":%llu,\"skipped_total\":%llu",
+		(unsigned long long)c->packets, (unsigned long long)c->bytes,
+		(unsigned long long)c->metered, (unsigned long long)afm_counters_skipped(c));
+	json_group(f, "skipped", c->skipped, AFM_VERDICT_COUNT, 1, afm_verdict_name);
+	fprintf(f, ",\"lost_total\":%llu", (unsigned long long)afm_counters_lost(c));
+	json_group(f, "lost", c->lost, AFM_LOSS_COUNT, 0, afm_loss_name);
+	fprintf(f, ",\"flows_written\":%llu", (unsigned long long)c->flows_written);
+	json_group(f, "flows_ended", c->flows_ended, AFM_END_COUNT, 0, afm_end_reason_name);
+	fprintf(f, ",\"seconds\":%.6f}\n", c->seconds);
+	if (ferror(f))
+		err = errno ? -errno : -EIO;
+	if (fclose(f) != 0 && !err)
+		err = errno ? -errno : -EIO;
+	return err;
 }

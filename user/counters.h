@@ -34,5 +34,7 @@ uint64_t afm_counters_skipped(const struct afm_counters *c);
 uint64_t afm_counters_lost(const struct afm_counters *c);
 /* The human summary, a few lines on f. */
 void afm_counters_print(const struct afm_counters *c, FILE *f);
+/* The same as one JSON object (--stats-json); returns 0 or -errno. */
+int afm_counters_write_json(const struct afm_counters *c, const char *path);
 
 #endif

@@ -130,6 +130,15 @@ out_csv:
 	o.counters.seconds = afm_now() - t0;
 	if (!opt->quiet && status != AFM_EXIT_INPUT)
 		afm_counters_print(&o.counters, stderr);
+	if (opt->stats_json && status != AFM_EXIT_INPUT) {
+		int e = afm_counters_write_json(&o.counters, opt->stats_json);
+
+		if (e) {
+			afm_error("cannot write statistics %s: %s", opt->stats_json, strerror(-e));
+			if (status == AFM_EXIT_OK)
+				status = AFM_EXIT_OUTPUT;
+		}
+	}
 out_caps:
 	for (int i = 0; i < opt->n_captures; i++)
 		afm_capture_close(o.caps[i]);

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Every capture of the shared corpus through the meter and through the independent
+# reference (tests/ref/afm_ref.py), compared column by column at relative 1e-9, with
+# the default timeouts and with short ones that exercise every ending rule; the
+# packet accounting (read, metered, skipped by reason, flows) must agree too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=${BIN:-build/app-flow-meter}
+PCAPS=${PCAPS:-../shared/pcaps}
+PY=/usr/bin/python3
+OUT=${OUT:-build/corpus}
+mkdir -p "$OUT"
+
+shopt -s nullglob
+captures=("$PCAPS"/*.pcap "$PCAPS"/*.pcapng)
+if [ ${#captures[@]} -eq 0 ]; then
+	echo "corpus: no captures in $PCAPS (the shared corpus must be beside the clone)" >&2
+	exit 1
+fi
+
+# The comparer must catch a real difference, or its agreement means nothing.
+$PY -m unittest -q tests/ref/test_ref.py 2>"$OUT/ref-selftest.log" || { echo "corpus: the reference self-tests fail:" >&2; cat "$OUT/ref-selftest.log" >&2; exit 1; }
+
+settings=(
+	"defaults|"
+	"short timeouts|--idle-timeout 1.5 --active-timeout 10 --close-linger 0.25 --dns-timeout 0.5"
+)
+
+fail=0 total=0 rows=0
+for setting in "${settings[@]}"; do
+	name=${setting%%|*}
+	args=${setting#*|}
+	for cap in "${captures[@]}"; do
+		b=$(basename "$cap")
+		total=$((total + 1))
+		# shellcheck disable=SC2086
+		if ! "$BIN" -q --precision 17 $args --stats-json "$OUT/$b.json" -r "$cap" -o "$OUT/$b.csv"; then
+			echo "FAIL [$name] $b: app-flow-meter exited with status $?"
+			fail=$((fail + 1))
+			continue
+		fi
+		# shellcheck disable=SC2086
+		$PY tests/ref/afm_ref.py --precision 17 $args "$cap" -o "$OUT/$b.ref.csv" 2>"$OUT/$b.ref.json"
+		if ! report=$($PY tests/ref/compare.py "$OUT/$b.ref.csv" "$OUT/$b.csv"); then
+			echo "FAIL [$name] $b:"
+			echo "$report" | sed 's/^/    /'
+			fail=$((fail + 1))
+			continue
+		fi
+		if ! counts=$($PY - "$OUT/$b.ref.json" "$OUT/$b.json" <<'PYEOF'
+import json, sys
+ref = json.load(open(sys.argv[1]))
+got = json.load(open(sys.argv[2]))
+bad = []
+for k in ('packets', 'metered'):
+    if ref[k] != got[k]:
+        bad.append('%s: reference %d, meter %d' % (k, ref[k], got[k]))
+for k, v in ref['skipped'].items():
+    if got['skipped'].get(k) != v:
+        bad.append('skipped %s: reference %d, meter %s' % (k, v, got['skipped'].get(k)))
+if ref['flows'] != got['flows_written']:
+    bad.append('flows: reference %d, meter %d' % (ref['flows'], got['flows_written']))
+seen = got['metered'] + got['skipped_total'] + got['lost_total']
+if seen != got['packets']:
+    bad.append('accounting: %d read != %d metered + skipped + lost' % (got['packets'], seen))
+print('; '.join(bad))
+sys.exit(1 if bad else 0)
+PYEOF
+		); then
+			echo "FAIL [$name] $b: $counts"
+			fail=$((fail + 1))
+			continue
+		fi
+		n=$(($(wc -l <"$OUT/$b.csv") - 1))
+		rows=$((rows + n))
+		printf 'ok   [%s] %-40s %6d flows agree\n' "$name" "$b" "$n"
+	done
+done
+echo "corpus: $((total - fail))/$total runs agree with the reference ($rows rows compared at rel 1e-9)"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,763 @@
+#!/usr/bin/python3
+"""Independent reference implementation of the app-flow-meter flow metering.
+
+Written only from ../../shared/docs/FEATURES.md (column meanings) and
+docs/METERING.md (the detailed rules), without looking at the C meter, so
+that comparing both outputs finds bugs in either.  Standard library only.
+
+Usage:
+  afm_ref.py CAPTURE [--idle-timeout S] [--active-timeout S]
+             [--close-linger S] [--dns-timeout S] [--precision P] [-o OUT]
+
+Writes the 78-column CSV (header, then one row per flow in the order flows
+end) to OUT or stdout, and a one-line JSON summary to stderr.
+"""
+
+import argparse
+import heapq
+import json
+import math
+import struct
+import sys
+from collections import Counter
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+NS = 10 ** 9
+
+
+class CaptureError(Exception):
+    """The capture cannot be read (bad format, unsupported link type)."""
+
+
+# ---------------------------------------------------------------------------
+# Capture readers: yield (linktype, ts_ns, captured_bytes, wire_len)
+# ---------------------------------------------------------------------------
+
+SUPPORTED_LINKTYPES = {1, 113, 276, 12, 14, 101, 228, 229, 0, 108}
+
+
+def _check_linktype(lt):
+    if lt not in SUPPORTED_LINKTYPES:
+        raise CaptureError('unsupported link type %d' % lt)
+
+
+def read_capture(path):
+    with open(path, 'rb') as f:
+        data = f.read()
+    if len(data) < 4:
+        raise CaptureError('file too short')
+    head = data[:4]
+    if head == b'\x0a\x0d\x0d\x0a':
+        return _read_pcapng(data)
+    le = struct.unpack('<I', head)[0]
+    be = struct.unpack('>I', head)[0]
+    for bo, magic in (('<', le), ('>', be)):
+        if magic in (0xa1b2c3d4, 0xa1b23c4d):
+            return _read_pcap(data, bo, magic == 0xa1b23c4d)
+    raise CaptureError('not a pcap or pcapng file')
+
+
+def _read_pcap(data, bo, nano):
+    if len(data) < 24:
+        raise CaptureError('truncated pcap file header')
+    lt = struct.unpack_from(bo + 'I', data, 20)[0] & 0xFFFF
+    _check_linktype(lt)
+    return _pcap_records(data, bo, nano, lt)
+
+
+def _pcap_records(data, bo, nano, lt):
+    mult = 1 if nano else 1000
+    rec = struct.Struct(bo + 'IIII')
+    off = 24
+    end = len(data)
+    while off + 16 <= end:
+        sec, frac, incl, orig = rec.unpack_from(data, off)
+        off += 16
+        if off + incl > end:
+            break  # record cut by the end of the file
+        yield lt, sec * NS + frac * mult, data[off:off + incl], orig
+        off += incl
+
+
+def _read_pcapng(data):
+    # Parse eagerly up to the first packet so that an unsupported link type
+    # is refused when the capture is opened.
+    gen = _pcapng_records(data)
+    first = []
+    for item in gen:
+        first.append(item)
+        break
+
+    def chain():
+        yield from first
+        yield from gen
+    return chain()
+
+
+def _pcapng_options(data, bo, start, end):
+    """Yield (code, value bytes) of an options area."""
+    off = start
+    while off + 4 <= end:
+        code, length = struct.unpack_from(bo + 'HH', data, off)
+        off += 4
+        if code == 0:
+            return
+        val = data[off:off + length]
+        off += (length + 3) & ~3
+        yield code, val
+
+
+def _pcapng_records(data):
+    end = len(data)
+    off = 0
+    bo = '<'
+    ifaces = []  # (linktype, tsresol denominator, tsoffset seconds, snaplen)
+    while off + 12 <= end:
+        btype_raw = data[off:off + 4]
+        if btype_raw == b'\x0a\x0d\x0d\x0a':
+            bom = data[off + 8:off + 12]
+            if bom == b'\x4d\x3c\x2b\x1a':
+                bo = '<'
+            elif bom == b'\x1a\x2b\x3c\x4d':
+                bo = '>'
+            else:
+                raise CaptureError('bad pcapng byte-order magic')
+            ifaces = []
+        btype, blen = struct.unpack_from(bo + 'II', data, off)
+        if blen < 12 or off + blen > end:
+            break
+        body = off + 8
+        bend = off + blen - 4
+        if btype == 1 and bend - body >= 8:  # Interface Description Block
+            lt, _res, snap = struct.unpack_from(bo + 'HHI', data, body)
+            _check_linktype(lt)
+            den = 10 ** 6
+            tsoff = 0
+            for code, val in _pcapng_options(data, bo, body + 8, bend):
+                if code == 9 and len(val) >= 1:
+                    v = val[0]
+                    den = (2 ** (v & 0x7f)) if v & 0x80 else 10 ** v
+                elif code == 14 and len(val) >= 8:
+                    tsoff = struct.unpack_from(bo + 'q', val, 0)[0]
+            ifaces.append((lt, den, tsoff, snap))
+        elif btype == 6 and bend - body >= 20:  # Enhanced Packet Block
+            ifid, tsh, tsl, caplen, orig = struct.unpack_from(bo + 'IIIII', data, body)
+            if ifid >= len(ifaces):
+                raise CaptureError('packet on undeclared interface %d' % ifid)
+            lt, den, tsoff, _snap = ifaces[ifid]
+            raw = (tsh << 32) | tsl
+            ts = (raw * NS) // den + tsoff * NS
+            pstart = body + 20
+            pkt = data[pstart:min(pstart + caplen, bend)]
+            yield lt, ts, pkt, orig
+        elif btype == 3 and bend - body >= 4:  # Simple Packet Block
+            if not ifaces:
+                raise CaptureError('simple packet block without interface')
+            orig = struct.unpack_from(bo + 'I', data, body)[0]
+            lt, _den, _tsoff, snap = ifaces[0]
+            caplen = orig if snap == 0 else min(orig, snap)
+            pstart = body + 4
+            pkt = data[pstart:min(pstart + caplen, bend)]
+            yield lt, 0, pkt, orig  # SPB has no timestamp: time 0
+        off += blen
+
+
+# ---------------------------------------------------------------------------
+# Frame parsing (METERING.md section 1)
+# ---------------------------------------------------------------------------
+
+TRUNC = 'truncated'
+MALF = 'malformed'
+NOT_IP = 'not_ip'
+EXT_CHAIN = 'ipv6_ext_chain'
+VLAN_DEPTH = 'vlan_depth'
+
+ETH_IPV4 = 0x0800
+ETH_IPV6 = 0x86dd
+VLAN_TYPES = (0x8100, 0x88a8, 0x9100)
+IPV6_EXT = {0, 43, 44, 60, 51, 135, 139, 140}
+MAX_EXT = 8
+
+# fields of a packet record
+class Pkt:
+    __slots__ = ('ts', 'wlen', 'v0', 'v1', 'ver', 'src', 'dst', 'sport', 'dport',
+                 'proto', 'flags', 'dnsid', 'http', 'frag', 'ipid')
+
+
+def parse_frame(lt, buf):
+    """Return a Pkt (without ts/wlen) or a skip-reason string."""
+    n = len(buf)
+    if n == 0:
+        return TRUNC
+    vlans = [0, 0]
+    if lt == 1:
+        if n < 14:
+            return TRUNC
+        et = (buf[12] << 8) | buf[13]
+        off = 14
+    elif lt == 113:
+        if n < 16:
+            return TRUNC
+        et = (buf[14] << 8) | buf[15]
+        off = 16
+    elif lt == 276:
+        if n < 20:
+            return TRUNC
+        et = (buf[0] << 8) | buf[1]
+        off = 20
+    elif lt in (12, 14, 101, 228, 229):
+        if n < 1:
+            return TRUNC
+        v = buf[0] >> 4
+        if v == 4:
+            et = ETH_IPV4
+        elif v == 6:
+            et = ETH_IPV6
+        else:
+            return NOT_IP
+        off = 0
+    elif lt in (0, 108):
+        if n < 4:
+            return TRUNC
+        fams = (struct.unpack_from('<I', buf, 0)[0], struct.unpack_from('>I', buf, 0)[0])
+        if 2 in fams:
+            et = ETH_IPV4
+        elif 24 in fams or 28 in fams or 30 in fams:
+            et = ETH_IPV6
+        else:
+            return NOT_IP
+        off = 4
+    else:  # refused when opening; kept for safety
+        return NOT_IP
+
+    if lt in (1, 113, 276):
+        ntags = 0
+        while et in VLAN_TYPES:
+            if ntags == 2:
+                return VLAN_DEPTH
+            if n - off < 4:
+                return TRUNC
+            vlans[ntags] = ((buf[off] << 8) | buf[off + 1]) & 0x0fff
+            ntags += 1
+            et = (buf[off + 2] << 8) | buf[off + 3]
+            off += 4
+
+    p = Pkt()
+    p.v0, p.v1 = vlans
+    p.frag = None
+    p.ipid = None
+    if et == ETH_IPV4:
+        if n - off < 20:
+            return TRUNC
+        b0 = buf[off]
+        if b0 >> 4 != 4:
+            return MALF
+        ihl = (b0 & 15) * 4
+        if ihl < 20:
+            return MALF
+        tot = (buf[off + 2] << 8) | buf[off + 3]
+        if tot != 0 and tot < ihl:
+            return MALF
+        if n - off < ihl:
+            return TRUNC
+        ff = (buf[off + 6] << 8) | buf[off + 7]
+        fo = ff & 0x1fff
+        if fo > 0:
+            p.frag = 'later'
+        elif ff & 0x2000:
+            p.frag = 'first'
+        p.ipid = (buf[off + 4] << 8) | buf[off + 5]
+        p.ver = 4
+        p.proto = buf[off + 9]
+        p.src = bytes(buf[off + 12:off + 16])
+        p.dst = bytes(buf[off + 16:off + 20])
+        l4 = off + ihl
+        ip_end = min(n, off + tot) if tot else n
+    elif et == ETH_IPV6:
+        if n - off < 40:
+            return TRUNC
+        if buf[off] >> 4 != 6:
+            return MALF
+        plen = (buf[off + 4] << 8) | buf[off + 5]
+        nh = buf[off + 6]
+        p.ver = 6
+        p.src = bytes(buf[off + 8:off + 24])
+        p.dst = bytes(buf[off + 24:off + 40])
+        q = off + 40
+        count = 0
+        while nh in IPV6_EXT:
+            if count == MAX_EXT:
+                return EXT_CHAIN
+            if nh == 44:
+                if n - q < 8:
+                    return TRUNC
+                fo = ((buf[q + 2] << 8) | buf[q + 3]) >> 3
+                more = buf[q + 3] & 1
+                fid = struct.unpack_from('>I', buf, q + 4)[0]
+                nh = buf[q]
+                q += 8
+                count += 1
+                if p.frag is None:
+                    if fo > 0:
+                        p.frag = 'later'
+                        p.ipid = fid
+                        break  # the rest is fragment data, not headers
+                    if more:
+                        p.frag = 'first'
+                        p.ipid = fid
+                continue
+            if n - q < 2:
+                return TRUNC
+            if nh == 51:
+                hl = (buf[q + 1] + 2) * 4
+            else:
+                hl = (buf[q + 1] + 1) * 8
+            if n - q < hl:
+                return TRUNC
+            nh = buf[q]
+            q += hl
+            count += 1
+        p.proto = nh
+        l4 = q
+        ip_end = min(n, off + 40 + plen) if plen else n
+    else:
+        return NOT_IP
+
+    p.sport = p.dport = 0
+    p.flags = 0
+    p.dnsid = None
+    p.http = None
+    if p.frag == 'later':
+        return p
+    if p.proto == 6:
+        if n - l4 < 20:
+            return TRUNC
+        doff = (buf[l4 + 12] >> 4) * 4
+        if doff < 20:
+            return MALF
+        p.sport = (buf[l4] << 8) | buf[l4 + 1]
+        p.dport = (buf[l4 + 2] << 8) | buf[l4 + 3]
+        p.flags = buf[l4 + 13]
+        ps = l4 + doff
+        if ip_end - ps >= 12:
+            head = bytes(buf[ps:ps + 12])
+            if head[:9] in (b'HTTP/1.0 ', b'HTTP/1.1 ') and head[9:12].isdigit():
+                p.http = int(head[9:12])
+    elif p.proto == 17:
+        if n - l4 < 8:
+            return TRUNC
+        p.sport = (buf[l4] << 8) | buf[l4 + 1]
+        p.dport = (buf[l4 + 2] << 8) | buf[l4 + 3]
+        if p.sport == 53 or p.dport == 53:
+            if min(n, ip_end) - (l4 + 8) >= 2:
+                p.dnsid = (buf[l4 + 8] << 8) | buf[l4 + 9]
+            else:
+                p.dnsid = 0
+    return p
+
+
+# ---------------------------------------------------------------------------
+# Statistics (FEATURES.md section 5), exact on integers
+# ---------------------------------------------------------------------------
+
+ZERO9 = (0.0,) * 9
+
+
+def stats9(values, scale=1):
+    """Nine statistics of a list of integers, each divided by `scale`.
+
+    Returns (min, max, mean, median, mode, std, variance, cv, skewness) as
+    floats, computed exactly (integer power sums / Fractions) and rounded
+    once at the end.
+    """
+    n = len(values)
+    if n == 0:
+        return ZERO9
+    s1 = s2 = s3 = 0
+    for x in values:
+        xx = x * x
+        s1 += x
+        s2 += xx
+        s3 += xx * x
+    srt = sorted(values)
+    vmin = float(Fraction(srt[0], scale))
+    vmax = float(Fraction(srt[-1], scale))
+    mean = float(Fraction(s1, n * scale))
+    if n % 2:
+        median = float(Fraction(srt[n // 2], scale))
+    else:
+        median = float(Fraction(srt[n // 2 - 1] + srt[n // 2], 2 * scale))
+    cnt = Counter(values)
+    best = max(cnt.values())
+    mode = float(Fraction(min(v for v, c in cnt.items() if c == best), scale))
+    b = n * s2 - s1 * s1           # n^2 * m2   (exact, >= 0)
+    var = float(Fraction(b, n * n * scale * scale))
+    std = math.sqrt(var)
+    cv = (math.sqrt(b) / s1) if s1 != 0 else 0.0      # std/mean, scale free
+    a = n * n * s3 - 3 * n * s1 * s2 + 2 * s1 ** 3  # n^3 * m3 (exact)
+    skew = (float(Fraction(a, b)) / math.sqrt(b)) if b != 0 else 0.0
+    return (vmin, vmax, mean, median, mode, std, var, cv, skew)
+
+
+def rate(count, span_ns):
+    if count < 2 or span_ns <= 0:
+        return 0.0
+    return float(Fraction(count * NS, span_ns))
+
+
+# ---------------------------------------------------------------------------
+# Text
+# ---------------------------------------------------------------------------
+
+def civil_from_days(z):
+    """Days since 1970-01-01 -> (year, month, day), proleptic Gregorian."""
+    z += 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    y = yoe + era * 400
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + 3 if mp < 10 else mp - 9
+    return (y + 1 if m <= 2 else y), m, d
+
+
+def ts_text(ns):
+    sec, rem = divmod(ns, NS)
+    days, sod = divmod(sec, 86400)
+    y, mo, d = civil_from_days(days)
+    return '%04d-%02d-%02d %02d:%02d:%02d.%06d' % (
+        y, mo, d, sod // 3600, sod // 60 % 60, sod % 60, rem // 1000)
+
+
+def ip_text(addr):
+    if len(addr) == 4:
+        return '%d.%d.%d.%d' % tuple(addr)
+    if addr[:10] == b'\x00' * 10 and addr[10:12] == b'\xff\xff':
+        return '::ffff:%d.%d.%d.%d' % tuple(addr[12:])
+    groups = struct.unpack('>8H', addr)
+    # longest run of >= 2 zero groups, the first one on a tie
+    best_start, best_len = -1, 0
+    i = 0
+    while i < 8:
+        if groups[i] == 0:
+            j = i
+            while j < 8 and groups[j] == 0:
+                j += 1
+            if j - i > best_len:
+                best_start, best_len = i, j - i
+            i = j
+        else:
+            i += 1
+    hexs = ['%x' % g for g in groups]
+    if best_len >= 2:
+        left = ':'.join(hexs[:best_start])
+        right = ':'.join(hexs[best_start + best_len:])
+        return left + '::' + right
+    return ':'.join(hexs)
+
+
+def protocol_text(sport, dport):
+    if sport == 80 or dport == 80:
+        return 'HTTP'
+    if sport == 443 or dport == 443:
+        return 'HTTPS'
+    if sport == 53 or dport == 53:
+        return 'DNS'
+    return 'Others'
+
+
+def _stat_names(sample, order):
+    return [s + '_' + sample for s in order]
+
+
+LEN_ORDER = ['min', 'max', 'mean', 'median', 'mode', 'standard_deviation',
+             'variance', 'coefficient_of_variation', 'skewness']
+DELTA_ORDER = ['min', 'max', 'mean', 'median', 'standard_deviation', 'variance',
+               'mode', 'coefficient_of_variation', 'skewness']
+
+COLUMNS = (
+    ['flow_id', 'timestamp', 'src_ip', 'src_port', 'dst_ip', 'dst_port', 'protocol',
+     'duration', 'packets_numbers', 'receiving_packets_numbers',
+     'sending_packets_numbers', 'success_packets_numbers', 'success_packets_rate',
+     'packets_rate', 'receiving_packets_rate', 'sending_packets_rate']
+    + _stat_names('packets_len', LEN_ORDER)
+    + _stat_names('receiving_packets_len', LEN_ORDER)
+    + _stat_names('sending_packets_len', LEN_ORDER)
+    + _stat_names('receiving_packets_delta_len', DELTA_ORDER)
+    + _stat_names('sending_packets_delta_len', DELTA_ORDER)
+    + ['max_receiving_packets_delta_time', 'mean_receiving_packets_delta_time',
+       'median_receiving_packets_delta_time',
+       'standard_deviation_receiving_packets_delta_time',
+       'variance_receiving_packets_delta_time', 'mode_receiving_packets_delta_time',
+       'coefficient_of_variation_receiving_packets_delta_time',
+       'skewness_sreceiving_packets_delta_time']
+    + _stat_names('sending_packets_delta_time', DELTA_ORDER)
+)
+assert len(COLUMNS) == 78
+
+INT_COLUMNS = {'src_port', 'dst_port', 'packets_numbers', 'receiving_packets_numbers',
+               'sending_packets_numbers', 'success_packets_numbers'}
+TEXT_COLUMNS = {'flow_id', 'timestamp', 'src_ip', 'dst_ip', 'protocol'}
+
+
+def fmt_num(x, prec):
+    s = '%.*g' % (prec, x)
+    if s == '-0':
+        s = '0'
+    return s
+
+
+def _len_order(st):
+    # stats9 order is (min, max, mean, median, mode, std, var, cv, skew)
+    return list(st)
+
+
+def _delta_order(st):
+    mn, mx, mean, med, mode, std, var, cv, sk = st
+    return [mn, mx, mean, med, std, var, mode, cv, sk]
+
+
+# ---------------------------------------------------------------------------
+# Flows (METERING.md sections 2-4)
+# ---------------------------------------------------------------------------
+
+class Flow:
+    __slots__ = ('seq', 'key', 'src', 'sport', 'dst', 'dport', 'proto', 'dns',
+                 'first', 'last', 'closed', 'close', 'fin_rx', 'fin_tx',
+                 'deadline', 'rx', 'tx', 'success', 'ended')
+
+
+def flow_row(fl, prec):
+    rx = sorted(fl.rx, key=lambda e: e[0])  # stable: ties keep arrival order
+    tx = sorted(fl.tx, key=lambda e: e[0])
+    rx_len = [e[1] for e in rx]
+    tx_len = [e[1] for e in tx]
+    all_len = rx_len + tx_len
+    npk = len(all_len)
+    dur = fl.last - fl.first
+    first_txt = ts_text(fl.first)
+    src_txt = ip_text(fl.src)
+    dst_txt = ip_text(fl.dst)
+    f = lambda x: fmt_num(x, prec)  # noqa: E731
+
+    def span(d):
+        return (d[-1][0] - d[0][0]) if d else 0
+
+    out = [
+        '%s--%s--%d--%s--%d' % (first_txt, src_txt, fl.sport, dst_txt, fl.dport),
+        first_txt, src_txt, str(fl.sport), dst_txt, str(fl.dport),
+        protocol_text(fl.sport, fl.dport),
+        f(float(Fraction(dur, NS))),
+        str(npk), str(len(rx)), str(len(tx)), str(fl.success),
+        f(rate(fl.success, dur)),
+        f(rate(npk, dur)),
+        f(rate(len(rx), span(rx))),
+        f(rate(len(tx), span(tx))),
+    ]
+    out += [f(v) for v in _len_order(stats9(all_len))]
+    out += [f(v) for v in _len_order(stats9(rx_len))]
+    out += [f(v) for v in _len_order(stats9(tx_len))]
+    rx_dl = [rx_len[i] - rx_len[i - 1] for i in range(1, len(rx_len))]
+    tx_dl = [tx_len[i] - tx_len[i - 1] for i in range(1, len(tx_len))]
+    out += [f(v) for v in _delta_order(stats9(rx_dl))]
+    out += [f(v) for v in _delta_order(stats9(tx_dl))]
+    rx_dt = [rx[i][0] - rx[i - 1][0] for i in range(1, len(rx))]
+    tx_dt = [tx[i][0] - tx[i - 1][0] for i in range(1, len(tx))]
+    out += [f(v) for v in _delta_order(stats9(rx_dt, NS))[1:]]  # no min
+    out += [f(v) for v in _delta_order(stats9(tx_dt, NS))]
+    assert len(out) == 78
+    return ','.join(out)
+
+
+class Meter:
+    def __init__(self, idle_ns, active_ns, linger_ns, prec, emit, dns_idle_ns=30 * NS):
+        self.idle = idle_ns
+        self.dns_idle = dns_idle_ns
+        self.active = active_ns
+        self.linger = linger_ns
+        self.prec = prec
+        self.emit = emit
+        self.clock = None
+        self.open = {}
+        self.heap = []
+        self.seq = 0
+        self.frags = {}
+        self.nflows = 0
+
+    def _end(self, fl):
+        fl.ended = True
+        del self.open[fl.key]
+        self.nflows += 1
+        self.emit(flow_row(fl, self.prec))
+
+    def _deadline(self, fl):
+        d = fl.last + (self.dns_idle if fl.dns else self.idle)
+        a = fl.first + self.active
+        if a < d:
+            d = a
+        if fl.closed:
+            c = fl.close + self.linger
+            if c < d:
+                d = c
+        return d
+
+    def take(self, p):
+        ts = p.ts
+        if self.clock is None or ts > self.clock:
+            self.clock = ts
+        clock = self.clock
+
+        # fragments (section 1)
+        if p.frag is not None:
+            fkey = (p.v0, p.v1, p.ver, p.src, p.dst, p.proto, p.ipid)
+            if p.frag == 'first':
+                self.frags[fkey] = (clock, p.sport, p.dport, p.dnsid)
+            else:
+                ent = self.frags.get(fkey)
+                if ent is not None and clock - ent[0] <= 30 * NS:
+                    _t, p.sport, p.dport, p.dnsid = ent
+
+        # end flows whose deadline is strictly earlier than the clock
+        heap = self.heap
+        while heap and heap[0][0] < clock:
+            d, _s, fl = heapq.heappop(heap)
+            if fl.ended or fl.deadline != d:
+                continue  # stale entry
+            self._end(fl)
+
+        ea = (p.src, p.sport)
+        eb = (p.dst, p.dport)
+        dns = p.proto == 17 and (p.sport == 53 or p.dport == 53)
+        key = (p.v0, p.v1, p.ver, p.proto) + ((ea, eb) if ea <= eb else (eb, ea)) \
+            + ((p.dnsid,) if dns else (None,))
+        fl = self.open.get(key)
+        is_tcp = p.proto == 6
+        if fl is not None and fl.closed and is_tcp and (p.flags & 0x12) == 0x02:
+            self._end(fl)
+            fl = None
+        if fl is None:
+            fl = Flow()
+            fl.seq = self.seq
+            self.seq += 1
+            fl.key = key
+            if is_tcp and (p.flags & 0x12) == 0x12:
+                fl.src, fl.sport, fl.dst, fl.dport = p.dst, p.dport, p.src, p.sport
+            else:
+                fl.src, fl.sport, fl.dst, fl.dport = p.src, p.sport, p.dst, p.dport
+            fl.proto = p.proto
+            fl.dns = dns
+            fl.first = fl.last = ts
+            fl.closed = False
+            fl.close = None
+            fl.fin_rx = fl.fin_tx = False
+            fl.deadline = None
+            fl.rx = []
+            fl.tx = []
+            fl.success = 0
+            fl.ended = False
+            self.open[key] = fl
+
+        receiving = p.src == fl.src and p.sport == fl.sport
+        (fl.rx if receiving else fl.tx).append((ts, p.wlen))
+        if ts < fl.first:
+            fl.first = ts
+        if ts > fl.last:
+            fl.last = ts
+        if p.http is not None and 200 <= p.http <= 299:
+            fl.success += 1
+        if is_tcp and not fl.closed:
+            if p.flags & 0x04:  # RST
+                fl.closed = True
+                fl.close = ts
+            elif p.flags & 0x01:  # FIN
+                if receiving:
+                    fl.fin_rx = True
+                else:
+                    fl.fin_tx = True
+                if fl.fin_rx and fl.fin_tx:
+                    fl.closed = True
+                    fl.close = ts
+        d = self._deadline(fl)
+        if d != fl.deadline:
+            fl.deadline = d
+            heapq.heappush(heap, (d, fl.seq, fl))
+
+    def finish(self):
+        for fl in sorted(self.open.values(), key=lambda x: x.seq):
+            self._end(fl)
+
+
+# ---------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------
+
+def seconds_to_ns(text):
+    try:
+        v = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError('not a number: %r' % text)
+    if not v.is_finite() or v < 0:
+        raise argparse.ArgumentTypeError('bad duration: %r' % text)
+    return int(v * NS)
+
+
+def run(path, idle_ns=120 * NS, active_ns=1800 * NS, linger_ns=5 * NS, prec=9,
+        out=None, dns_idle_ns=30 * NS):
+    """Meter one capture; write CSV lines to `out` (a file); return summary."""
+    lines = []
+    emit = lines.append
+    skipped = {'not_ip': 0, 'truncated': 0, 'malformed': 0,
+               'ipv6_ext_chain': 0, 'vlan_depth': 0}
+    npk = metered = 0
+    meter = Meter(idle_ns, active_ns, linger_ns, prec, emit, dns_idle_ns)
+    for lt, ts, buf, wlen in read_capture(path):
+        npk += 1
+        p = parse_frame(lt, buf)
+        if isinstance(p, str):
+            skipped[p] += 1
+            continue
+        metered += 1
+        p.ts = ts
+        p.wlen = wlen
+        meter.take(p)
+    meter.finish()
+    if out is not None:
+        out.write(','.join(COLUMNS) + '\n')
+        for line in lines:
+            out.write(line + '\n')
+    return {'packets': npk, 'metered': metered, 'skipped': skipped,
+            'flows': meter.nflows}, lines
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('capture')
+    ap.add_argument('--idle-timeout', type=seconds_to_ns, default=120 * NS)
+    ap.add_argument('--active-timeout', type=seconds_to_ns, default=1800 * NS)
+    ap.add_argument('--close-linger', type=seconds_to_ns, default=5 * NS)
+    ap.add_argument('--dns-timeout', type=seconds_to_ns, default=30 * NS)
+    ap.add_argument('--precision', type=int, default=9)
+    ap.add_argument('-o', '--output')
+    a = ap.parse_args(argv)
+    if a.precision < 1:
+        ap.error('--precision must be >= 1')
+    try:
+        if a.output:
+            with open(a.output, 'w', newline='') as out:
+                summary, _ = run(a.capture, a.idle_timeout, a.active_timeout,
+                                 a.close_linger, a.precision, out, a.dns_timeout)
+        else:
+            summary, _ = run(a.capture, a.idle_timeout, a.active_timeout,
+                             a.close_linger, a.precision, sys.stdout, a.dns_timeout)
+    except (CaptureError, OSError) as e:
+        print('afm_ref: %s: %s' % (a.capture, e), file=sys.stderr)
+        return 2
+    print(json.dumps(summary), file=sys.stderr)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

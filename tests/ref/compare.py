@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""Compare two flow CSVs (expected, actual) column by column.
+
+Usage: compare.py EXPECTED.csv ACTUAL.csv [--rel 1e-9] [--abs 1e-12]
+
+Same header and row count required; rows are compared in order.  Text
+columns must be equal, integer columns equal, every other column equal
+within |a - b| <= max(rel * |expected|, abs).  Exit 0 when all agree, 1 on
+any difference (at most 20 differences are listed, then a count), 2 on a
+usage or file error.
+"""
+
+import argparse
+import math
+import sys
+from collections import Counter
+
+TEXT_COLUMNS = {'flow_id', 'timestamp', 'src_ip', 'dst_ip', 'protocol'}
+INT_COLUMNS = {'src_port', 'dst_port', 'packets_numbers', 'receiving_packets_numbers',
+               'sending_packets_numbers', 'success_packets_numbers'}
+MAX_LINES = 20
+
+
+def read_csv(path):
+    with open(path, newline='') as f:
+        lines = f.read().splitlines()
+    if not lines:
+        return None, []
+    header = lines[0].split(',')
+    rows = [ln.split(',') for ln in lines[1:] if ln != '']
+    return header, rows
+
+
+def cell_equal(name, e, g, rel, abs_tol):
+    if name in TEXT_COLUMNS:
+        return e == g
+    if name in INT_COLUMNS:
+        try:
+            return int(e) == int(g)
+        except ValueError:
+            return False
+    try:
+        ev, gv = float(e), float(g)
+    except ValueError:
+        return False
+    return (math.isfinite(ev) and math.isfinite(gv)
+            and abs(ev - gv) <= max(rel * abs(ev), abs_tol))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description='compare two flow CSV files')
+    ap.add_argument('expected')
+    ap.add_argument('actual')
+    ap.add_argument('--rel', type=float, default=1e-9)
+    ap.add_argument('--abs', type=float, default=1e-12, dest='abs_tol')
+    a = ap.parse_args(argv)
+    try:
+        eh, erows = read_csv(a.expected)
+        ah, arows = read_csv(a.actual)
+    except OSError as e:
+        print('compare: %s' % e, file=sys.stderr)
+        return 2
+
+    if eh is None or ah is None:
+        print('compare: empty file: %s' % (a.expected if eh is None else a.actual))
+        return 1
+    if eh != ah:
+        print('header differs')
+        print('  expected %d columns, actual %d columns' % (len(eh), len(ah)))
+        for i in range(max(len(eh), len(ah))):
+            e = eh[i] if i < len(eh) else '<none>'
+            g = ah[i] if i < len(ah) else '<none>'
+            if e != g:
+                print('  first difference at column %d: expected %r, actual %r' % (i + 1, e, g))
+                break
+        return 1
+
+    problems = []
+    ncols = len(eh)
+    fid = eh.index('flow_id') if 'flow_id' in eh else None
+
+    if len(erows) != len(arows):
+        problems.append('row count differs: expected %d, actual %d' % (len(erows), len(arows)))
+
+    def compare_rows(pairs):
+        out = []
+        for r, er, ar in pairs:
+            flow = er[fid] if fid is not None and fid < len(er) else '?'
+            if len(er) != ncols or len(ar) != ncols:
+                out.append('row %d (%s): field count expected %d, actual %d'
+                           % (r, flow, len(er), len(ar)))
+                continue
+            for c, name in enumerate(eh):
+                e, g = er[c], ar[c]
+                if not cell_equal(name, e, g, a.rel, a.abs_tol):
+                    out.append('row %d (%s): %s: expected %s, actual %s'
+                               % (r, flow, name, e, g))
+        return out
+
+    positional = [(r, er, ar) for r, (er, ar) in enumerate(zip(erows, arows), start=1)]
+    diffs = None
+    reordered = False
+
+    # row order diagnosis
+    if fid is not None:
+        eids = [row[fid] if fid < len(row) else '' for row in erows]
+        aids = [row[fid] if fid < len(row) else '' for row in arows]
+        if eids != aids:
+            if Counter(eids) == Counter(aids):
+                problems.append('row order differs: the same multiset of flow_ids, '
+                                'in a different order; rows below are paired by flow_id '
+                                '(row numbers are those of the expected file)')
+                # pair the k-th occurrence of each flow_id in both files
+                slots = {}
+                for i, k in enumerate(aids):
+                    slots.setdefault(k, []).append(i)
+                pairs = []
+                for r, (k, er) in enumerate(zip(eids, erows), start=1):
+                    pairs.append((r, er, arows[slots[k].pop(0)]))
+                diffs = compare_rows(pairs)
+                reordered = True
+                first = next(i for i, (x, y) in enumerate(zip(eids, aids)) if x != y)
+                problems.append('first order difference at row %d: expected %s, actual %s'
+                                % (first + 1, eids[first], aids[first]))
+            else:
+                missing = Counter(eids) - Counter(aids)
+                extra = Counter(aids) - Counter(eids)
+                problems.append('flow_id sets differ: %d expected flow_ids missing from '
+                                'actual, %d unexpected in actual'
+                                % (sum(missing.values()), sum(extra.values())))
+                for k in list(missing)[:5]:
+                    problems.append('  missing: %s' % k)
+                for k in list(extra)[:5]:
+                    problems.append('  unexpected: %s' % k)
+    if diffs is None:
+        diffs = compare_rows(positional)
+
+    if not problems and not diffs:
+        print('%d rows, %d columns agree' % (len(erows), ncols))
+        return 0
+    for p in problems:
+        print(p)
+    for d in diffs[:MAX_LINES]:
+        print(d)
+    if len(diffs) > MAX_LINES:
+        print('... %d more differences' % (len(diffs) - MAX_LINES))
+    if diffs:
+        print('%d differences in total' % len(diffs))
+    elif reordered:
+        print('no value differences: every row agrees with the row of the same flow_id')
+    else:
+        print('the %d rows present in both files agree' % len(positional))
+    return 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

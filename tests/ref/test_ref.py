@@ -1,0 +1,706 @@
+"""Unit checks of the reference implementation (afm_ref.py).
+
+Run from the repository root:  /usr/bin/python3 -m unittest tests/ref/test_ref.py
+
+Hand-computed statistics, text formats, the capture readers (pcap/pcapng in
+both byte orders and resolutions) and the metering rules of docs/METERING.md
+on small synthetic captures.
+"""
+
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import afm_ref as R  # noqa: E402
+
+NS = 10 ** 9
+
+# ---------------------------------------------------------------------------
+# packet builders
+# ---------------------------------------------------------------------------
+
+MAC = b'\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02'
+
+
+def ip4(s):
+    return bytes(int(x) for x in s.split('.'))
+
+
+def ip6(s):
+    import ipaddress
+    return ipaddress.IPv6Address(s).packed
+
+
+def tcp(sport, dport, flags, payload=b'', doff=5):
+    return struct.pack('>HHIIBBHHH', sport, dport, 0, 0, doff << 4, flags, 1024, 0, 0) \
+        + b'\x00' * (doff * 4 - 20 if doff >= 5 else 0) + payload
+
+
+def udp(sport, dport, payload=b''):
+    return struct.pack('>HHHH', sport, dport, 8 + len(payload), 0) + payload
+
+
+def ipv4(src, dst, proto, l4, ident=1, mf=False, off=0, ihl=5, tot=None):
+    hl = ihl * 4 if ihl >= 5 else 20
+    total = hl + len(l4) if tot is None else tot
+    ff = (0x2000 if mf else 0) | off
+    h = struct.pack('>BBHHHBBH4s4s', 0x40 | ihl, 0, total, ident, ff, 64, proto, 0,
+                    ip4(src), ip4(dst))
+    return h + b'\x00' * (hl - 20) + l4
+
+
+def ipv6(src, dst, nh, l4, ext=b''):
+    return struct.pack('>IHBB16s16s', 0x60000000, len(ext) + len(l4), nh, 64,
+                       ip6(src), ip6(dst)) + ext + l4
+
+
+def eth(payload, ethertype=0x0800, vlans=()):
+    # tag layout: TPID, TCI per tag, then the real ethertype; QinQ outer = 0x88a8
+    types = [0x8100] * len(vlans)
+    if len(vlans) >= 2:
+        types[0] = 0x88a8
+    if len(vlans) >= 3:
+        types[2] = 0x9100
+    out = MAC
+    for i, v in enumerate(vlans):
+        out += struct.pack('>HH', types[i], v)
+    return out + struct.pack('>H', ethertype) + payload
+
+
+def write_pcap(path, pkts, linktype=1, bo='<', nano=False):
+    """pkts: list of (ts_ns, frame bytes) or (ts_ns, frame, wire_len)."""
+    magic = 0xa1b23c4d if nano else 0xa1b2c3d4
+    with open(path, 'wb') as f:
+        f.write(struct.pack(bo + 'IHHiIII', magic, 2, 4, 0, 0, 65535, linktype))
+        for p in pkts:
+            ts, frame = p[0], p[1]
+            wl = p[2] if len(p) > 2 else len(frame)
+            sec, rem = divmod(ts, NS)
+            frac = rem if nano else rem // 1000
+            f.write(struct.pack(bo + 'IIII', sec, frac, len(frame), wl) + frame)
+
+
+def _pad4(b):
+    return b + b'\x00' * (-len(b) % 4)
+
+
+def _block(bo, btype, body):
+    body = _pad4(body)
+    n = len(body) + 12
+    return struct.pack(bo + 'II', btype, n) + body + struct.pack(bo + 'I', n)
+
+
+def write_pcapng(path, pkts, bo='<', tsresol=None, tsoffset=None, ifaces=None):
+    """pkts: list of (ts_ns, frame[, iface]); ifaces: list of (linktype, tsresol, tsoffset)."""
+    if ifaces is None:
+        ifaces = [(1, tsresol, tsoffset)]
+    out = _block(bo, 0x0A0D0D0A, struct.pack(bo + 'IHHq', 0x1A2B3C4D, 1, 0, -1))
+    units = []
+    for lt, res, toff in ifaces:
+        opts = b''
+        if res is not None:
+            opts += struct.pack(bo + 'HH', 9, 1) + _pad4(bytes([res]))
+        if toff is not None:
+            opts += struct.pack(bo + 'HHq', 14, 8, toff)
+        if opts:
+            opts += struct.pack(bo + 'HH', 0, 0)
+        out += _block(bo, 1, struct.pack(bo + 'HHI', lt, 0, 0) + opts)
+        if res is None:
+            units.append((10 ** 6, 1))
+        elif res & 0x80:
+            units.append((2 ** (res & 0x7f), 1))
+        else:
+            units.append((10 ** res, 1))
+    # an unknown block type that must be ignored
+    out += _block(bo, 0x0BAD, b'junk')
+    for p in pkts:
+        ts, frame = p[0], p[1]
+        ifid = p[2] if len(p) > 2 else 0
+        den = units[ifid][0]
+        toff = ifaces[ifid][2] or 0
+        raw = (ts - toff * NS) * den // NS
+        out += _block(bo, 6, struct.pack(bo + 'IIIII', ifid, raw >> 32, raw & 0xffffffff,
+                                         len(frame), len(frame)) + frame)
+    with open(path, 'wb') as f:
+        f.write(out)
+
+
+class Tmp:
+    def __init__(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.n = 0
+
+    def path(self, ext='pcap'):
+        self.n += 1
+        return os.path.join(self.dir.name, 'c%d.%s' % (self.n, ext))
+
+
+def meter(pkts, **kw):
+    """Write pkts to a pcap, meter it, return (summary, list of row dicts)."""
+    t = Tmp()
+    p = t.path()
+    write_pcap(p, pkts, linktype=kw.pop('linktype', 1), nano=True)
+    summary, lines = R.run(p, **kw)
+    rows = [dict(zip(R.COLUMNS, ln.split(','))) for ln in lines]
+    t.dir.cleanup()
+    return summary, rows
+
+
+A, B = '10.0.0.1', '10.0.0.2'
+SYN, ACK, FIN, RST = 0x02, 0x10, 0x01, 0x04
+
+
+# ---------------------------------------------------------------------------
+# statistics
+# ---------------------------------------------------------------------------
+
+class TestStats(unittest.TestCase):
+    def check(self, values, expect, scale=1):
+        got = R.stats9(values, scale)
+        names = ('min', 'max', 'mean', 'median', 'mode', 'std', 'var', 'cv', 'skew')
+        for n, g, e in zip(names, got, expect):
+            self.assertAlmostEqual(g, e, delta=max(abs(e) * 1e-12, 1e-15), msg=n)
+
+    def test_two_lengths(self):
+        self.check([102, 118], (102, 118, 110, 110, 102, 8, 64, 8 / 110, 0))
+
+    def test_four_values(self):
+        # mean 4; deviations -3 -2 -1 6; m2 = 50/4 = 12.5; m3 = 180/4 = 45
+        self.check([10, 1, 3, 2], (1, 10, 4, 2.5, 1, 12.5 ** 0.5, 12.5,
+                                   12.5 ** 0.5 / 4, 45 / 12.5 ** 1.5))
+
+    def test_mode_tie_smallest(self):
+        self.assertEqual(R.stats9([5, 7, 7, 5, 9])[4], 5)
+        self.assertEqual(R.stats9([9, 7, 7, 5])[4], 7)
+
+    def test_empty_and_single(self):
+        self.assertEqual(R.stats9([]), (0.0,) * 9)
+        self.check([5], (5, 5, 5, 5, 5, 0, 0, 0, 0))
+
+    def test_negative_mean_cv(self):
+        # deltas -4, -2: mean -3, var 1, std 1, cv -1/3
+        self.check([-4, -2], (-4, -2, -3, -3, -4, 1, 1, -1 / 3, 0))
+        # zero mean -> cv 0
+        self.check([-16, 16], (-16, 16, 0, 0, -16, 16, 256, 0, 0))
+
+    def test_time_scale(self):
+        self.check([1 * NS, 3 * NS], (1, 3, 2, 2, 1, 1, 1, 0.5, 0), scale=NS)
+        # exact nanoseconds: mean of 1 ns and 2 ns
+        self.assertEqual(R.stats9([1, 2], NS)[2], 1.5e-9)
+
+    def test_skew_exact_large(self):
+        # near-constant large values: exact moments, no cancellation
+        base = 10 ** 15
+        got = R.stats9([base, base, base + 3], NS)
+        # deviations -1 -1 2: m2 = 2, m3 = 2 -> skew 2 / 2**1.5
+        self.assertAlmostEqual(got[8], 2 / 2 ** 1.5, places=14)
+        self.assertAlmostEqual(got[6], 2 / 1e18, delta=1e-30)
+
+    def test_rate(self):
+        self.assertEqual(R.rate(1, 5), 0)
+        self.assertEqual(R.rate(3, 0), 0)
+        self.assertEqual(R.rate(3, 2 * NS), 1.5)
+
+
+# ---------------------------------------------------------------------------
+# text
+# ---------------------------------------------------------------------------
+
+class TestText(unittest.TestCase):
+    def test_fmt(self):
+        f = lambda x: R.fmt_num(x, 9)  # noqa: E731
+        self.assertEqual(f(-0.0), '0')
+        self.assertEqual(f(0.0), '0')
+        self.assertEqual(f(8 / 110), '0.0727272727')
+        self.assertEqual(f(110.0), '110')
+        self.assertEqual(f(1e-5), '1e-05')
+        self.assertEqual(f(123456789012.0), '1.23456789e+11')
+        self.assertEqual(f(-2.5), '-2.5')
+        self.assertEqual(R.fmt_num(1 / 3, 4), '0.3333')
+
+    def test_ipv6(self):
+        cases = {
+            '2001:db8::1': '2001:db8::1',
+            '::': '::',
+            '::1': '::1',
+            '2001:db8:0:1:1:1:1:1': '2001:db8:0:1:1:1:1:1',
+            '2001:0:0:1:0:0:0:1': '2001:0:0:1::1',
+            '2001:db8:0:0:1:0:0:1': '2001:db8::1:0:0:1',
+            'FE80::ABCD': 'fe80::abcd',
+            '1:0:0:0:0:0:0:0': '1::',
+            '::ffff:192.0.2.1': '::ffff:192.0.2.1',
+        }
+        for src, want in cases.items():
+            self.assertEqual(R.ip_text(ip6(src)), want, src)
+        self.assertEqual(R.ip_text(ip4('192.168.0.255')), '192.168.0.255')
+
+    def test_timestamp(self):
+        self.assertEqual(R.ts_text(1500000000123456789), '2017-07-14 02:40:00.123456')
+        self.assertEqual(R.ts_text(0), '1970-01-01 00:00:00.000000')
+        self.assertEqual(R.ts_text(951782400 * NS + 999), '2000-02-29 00:00:00.000000')
+
+    def test_protocol(self):
+        self.assertEqual(R.protocol_text(53, 80), 'HTTP')
+        self.assertEqual(R.protocol_text(443, 53), 'HTTPS')
+        self.assertEqual(R.protocol_text(1000, 53), 'DNS')
+        self.assertEqual(R.protocol_text(0, 0), 'Others')
+
+    def test_columns(self):
+        self.assertEqual(len(R.COLUMNS), 78)
+        self.assertEqual(len(set(R.COLUMNS)), 78)
+        self.assertEqual(R.COLUMNS[16], 'min_packets_len')
+        self.assertEqual(R.COLUMNS[43:52], [
+            'min_receiving_packets_delta_len', 'max_receiving_packets_delta_len',
+            'mean_receiving_packets_delta_len', 'median_receiving_packets_delta_len',
+            'standard_deviation_receiving_packets_delta_len',
+            'variance_receiving_packets_delta_len', 'mode_receiving_packets_delta_len',
+            'coefficient_of_variation_receiving_packets_delta_len',
+            'skewness_receiving_packets_delta_len'])
+        self.assertEqual(R.COLUMNS[61], 'max_receiving_packets_delta_time')
+        self.assertEqual(R.COLUMNS[68], 'skewness_sreceiving_packets_delta_time')
+        self.assertEqual(R.COLUMNS[-1], 'skewness_sending_packets_delta_time')
+
+
+# ---------------------------------------------------------------------------
+# readers
+# ---------------------------------------------------------------------------
+
+def _sample_frames():
+    t0 = 1600000000 * NS
+    fr = eth(ipv4(A, B, 17, udp(1000, 2000, b'x' * 10)))
+    return [(t0 + 123456789, fr), (t0 + 2 * NS + 5000, fr), (t0 + 3 * NS, fr)]
+
+
+class TestReaders(unittest.TestCase):
+    def setUp(self):
+        self.t = Tmp()
+
+    def tearDown(self):
+        self.t.dir.cleanup()
+
+    def read(self, p):
+        return [(lt, ts, len(b), wl) for lt, ts, b, wl in R.read_capture(p)]
+
+    def test_pcap_variants(self):
+        pk = _sample_frames()
+        want_us = [(1, ts // 1000 * 1000, len(f), len(f)) for ts, f in pk]
+        want_ns = [(1, ts, len(f), len(f)) for ts, f in pk]
+        for bo in '<>':
+            p = self.t.path()
+            write_pcap(p, pk, bo=bo)
+            self.assertEqual(self.read(p), want_us)
+            p = self.t.path()
+            write_pcap(p, pk, bo=bo, nano=True)
+            self.assertEqual(self.read(p), want_ns)
+
+    def test_orig_len_is_wire_len(self):
+        fr = eth(ipv4(A, B, 6, tcp(1, 2, SYN)))
+        p = self.t.path()
+        write_pcap(p, [(NS, fr, 1514)])
+        self.assertEqual(self.read(p), [(1, NS, len(fr), 1514)])
+
+    def test_pcapng_variants(self):
+        pk = _sample_frames()
+        for bo in '<>':
+            for res, exact in ((None, 1000), (9, 1), (3, 10 ** 6)):
+                p = self.t.path('pcapng')
+                write_pcapng(p, pk, bo=bo, tsresol=res)
+                want = [(1, ts // exact * exact, len(f), len(f)) for ts, f in pk]
+                self.assertEqual(self.read(p), want, (bo, res))
+
+    def test_pcapng_pow2_and_offset(self):
+        t0 = 1000 * NS
+        pk = [(t0 + NS // 2, eth(ipv4(A, B, 1, b'\x08\x00' + b'\x00' * 6)))]
+        p = self.t.path('pcapng')
+        write_pcapng(p, pk, tsresol=0x80 | 10, tsoffset=7)
+        # 2^-10 s units: 0.5 s is exact
+        self.assertEqual(self.read(p)[0][1], t0 + NS // 2)
+        # a timestamp that is not a multiple of 2^-10 s is floored
+        p2 = self.t.path('pcapng')
+        write_pcapng(p2, [(t0 + 1, pk[0][1])], tsresol=0x80 | 10, tsoffset=7)
+        self.assertEqual(self.read(p2)[0][1], t0)
+
+    def test_pcapng_multi_interface(self):
+        v4 = ipv4(A, B, 17, udp(5, 6))
+        v6 = ipv6('2001:db8::1', '2001:db8::2', 17, udp(5, 6))
+        pk = [(NS, eth(v4), 0), (2 * NS, v6, 1)]
+        p = self.t.path('pcapng')
+        write_pcapng(p, pk, ifaces=[(1, None, None), (101, 9, None)])
+        self.assertEqual([(lt, ts) for lt, ts, _b, _w in R.read_capture(p)],
+                         [(1, NS), (101, 2 * NS)])
+        summary, _lines = R.run(p)
+        self.assertEqual(summary['metered'], 2)
+        self.assertEqual(summary['flows'], 2)
+
+    def test_pcapng_simple_packet_block(self):
+        fr = eth(ipv4(A, B, 17, udp(1, 2)))
+        bo = '<'
+        data = _block(bo, 0x0A0D0D0A, struct.pack(bo + 'IHHq', 0x1A2B3C4D, 1, 0, -1))
+        data += _block(bo, 1, struct.pack(bo + 'HHI', 1, 0, 0))
+        data += _block(bo, 3, struct.pack(bo + 'I', len(fr)) + fr)
+        p = self.t.path('pcapng')
+        with open(p, 'wb') as f:
+            f.write(data)
+        # SPB: no timestamp (taken as 0), wire length = its original length
+        self.assertEqual(self.read(p), [(1, 0, len(fr), len(fr))])
+
+    def test_unsupported_linktype(self):
+        p = self.t.path()
+        write_pcap(p, [(NS, b'\x00' * 20)], linktype=147)
+        with self.assertRaises(R.CaptureError):
+            R.run(p)
+        r = subprocess.run([sys.executable, os.path.join(HERE, 'afm_ref.py'), p],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+
+
+# ---------------------------------------------------------------------------
+# parsing and skip reasons
+# ---------------------------------------------------------------------------
+
+class TestParse(unittest.TestCase):
+    def reason(self, frame, lt=1):
+        r = R.parse_frame(lt, frame)
+        return r if isinstance(r, str) else 'ok'
+
+    def test_skip_reasons(self):
+        good = ipv4(A, B, 6, tcp(1, 2, SYN))
+        self.assertEqual(self.reason(eth(good)), 'ok')
+        self.assertEqual(self.reason(b''), 'truncated')
+        self.assertEqual(self.reason(eth(good)[:13]), 'truncated')
+        self.assertEqual(self.reason(eth(b'\x00' * 28, 0x0806)), 'not_ip')
+        self.assertEqual(self.reason(eth(good[:19])), 'truncated')
+        self.assertEqual(self.reason(eth(good)[:14 + 20 + 19]), 'truncated')
+        self.assertEqual(self.reason(eth(ipv4(A, B, 17, udp(1, 2))[:27])), 'truncated')
+        self.assertEqual(self.reason(eth(good, 0x86dd)), 'malformed')  # version 4 in v6
+        self.assertEqual(self.reason(eth(ipv4(A, B, 6, tcp(1, 2, SYN), ihl=4))), 'malformed')
+        self.assertEqual(self.reason(eth(ipv4(A, B, 6, tcp(1, 2, SYN), tot=19))), 'malformed')
+        self.assertEqual(self.reason(eth(ipv4(A, B, 6, tcp(1, 2, SYN), tot=0))), 'ok')
+        self.assertEqual(self.reason(eth(ipv4(A, B, 6, tcp(1, 2, SYN, doff=4)))), 'malformed')
+        # options announced by IHL but not captured
+        self.assertEqual(self.reason(eth(ipv4(A, B, 1, b'', ihl=6))[:14 + 22]), 'truncated')
+
+    def test_vlan(self):
+        good = ipv4(A, B, 17, udp(1, 2))
+        p = R.parse_frame(1, eth(good, vlans=(42,)))
+        self.assertEqual((p.v0, p.v1), (42, 0))
+        p = R.parse_frame(1, eth(good, vlans=(0x1000 | 10, 20)))  # PCP bit ignored
+        self.assertEqual((p.v0, p.v1), (10, 20))
+        self.assertEqual(self.reason(eth(good, vlans=(1, 2, 3))), 'vlan_depth')
+        self.assertEqual(self.reason(eth(good, vlans=(1,))[:16]), 'truncated')
+
+    def test_link_types(self):
+        v4 = ipv4(A, B, 17, udp(1, 2))
+        v6 = ipv6('::1', '::2', 17, udp(1, 2))
+        # METERING.md: every raw-IP link type takes the version from the first nibble
+        for lt in (12, 14, 101, 228, 229):
+            self.assertEqual(R.parse_frame(lt, v4).ver, 4)
+            self.assertEqual(R.parse_frame(lt, v6).ver, 6)
+            self.assertEqual(self.reason(b'\x50' + v4[1:], lt), 'not_ip')
+        sll = b'\x00\x00\x00\x01\x00\x06' + b'\x00' * 8 + b'\x08\x00'
+        self.assertEqual(R.parse_frame(113, sll + v4).ver, 4)
+        sll2 = b'\x86\xdd\x00\x00' + b'\x00' * 16
+        self.assertEqual(R.parse_frame(276, sll2 + v6).ver, 6)
+        for lt in (0, 108):
+            self.assertEqual(R.parse_frame(lt, struct.pack('<I', 2) + v4).ver, 4)
+            self.assertEqual(R.parse_frame(lt, struct.pack('>I', 2) + v4).ver, 4)
+            for fam in (24, 28, 30):
+                self.assertEqual(R.parse_frame(lt, struct.pack('<I', fam) + v6).ver, 6)
+                self.assertEqual(R.parse_frame(lt, struct.pack('>I', fam) + v6).ver, 6)
+            self.assertEqual(self.reason(struct.pack('<I', 7) + v4, lt), 'not_ip')
+            self.assertEqual(self.reason(struct.pack('<I', 2) + v6, lt), 'malformed')
+
+    def test_ipv6_ext_chain(self):
+        def chain(k):
+            ext = b''
+            for i in range(k):
+                nxt = 60 if i < k - 1 else 17
+                ext += bytes([nxt, 0]) + b'\x00' * 6
+            return ipv6('::1', '::2', 60 if k else 17, udp(1, 53, b'\xab\xcd'), ext)
+        p = R.parse_frame(101, chain(8))
+        self.assertEqual((p.proto, p.sport, p.dport, p.dnsid), (17, 1, 53, 0xabcd))
+        self.assertEqual(self.reason(chain(9), 101), 'ipv6_ext_chain')
+        self.assertEqual(self.reason(chain(2)[:40 + 12], 101), 'truncated')
+        # ESP ends the chain: it is the protocol, ports 0
+        p = R.parse_frame(101, ipv6('::1', '::2', 0, b'\x00' * 8, b'\x32\x00' + b'\x00' * 6))
+        self.assertEqual((p.proto, p.sport), (50, 0))
+
+    def test_http_and_dns(self):
+        ok = eth(ipv4(B, A, 6, tcp(80, 999, ACK, b'HTTP/1.1 204 No Content\r\n')))
+        self.assertEqual(R.parse_frame(1, ok).http, 204)
+        bad = eth(ipv4(B, A, 6, tcp(80, 999, ACK, b'HTTP/1.1 2x0 OK')))
+        self.assertIsNone(R.parse_frame(1, bad).http)
+        # payload beyond the IP total length is not looked at
+        l4 = tcp(80, 999, ACK, b'HTTP/1.1 200 OK')
+        cut = eth(ipv4(B, A, 6, l4, tot=20 + 20 + 5))
+        self.assertIsNone(R.parse_frame(1, cut).http)
+        p = R.parse_frame(1, eth(ipv4(A, B, 17, udp(5353, 53, b'\x12\x34rest'))))
+        self.assertEqual(p.dnsid, 0x1234)
+        p = R.parse_frame(1, eth(ipv4(A, B, 17, udp(5353, 53, b'\x12'))))
+        self.assertEqual(p.dnsid, 0)
+
+
+# ---------------------------------------------------------------------------
+# metering rules
+# ---------------------------------------------------------------------------
+
+def u(ts, src, sp, dst, dp, payload=b'', **kw):
+    return (ts, eth(ipv4(src, dst, 17, udp(sp, dp, payload), **kw)))
+
+
+def t(ts, src, sp, dst, dp, flags, payload=b''):
+    return (ts, eth(ipv4(src, dst, 6, tcp(sp, dp, flags, payload))))
+
+
+class TestMeter(unittest.TestCase):
+    def test_icmp_pings(self):
+        pk = []
+        for i in range(5):
+            icmp = b'\x08\x00' + b'\x00' * 6
+            pk.append((i * NS, eth(ipv4(A, B, 1, icmp))))
+            pk.append((i * NS + 1000, eth(ipv4(B, A, 1, icmp))))
+        s, rows = meter(pk)
+        self.assertEqual(s['flows'], 1)
+        r = rows[0]
+        self.assertEqual((r['packets_numbers'], r['receiving_packets_numbers'],
+                          r['sending_packets_numbers'], r['src_port'], r['protocol']),
+                         ('10', '5', '5', '0', 'Others'))
+        self.assertEqual(r['mean_receiving_packets_delta_time'], '1')
+        self.assertEqual(r['duration'], '4.000001')
+
+    def test_lengths_and_deltas(self):
+        pk = [u(0, A, 1000, B, 2000, b'a' * 60), u(NS, B, 2000, A, 1000, b'b' * 76),
+              u(3 * NS, A, 1000, B, 2000, b'c' * 30)]
+        s, rows = meter(pk)
+        r = rows[0]
+        l1, l2, l3 = 14 + 28 + 60, 14 + 28 + 76, 14 + 28 + 30
+        self.assertEqual(r['min_packets_len'], str(min(l1, l2, l3)))
+        self.assertEqual(r['mean_receiving_packets_len'], str((l1 + l3) // 2))
+        self.assertEqual(r['min_receiving_packets_delta_len'], str(l3 - l1))
+        self.assertEqual(r['max_receiving_packets_delta_time'], '3')
+        self.assertEqual(r['receiving_packets_rate'], R.fmt_num(2 / 3, 9))
+        self.assertEqual(r['sending_packets_rate'], '0')
+        self.assertEqual(r['packets_rate'], '1')
+        self.assertEqual(r['flow_id'], '1970-01-01 00:00:00.000000--10.0.0.1--1000--10.0.0.2--2000')
+
+    def test_idle_boundary(self):
+        s, rows = meter([u(0, A, 1, B, 2), u(120 * NS, A, 1, B, 2)])
+        self.assertEqual(s['flows'], 1)
+        s, rows = meter([u(0, A, 1, B, 2), u(120 * NS + 1, A, 1, B, 2)])
+        self.assertEqual(s['flows'], 2)
+        s, rows = meter([u(0, A, 1, B, 2), u(11 * NS, A, 1, B, 2)], idle_ns=10 * NS)
+        self.assertEqual(s['flows'], 2)
+
+    def test_dns_per_transaction_and_idle(self):
+        pk = [u(0, A, 5000, B, 53, b'\x00\x01q'), u(1000, B, 53, A, 5000, b'\x00\x01a'),
+              u(2000, A, 5000, B, 53, b'\x00\x02q'),
+              u(30 * NS + 1000, A, 5000, B, 53, b'\x00\x01q'),   # within 30 s of last
+              u(61 * NS, A, 5000, B, 53, b'\x00\x01q')]          # > 30 s: new flow
+        s, rows = meter(pk)
+        self.assertEqual(s['flows'], 3)
+        # flow 0x0002 ends first (deadline 30 s + 2000 ns), then 0x0001
+        self.assertEqual(rows[0]['packets_numbers'], '1')   # id 2, deadline 30 s + 2000 ns
+        self.assertEqual(rows[1]['packets_numbers'], '3')   # id 1
+        self.assertEqual(rows[2]['packets_numbers'], '1')   # id 1 again, after the gap
+        self.assertTrue(all(r['protocol'] == 'DNS' for r in rows))
+
+    def test_tcp_close_linger_and_new_syn(self):
+        pk = [t(0, A, 40000, B, 80, SYN), t(1, B, 80, A, 40000, SYN | ACK),
+              t(2, A, 40000, B, 80, ACK),
+              t(NS, A, 40000, B, 80, FIN | ACK), t(NS + 1, B, 80, A, 40000, FIN | ACK),
+              t(NS + 2, A, 40000, B, 80, ACK),              # last ACK: same flow
+              t(6 * NS + 1, A, 40000, B, 80, ACK),          # exactly close+linger: same flow
+              t(7 * NS, A, 40000, B, 80, SYN),              # after the linger: new flow
+              t(7 * NS + 5, B, 80, A, 40000, RST | ACK),
+              t(7 * NS + 6, A, 40000, B, 80, SYN)]          # SYN on a lingering flow
+        s, rows = meter(pk, prec=12)
+        self.assertEqual([r['packets_numbers'] for r in rows], ['7', '2', '1'])
+        self.assertEqual(rows[0]['duration'], '6.000000001')
+
+    def test_synack_first(self):
+        s, rows = meter([t(0, B, 80, A, 40000, SYN | ACK), t(5, A, 40000, B, 80, ACK)])
+        r = rows[0]
+        self.assertEqual((r['src_ip'], r['src_port'], r['dst_ip'], r['dst_port']),
+                         (A, '40000', B, '80'))
+        self.assertEqual((r['receiving_packets_numbers'], r['sending_packets_numbers']),
+                         ('1', '1'))
+
+    def test_same_host_direction_by_port(self):
+        s, rows = meter([u(0, A, 1, A, 2), u(1, A, 2, A, 1), u(2, A, 1, A, 2)])
+        self.assertEqual((rows[0]['receiving_packets_numbers'],
+                          rows[0]['sending_packets_numbers']), ('2', '1'))
+
+    def test_active_timeout(self):
+        pk = [u(i * 100 * NS, A, 1, B, 2) for i in range(40)]  # 0 .. 3900 s
+        s, rows = meter(pk)
+        self.assertEqual([r['packets_numbers'] for r in rows], ['19', '19', '2'])
+        s, rows = meter(pk, active_ns=1000 * NS)
+        self.assertEqual([r['packets_numbers'] for r in rows], ['11', '11', '11', '7'])
+
+    def test_vlan_keys(self):
+        l3 = ipv4(A, B, 6, tcp(1, 80, SYN))
+        pk = [(0, eth(l3)), (1, eth(l3, vlans=(42,))), (2, eth(l3, vlans=(10, 20))),
+              (3, eth(l3, vlans=(42,))), (4, eth(l3, vlans=(1, 2, 3))),
+              (5, eth(b'\x00' * 28, 0x0806))]
+        s, rows = meter(pk)
+        self.assertEqual(s['flows'], 3)
+        self.assertEqual(s['skipped']['vlan_depth'], 1)
+        self.assertEqual(s['skipped']['not_ip'], 1)
+        self.assertEqual([r['packets_numbers'] for r in rows], ['1', '2', '1'])
+
+    def test_fragments(self):
+        # DNS answer in 2 fragments, second within 30 s; another whose first is missing
+        first = udp(53, 5000, b'\x77\x77' + b'x' * 14)
+        pk = [u(0, A, 5000, B, 53, b'\x77\x77q'),
+              (10, eth(ipv4(B, A, 17, first, ident=9, mf=True))),
+              (20, eth(ipv4(B, A, 17, b'y' * 16, ident=9, off=3))),
+              (30, eth(ipv4(B, A, 17, b'z' * 16, ident=8, off=3)))]
+        s, rows = meter(pk)
+        self.assertEqual(s['flows'], 2)
+        by = {r['src_port']: r for r in rows}
+        self.assertEqual(by['5000']['packets_numbers'], '3')
+        self.assertEqual(by['5000']['sending_packets_numbers'], '2')
+        self.assertEqual((by['0']['src_ip'], by['0']['packets_numbers']), (B, '1'))
+
+    def test_fragment_30s(self):
+        first = udp(7, 8, b'x' * 16)
+        pk = [(0, eth(ipv4(A, B, 17, first, ident=5, mf=True))),
+              (30 * NS, eth(ipv4(A, B, 17, b'y' * 8, ident=5, off=3))),
+              (30 * NS + 1, eth(ipv4(A, B, 17, b'y' * 8, ident=5, off=4)))]
+        s, rows = meter(pk)
+        self.assertEqual(sorted((r['src_port'], r['packets_numbers']) for r in rows),
+                         [('0', '1'), ('7', '2')])
+
+    def test_ipv6_fragments(self):
+        S, D = '2001:db8::53', '2001:db8::1'
+
+        def frag(off, more, ident, nxt=17):
+            return bytes([nxt, 0]) + struct.pack('>HI', (off << 3) | more, ident)
+        pk = [(0, eth(ipv6(D, S, 17, udp(4000, 53, b'\x01\x02q')), 0x86dd)),
+              (10, eth(ipv6(S, D, 44, udp(53, 4000, b'\x01\x02' + b'a' * 30),
+                            frag(0, 1, 77)), 0x86dd)),
+              (20, eth(ipv6(S, D, 44, b'b' * 40, frag(5, 0, 77)), 0x86dd)),
+              (30, eth(ipv6(S, D, 44, udp(53, 4000, b'\x01\x03'), frag(0, 0, 78)), 0x86dd))]
+        s, rows = meter(pk)
+        self.assertEqual([(r['packets_numbers'], r['dst_ip']) for r in rows],
+                         [('3', S), ('1', D)])
+
+    def test_http_success(self):
+        pk = [t(0, A, 40000, B, 80, SYN),
+              t(NS, B, 80, A, 40000, ACK, b'HTTP/1.1 200 OK\r\n'),
+              t(2 * NS, B, 80, A, 40000, ACK, b'HTTP/1.0 299 X\r\n'),
+              t(3 * NS, B, 80, A, 40000, ACK, b'HTTP/1.1 302 Found\r\n'),
+              t(4 * NS, A, 40000, B, 80, ACK, b'HTTP/1.1 201 Created'),
+              t(5 * NS, B, 80, A, 40000, ACK, b'HTTP/1.1 200')]   # exactly 3 digits, nothing after
+        s, rows = meter(pk)
+        self.assertEqual(rows[0]['success_packets_numbers'], '4')
+        self.assertEqual(rows[0]['success_packets_rate'], R.fmt_num(4 / 5, 9))
+
+    def test_end_order(self):
+        # three flows with equal deadlines end in creation order; the rest at EOF
+        pk = [u(0, A, 1, B, 2), u(0, A, 3, B, 4), u(5, A, 5, B, 6),
+              u(0, A, 7, B, 8), u(200 * NS, A, 9, B, 10), u(200 * NS, A, 11, B, 12)]
+        s, rows = meter(pk)
+        self.assertEqual([r['src_port'] for r in rows], ['1', '3', '7', '5', '9', '11'])
+
+    def test_out_of_order_timestamps(self):
+        pk = [u(10 * NS, A, 1, B, 2, b'a'), u(5 * NS, A, 1, B, 2, b'bb'),
+              u(12 * NS, A, 1, B, 2, b'ccc')]
+        s, rows = meter(pk)
+        r = rows[0]
+        self.assertEqual(r['timestamp'], '1970-01-01 00:00:05.000000')
+        self.assertEqual(r['duration'], '7')
+        # time order: 5 s (len+2), 10 s (len+1), 12 s (len+3)
+        self.assertEqual(r['min_receiving_packets_delta_len'], '-1')
+        self.assertEqual(r['max_receiving_packets_delta_len'], '2')
+        self.assertEqual(r['max_receiving_packets_delta_time'], '5')
+
+    def test_cli_summary(self):
+        tmp = Tmp()
+        p = tmp.path()
+        write_pcap(p, [u(0, A, 1, B, 2), (1, eth(b'\x00' * 28, 0x0806))])
+        out = tmp.path('csv')
+        r = subprocess.run([sys.executable, os.path.join(HERE, 'afm_ref.py'), p, '-o', out,
+                            '--precision', '6'], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        import json
+        self.assertEqual(json.loads(r.stderr), {
+            'packets': 2, 'metered': 1, 'flows': 1,
+            'skipped': {'not_ip': 1, 'truncated': 0, 'malformed': 0,
+                        'ipv6_ext_chain': 0, 'vlan_depth': 0}})
+        with open(out) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(lines[0].split(','), R.COLUMNS)
+        self.assertEqual(len(lines), 2)
+        c = subprocess.run([sys.executable, os.path.join(HERE, 'compare.py'), out, out],
+                           capture_output=True, text=True)
+        self.assertEqual((c.returncode, c.stdout.strip()), (0, '1 rows, 78 columns agree'))
+        tmp.dir.cleanup()
+
+
+class CompareCatchesDifferences(unittest.TestCase):
+    """compare.py must fail on any real difference, or its 'agree' means nothing."""
+
+    HEADER = ','.join(R.COLUMNS)
+
+    def _row(self, first_time='2020-01-01 00:00:00.000000', port=1000, value='0.123456789012'):
+        cells = []
+        for name in R.COLUMNS:
+            if name == 'flow_id':
+                cells.append('%s--10.0.0.1--%d--10.0.0.2--80' % (first_time, port))
+            elif name == 'timestamp':
+                cells.append(first_time)
+            elif name in ('src_ip', 'dst_ip'):
+                cells.append('10.0.0.1' if name == 'src_ip' else '10.0.0.2')
+            elif name == 'src_port':
+                cells.append(str(port))
+            elif name == 'dst_port':
+                cells.append('80')
+            elif name == 'protocol':
+                cells.append('HTTP')
+            elif name.endswith('_numbers'):
+                cells.append('3')
+            else:
+                cells.append(value)
+        return ','.join(cells)
+
+    def _compare(self, expected_rows, actual_rows):
+        with tempfile.TemporaryDirectory() as d:
+            paths = []
+            for name, rows in (('e.csv', expected_rows), ('a.csv', actual_rows)):
+                paths.append(os.path.join(d, name))
+                with open(paths[-1], 'w') as f:
+                    f.write('\n'.join([self.HEADER] + rows) + '\n')
+            return subprocess.run([sys.executable, os.path.join(HERE, 'compare.py')] + paths,
+                                  capture_output=True, text=True).returncode
+
+    def test_identical_agree(self):
+        self.assertEqual(self._compare([self._row()], [self._row()]), 0)
+
+    def test_within_tolerance_agrees(self):
+        self.assertEqual(self._compare([self._row()], [self._row(value='0.1234567890125')]), 0)
+
+    def test_relative_difference_above_1e_9_fails(self):
+        self.assertEqual(self._compare([self._row()], [self._row(value='0.123456789512')]), 1)
+
+    def test_missing_or_extra_row_fails(self):
+        self.assertEqual(self._compare([self._row(), self._row(port=1001)], [self._row()]), 1)
+        self.assertEqual(self._compare([self._row()], [self._row(), self._row(port=1001)]), 1)
+
+    def test_order_difference_fails(self):
+        a, b = self._row(), self._row(port=1001)
+        self.assertEqual(self._compare([a, b], [b, a]), 1)
+
+    def test_integer_and_text_columns_are_exact(self):
+        self.assertEqual(self._compare([self._row()], [self._row(port=1002)]), 1)
+        self.assertEqual(self._compare([self._row()], [self._row(first_time='2020-01-01 00:00:00.000001')]), 1)
+
+
+if __name__ == '__main__':
+    unittest.main()

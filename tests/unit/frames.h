@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/* Building test frames header by header, in network byte order. */
+#ifndef AFM_TEST_FRAMES_H
+#define AFM_TEST_FRAMES_H
+
+#include <stdint.h>
+#include <string.h>
+
+struct frame {
+	uint8_t b[4096];
+	size_t n;
+	size_t l3;	/* offset of the IP header, for fix-ups */
+};
+
+static inline void f_u8(struct frame *f, uint8_t v)
+{
+	f->b[f->n++] = v;
+}
+
+static inline void f_u16(struct frame *f, uint16_t v)
+{
+	f_u8(f, v >> 8);
+	f_u8(f, v & 0xff);
+}
+
+static inline void f_u32(struct frame *f, uint32_t v)
+{
+	f_u16(f, v >> 16);
+	f_u16(f, v & 0xffff);
+}
+
+static inline void f_bytes(struct frame *f, const void *p, size_t n)
+{
+	memcpy(f->b + f->n, p, n);
+	f->n += n;
+}
+
+static inline void f_zero(struct frame *f, size_t n)
+{
+	memset(f->b + f->n, 0, n);
+	f->n += n;
+}
+
+static inline void f_eth(struct frame *f, uint16_t ethertype)
+{
+	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2 };
+
+	f_bytes(f, macs, 12);
+	f_u16(f, ethertype);
+}
+
+/* A VLAN tag (after a TPID): PCP 3, then the ID, then the next EtherType. */
+static inline void f_vlan(struct frame *f, uint16_t id, uint16_t next)
+{
+	f_u16(f, (uint16_t)(3 << 13 | id));
+	f_u16(f, next);
+}
+
+/* IPv4 header of ihl words (>= 5, options are NOPs); tot_len fixed by f_ipv4_end. */
+static inline void f_ipv4(struct frame *f, uint8_t proto, uint32_t src, uint32_t dst, int ihl,
+			  uint16_t frag_field, uint16_t id)
+{
+	f->l3 = f->n;
+	f_u8(f, (uint8_t)(0x40 | ihl));
+	f_u8(f, 0);
+	f_u16(f, 0);
+	f_u16(f, id);
+	f_u16(f, frag_field);
+	f_u8(f, 64);
+	f_u8(f, proto);
+	f_u16(f, 0);
+	f_u32(f, src);
+	f_u32(f, dst);
+	for (int i = 5; i < ihl; i++)
+		f_u32(f, 0x01010101);
+}
+
+static inline void f_ipv4_end(struct frame *f)
+{
+	uint16_t len = (uint16_t)(f->n - f->l3);
+
+	f->b[f->l3 + 2] = len >> 8;
+	f->b[f->l3 + 3] = len & 0xff;
+}
+
+static inline void f_ipv6(struct frame *f, uint8_t next, const uint8_t src[16], const uint8_t dst[16])
+{
+	f->l3 = f->n;
+	f_u32(f, 0x60000000);
+	f_u16(f, 0);
+	f_u8(f, next);
+	f_u8(f, 64);
+	f_bytes(f, src, 16);
+	f_bytes(f, dst, 16);
+}
+
+static inline void f_ipv6_end(struct frame *f)
+{
+	uint16_t len = (uint16_t)(f->n - f->l3 - 40);
+
+	f->b[f->l3 + 4] = len >> 8;
+	f->b[f->l3 + 5] = len & 0xff;
+}
+
+/* Hop-by-hop / destination options / routing: (len8 + 1) * 8 bytes. */
+static inline void f_ipv6_opts(struct frame *f, uint8_t next, uint8_t len8)
+{
+	f_u8(f, next);
+	f_u8(f, len8);
+	f_zero(f, 6 + 8 * (size_t)len8);
+}
+
+static inline void f_ipv6_frag(struct frame *f, uint8_t next, uint16_t offset8, int more, uint32_t id)
+{
+	f_u8(f, next);
+	f_u8(f, 0);
+	f_u16(f, (uint16_t)(offset8 << 3 | (more ? 1 : 0)));
+	f_u32(f, id);
+}
+
+static inline void f_tcp(struct frame *f, uint16_t sport, uint16_t dport, uint8_t flags, int doff)
+{
+	f_u16(f, sport);
+	f_u16(f, dport);
+	f_u32(f, 1000);
+	f_u32(f, 2000);
+	f_u8(f, (uint8_t)(doff << 4));
+	f_u8(f, flags);
+	f_u16(f, 65535);
+	f_u32(f, 0);
+	for (int i = 5; i < doff; i++)
+		f_u32(f, 0x01010101);
+}
+
+static inline void f_udp(struct frame *f, uint16_t sport, uint16_t dport, uint16_t payload_len)
+{
+	f_u16(f, sport);
+	f_u16(f, dport);
+	f_u16(f, (uint16_t)(8 + payload_len));
+	f_u16(f, 0);
+}
+
+static inline void f_text(struct frame *f, const char *s)
+{
+	f_bytes(f, s, strlen(s));
+}
+
+#define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+
+#endif

@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: MIT
+/* The flow engine's ending rules and order (docs/METERING.md, sections 2 and 3). */
+#include <criterion/criterion.h>
+
+#include "afm_parse.h"
+#include "engine.h"
+
+#define S 1000000000ULL
+
+struct ended {
+	struct afm_flow *flows[64];
+	int n;
+};
+
+static void collect(void *ctx, struct afm_flow *f)
+{
+	struct ended *e = ctx;
+
+	cr_assert(e->n < 64);
+	e->flows[e->n++] = f;
+}
+
+static struct afm_engine eng;
+static struct ended out;
+
+static void setup(void)
+{
+	struct afm_engine_config cfg = { 120 * S, 30 * S, 1800 * S, 5 * S };
+
+	memset(&out, 0, sizeof(out));
+	cr_assert_eq(afm_engine_init(&eng, &cfg, collect, &out), 0);
+}
+
+static void teardown(void)
+{
+	afm_engine_free(&eng);
+	for (int i = 0; i < out.n; i++)
+		afm_flow_free(out.flows[i]);
+}
+
+/* A packet from client c (10.0.0.c:port) to server 10.0.0.100:srv_port, or back. */
+static struct afm_record pkt(uint64_t ts, int to_server, uint8_t proto, uint16_t cport, uint16_t sport,
+			     uint8_t flags, uint32_t len)
+{
+	struct afm_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.key.ip_version = 4;
+	r.key.proto = proto;
+	uint8_t client[4] = { 10, 0, 0, 1 }, server[4] = { 10, 0, 0, 100 };
+
+	memcpy(r.key.addr[0], to_server ? client : server, 4);
+	memcpy(r.key.addr[1], to_server ? server : client, 4);
+	r.key.port[0] = to_server ? cport : sport;
+	r.key.port[1] = to_server ? sport : cport;
+	if (proto == 17 && (cport == 53 || sport == 53))
+		r.key.flags = AFM_KEY_DNS;
+	afm_key_canonicalize(&r);
+	r.ts_ns = ts;
+	r.tcp_flags = flags;
+	r.wire_len = len;
+	return r;
+}
+
+static void feed(struct afm_record r)
+{
+	cr_assert_eq(afm_engine_packet(&eng, &r), 0);
+}
+
+static int receiving(const struct afm_flow *f, uint32_t i)
+{
+	return !(f->samples[i].len_dir & AFM_SAMPLE_SENDING);
+}
+
+TestSuite(engine, .init = setup, .fini = teardown);
+
+Test(engine, tcp_close_keeps_the_closing_packets_within_the_linger)
+{
+	feed(pkt(1 * S, 1, 6, 40000, 80, AFM_TCP_SYN, 74));
+	feed(pkt(1 * S + 1, 0, 6, 40000, 80, AFM_TCP_SYN | AFM_TCP_ACK, 74));
+	feed(pkt(2 * S, 1, 6, 40000, 80, AFM_TCP_FIN | AFM_TCP_ACK, 66));
+	feed(pkt(2 * S + 5, 0, 6, 40000, 80, AFM_TCP_FIN | AFM_TCP_ACK, 66));	/* closed */
+	feed(pkt(6 * S, 1, 6, 40000, 80, AFM_TCP_ACK, 66));	/* last ACK, 4 s later */
+	feed(pkt(7 * S + 5, 1, 6, 40000, 80, AFM_TCP_ACK, 66));	/* linger ends at 7 s + 5 ns: kept */
+	cr_assert_eq(out.n, 0);
+	feed(pkt(7 * S + 6, 1, 6, 40000, 80, AFM_TCP_ACK, 66));	/* strictly after: a new flow */
+	cr_assert_eq(out.n, 1);
+	cr_assert_eq(out.flows[0]->n, 6);
+	cr_assert_eq(out.flows[0]->end_reason, AFM_END_FIN);
+	afm_engine_flush(&eng, AFM_END_EOF);
+	cr_assert_eq(out.n, 2);
+	cr_assert_eq(out.flows[1]->n, 1);
+	cr_assert_eq(out.flows[1]->end_reason, AFM_END_EOF);
+}
+
+Test(engine, new_syn_on_a_closed_flow_starts_a_new_one)
+{
+	feed(pkt(1 * S, 1, 6, 40000, 80, AFM_TCP_SYN, 74));
+	feed(pkt(2 * S, 0, 6, 40000, 80, AFM_TCP_RST | AFM_TCP_ACK, 60));
+	feed(pkt(3 * S, 1, 6, 40000, 80, AFM_TCP_ACK, 60));	/* kept: linger */
+	feed(pkt(3 * S, 1, 6, 40000, 80, AFM_TCP_SYN, 74));	/* new connection */
+	cr_assert_eq(out.n, 1);
+	cr_assert_eq(out.flows[0]->n, 3);
+	cr_assert_eq(out.flows[0]->end_reason, AFM_END_RST);
+	afm_engine_flush(&eng, AFM_END_EOF);
+	cr_assert_eq(out.flows[1]->n, 1);
+}
+
+Test(engine, syn_on_an_open_flow_stays_in_it)
+{
+	feed(pkt(1 * S, 1, 6, 40000, 80, AFM_TCP_SYN, 74));
+	feed(pkt(2 * S, 1, 6, 40000, 80, AFM_TCP_SYN, 74));	/* retransmission */
+	afm_engine_flush(&eng, AFM_END_EOF);
+	cr_assert_eq(out.n, 1);
+	cr_assert_eq(out.flows[0]->n, 2);
+}
+
+Test(engine, idle_timeout_is_strict)
+{
+	feed(pkt(0, 1, 17, 5000, 6000, 0, 100));
+	feed(pkt(120 * S, 1, 17, 5000, 6000, 0, 100));		/* gap == 120 s: same flow */
+	feed(pkt(240 * S + 1, 1, 17, 5000, 6000, 0, 100));	/* gap > 120 s: new flow */
+	cr_assert_eq(out.n, 1);
+	cr_assert_eq(out.flows[0]->n, 2);
+	cr_assert_eq(out.flows[0]->end_reason, AFM_END_IDLE);
+}
+
+Test(engine, dns_flows_idle_after_30_seconds_and_split_by_id)
+{
+	struct afm_record q = pkt(0, 1, 17, 33000, 53, 0, 80), q2 = q;
+
+	q.key.dns_id = 1;
+	q2.key.dns_id = 2;
+	feed(q);
+	feed(q2);
+	q.ts_ns = 31 * S;
+	feed(q);
+	cr_assert_eq(out.n, 2);	/* both ended at 30 s, in creation order */
+	cr_assert_eq(out.flows[0]->key.dns_id, 1);
+	cr_assert_eq(out.flows[1]->key.dns_id, 2);
+	cr_assert_eq(out.flows[0]->end_reason, AFM_END_IDLE);
+}
+
+Test(engine, active_timeout_cuts_long_flows)
+{
+	for (uint64_t t = 0; t <= 1900; t += 100)
+		feed(pkt(t * S, 1, 17, 5000, 6000, 0, 100));
+	cr_assert_eq(out.n, 1);	/* 0..1800 s: the packet at 1800 s is still in */
+	cr_assert_eq(out.flows[0]->n, 19);
+	cr_assert_eq(out.flows[0]->end_reason, AFM_END_ACTIVE);
+}
+
+Test(engine, syn_ack_first_makes_its_destination_the_source)
+{
+	feed(pkt(1 * S, 0, 6, 40000, 80, AFM_TCP_SYN | AFM_TCP_ACK, 74));	/* server -> client */
+	feed(pkt(2 * S, 1, 6, 40000, 80, AFM_TCP_ACK, 66));
+	afm_engine_flush(&eng, AFM_END_EOF);
+	struct afm_flow *f = out.flows[0];
+
+	cr_assert_eq(f->key.port[f->src_ep], 40000, "src is the client");
+	cr_assert(!receiving(f, 0), "the SYN-ACK is sending");
+	cr_assert(receiving(f, 1));
+}
+
+Test(engine, eof_writes_in_creation_order_and_deadlines_in_deadline_order)
+{
+	feed(pkt(0, 1, 17, 1, 9, 0, 60));		/* A: idle deadline 120 s */
+	feed(pkt(1 * S, 1, 17, 2, 53, 0, 60));		/* B: DNS, deadline 31 s */
+	feed(pkt(2 * S, 1, 17, 3, 9, 0, 60));		/* C: deadline 122 s */
+	feed(pkt(3 * S, 1, 17, 4, 9, 0, 60));		/* D: open at the end */
+	feed(pkt(100 * S, 1, 17, 4, 9, 0, 60));
+	cr_assert_eq(out.n, 1);
+	cr_assert_eq(out.flows[0]->key.port[0], 2);
+	feed(pkt(200 * S, 1, 17, 5, 9, 0, 60));	/* E; A and C end, by deadline */
+	cr_assert_eq(out.n, 3);
+	cr_assert_eq(out.flows[1]->key.port[0], 1);
+	cr_assert_eq(out.flows[2]->key.port[0], 3);
+	afm_engine_flush(&eng, AFM_END_EOF);
+	cr_assert_eq(out.n, 5);
+	cr_assert_eq(out.flows[3]->key.port[0], 4);
+	cr_assert_eq(out.flows[4]->key.port[0], 5);
+}
+
+Test(engine, capture_clock_never_goes_back)
+{
+	feed(pkt(100 * S, 1, 17, 1, 9, 0, 60));
+	feed(pkt(300 * S, 1, 17, 2, 9, 0, 60));	/* clock 300 s: the first flow is over */
+	cr_assert_eq(out.n, 1);
+	feed(pkt(150 * S, 1, 17, 1, 9, 0, 60));	/* old timestamp: a new flow all the same */
+	afm_engine_flush(&eng, AFM_END_EOF);
+	cr_assert_eq(out.n, 3);
+	cr_assert_eq(out.flows[2]->first_ns, 150 * S);
+}
+
+Test(engine, out_of_order_timestamps_set_first_and_last)
+{
+	feed(pkt(10 * S, 1, 17, 1, 9, 0, 60));
+	feed(pkt(8 * S, 0, 17, 1, 9, 0, 70));
+	feed(pkt(12 * S, 1, 17, 1, 9, 0, 80));
+	afm_engine_flush(&eng, AFM_END_EOF);
+	cr_assert_eq(out.flows[0]->first_ns, 8 * S);
+	cr_assert_eq(out.flows[0]->last_ns, 12 * S);
+}
+
+Test(engine, later_fragments_follow_the_first)
+{
+	struct afm_record first = pkt(1 * S, 1, 17, 40000, 53, 0, 1514), later;
+
+	first.key.dns_id = 7;
+	first.frag = AFM_FRAG_FIRST;
+	first.frag_id = 99;
+	later = pkt(1 * S + 10, 1, 17, 0, 0, 0, 600);
+	later.frag = AFM_FRAG_LATER;
+	later.frag_id = 99;
+	feed(first);
+	feed(later);
+	later.frag_id = 100;	/* no first fragment seen: ports 0 */
+	feed(later);
+	later.frag_id = 99;
+	later.ts_ns = 31 * S + 11;	/* more than 30 s after the first: no match */
+	feed(later);			/* ... and the DNS flow (last 1 s + 10 ns) is over */
+	afm_engine_flush(&eng, AFM_END_EOF);
+	cr_assert_eq(out.n, 2);
+	cr_assert_eq(out.flows[0]->n, 2);
+	cr_assert_eq(out.flows[0]->key.dns_id, 7);
+	cr_assert_eq(out.flows[1]->key.port[0] | out.flows[1]->key.port[1], 0);
+	cr_assert_eq(out.flows[1]->n, 2);
+	cr_assert_eq(eng.frag_later_matched, 1);
+	cr_assert_eq(eng.frag_later_unmatched, 2);
+}
+
+Test(engine, live_advance_ends_idle_flows)
+{
+	feed(pkt(0, 1, 17, 1, 9, 0, 60));
+	afm_engine_advance(&eng, 120 * S);
+	cr_assert_eq(out.n, 0);
+	afm_engine_advance(&eng, 120 * S + 1);
+	cr_assert_eq(out.n, 1);
+}
