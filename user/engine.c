@@ -297,8 +297,9 @@ void afm_engine_advance(struct afm_engine *e, uint64_t now_ns)
 
 void afm_engine_flush(struct afm_engine *e, int reason)
 {
+	/* A flow closed by FIN/RST and still lingering ends for that reason. */
 	while (e->oldest)
-		end_flow(e, e->oldest, reason);
+		end_flow(e, e->oldest, e->oldest->closed ? e->oldest->closed - 1 : reason);
 }
 
 void afm_engine_free(struct afm_engine *e)

@@ -1,0 +1,67 @@
+"""Small pcap writers for the command-line tests (standard library only)."""
+
+import struct
+
+NS = 10 ** 9
+
+
+def pcap_header(linktype=1, snaplen=65535, nano=True):
+    magic = 0xa1b23c4d if nano else 0xa1b2c3d4
+    return struct.pack('<IHHiIII', magic, 2, 4, 0, 0, snaplen, linktype)
+
+
+def record(ts_ns, frame, orig_len=None, nano=True):
+    sec, frac = divmod(ts_ns, NS)
+    if not nano:
+        frac //= 1000
+    return struct.pack('<IIII', sec, frac, len(frame),
+                       len(frame) if orig_len is None else orig_len) + frame
+
+
+def ip4(text):
+    return bytes(int(x) for x in text.split('.'))
+
+
+def checksumless_ipv4(src, dst, proto, payload, ident=1):
+    return struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(payload), ident, 0, 64, proto, 0,
+                       ip4(src), ip4(dst)) + payload
+
+
+def tcp(sport, dport, flags, payload=b''):
+    return struct.pack('>HHIIBBHHH', sport, dport, 1, 1, 5 << 4, flags, 65535, 0, 0) + payload
+
+
+def udp(sport, dport, payload=b''):
+    return struct.pack('>HHHH', sport, dport, 8 + len(payload), 0) + payload
+
+
+def ether(payload, ethertype=0x0800):
+    return b'\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02' + struct.pack('>H', ethertype) + payload
+
+
+SYN, ACK, FIN, PSH, RST = 0x02, 0x10, 0x01, 0x08, 0x04
+
+
+def tcp_conversation(t0_ns=1_600_000_000 * NS, cport=40000):
+    """A complete HTTP exchange: 8 frames, client 10.0.0.2, server 10.0.0.1:80."""
+    c, s = '10.0.0.2', '10.0.0.1'
+    steps = [
+        (c, s, SYN, b''), (s, c, SYN | ACK, b''), (c, s, ACK, b''),
+        (c, s, PSH | ACK, b'GET / HTTP/1.1\r\n\r\n'),
+        (s, c, PSH | ACK, b'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'),
+        (c, s, FIN | ACK, b''), (s, c, FIN | ACK, b''), (c, s, ACK, b''),
+    ]
+    out = []
+    for i, (src, dst, flags, data) in enumerate(steps):
+        sp, dp = (cport, 80) if src == c else (80, cport)
+        frame = ether(checksumless_ipv4(src, dst, 6, tcp(sp, dp, flags, data)))
+        out.append((t0_ns + i * 1_000_000, frame))
+    return out
+
+
+def write(path, records, linktype=1, tail=b''):
+    with open(path, 'wb') as f:
+        f.write(pcap_header(linktype))
+        for ts, frame in records:
+            f.write(record(ts, frame))
+        f.write(tail)

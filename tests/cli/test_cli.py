@@ -1,0 +1,247 @@
+"""The command line on bad input and bad options: clear one-line errors, documented
+exit codes, and the flows already metered are never lost.
+
+Run from the repository root: BIN=build/app-flow-meter /usr/bin/python3 -m unittest tests/cli/test_cli.py
+"""
+
+import csv
+import json
+import os
+import random
+import shutil
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pcapgen as G  # noqa: E402
+
+BIN = os.path.abspath(os.environ.get('BIN', 'build/app-flow-meter'))
+EXIT_USAGE, EXIT_INPUT, EXIT_OUTPUT, EXIT_DAMAGED = 2, 3, 4, 5
+
+
+class Meter(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix='afm-cli-')
+        os.chmod(self.dir, 0o755)
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def run_meter(self, *args, as_nobody=False):
+        cmd = [BIN, *args]
+        if as_nobody:
+            # a copy of the binary the unprivileged user can surely execute
+            shutil.copy(BIN, self.path('afm'))
+            os.chmod(self.path('afm'), 0o755)
+            cmd = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups',
+                   self.path('afm'), *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+
+    def rows(self, path):
+        with open(path, newline='') as f:
+            return list(csv.DictReader(f))
+
+    def assert_error(self, r, code, *fragments):
+        self.assertEqual(r.returncode, code, r.stderr)
+        errors = [ln for ln in r.stderr.splitlines() if ln.startswith('app-flow-meter: error: ')]
+        self.assertEqual(len(errors), 1, r.stderr)
+        for frag in fragments:
+            self.assertIn(frag, errors[0])
+        return errors[0]
+
+    def stats(self, path):
+        with open(path) as f:
+            s = json.load(f)
+        self.assertEqual(s['packets'], s['metered'] + s['skipped_total'] + s['lost_total'],
+                         'every packet is metered, skipped or lost')
+        return s
+
+
+class BadInput(Meter):
+    def test_missing_file(self):
+        r = self.run_meter('-r', self.path('nope.pcap'), '-o', self.path('out.csv'))
+        self.assert_error(r, EXIT_INPUT, 'nope.pcap', 'No such file or directory')
+        self.assertFalse(os.path.exists(self.path('out.csv')), 'no output made for a bad input')
+
+    def test_permission_denied(self):
+        p = self.path('secret.pcap')
+        G.write(p, G.tcp_conversation())
+        os.chmod(p, 0)
+        r = self.run_meter('-r', p, '-o', '-', as_nobody=True)
+        self.assert_error(r, EXIT_INPUT, 'secret.pcap', 'Permission denied')
+
+    def test_directory(self):
+        self.assert_error(self.run_meter('-r', self.dir), EXIT_INPUT, 'is a directory')
+
+    def test_empty_file(self):
+        open(self.path('empty.pcap'), 'wb').close()
+        self.assert_error(self.run_meter('-r', self.path('empty.pcap')), EXIT_INPUT,
+                          'empty.pcap', 'empty file')
+
+    def test_not_a_capture(self):
+        with open(self.path('notes.txt'), 'w') as f:
+            f.write('this is not a capture\n' * 10)
+        self.assert_error(self.run_meter('-r', self.path('notes.txt')), EXIT_INPUT,
+                          'notes.txt', 'not a pcap or pcapng capture')
+
+    def test_truncated_global_header(self):
+        with open(self.path('short.pcap'), 'wb') as f:
+            f.write(G.pcap_header()[:12])
+        self.assert_error(self.run_meter('-r', self.path('short.pcap')), EXIT_INPUT, 'short.pcap')
+
+    def test_unsupported_link_type(self):
+        G.write(self.path('usb.pcap'), [(0, b'\x00' * 40)], linktype=189)
+        self.assert_error(self.run_meter('-r', self.path('usb.pcap')), EXIT_INPUT,
+                          'usb.pcap', 'unsupported link type 189')
+
+    def check_damaged_keeps_flows(self, tail, what):
+        p, out, js = self.path('cut.pcap'), self.path('out.csv'), self.path('s.json')
+        G.write(p, G.tcp_conversation(), tail=tail)
+        r = self.run_meter('-r', p, '-o', out, '--stats-json', js)
+        self.assertEqual(r.returncode, EXIT_DAMAGED, r.stderr)
+        self.assertIn('app-flow-meter: warning: ', r.stderr)
+        self.assertIn('cut.pcap', r.stderr)
+        self.assertIn('still written', r.stderr, what)
+        rows = self.rows(out)
+        self.assertEqual(len(rows), 1, what)
+        self.assertEqual(rows[0]['packets_numbers'], '8', what)
+        self.assertEqual(self.stats(js)['metered'], 8)
+
+    def test_truncated_final_record_body(self):
+        frame = G.ether(G.checksumless_ipv4('10.0.0.9', '10.0.0.8', 17, G.udp(1, 2, b'x' * 100)))
+        self.check_damaged_keeps_flows(G.record(2_000_000_000 * G.NS, frame)[:60], 'body')
+
+    def test_truncated_final_record_header(self):
+        self.check_damaged_keeps_flows(b'\x01\x02\x03\x04\x05', 'header')
+
+    def test_absurd_caplen(self):
+        bad = struct.pack('<IIII', 1_600_000_001, 0, 0x7fffffff, 0x7fffffff) + b'\x00' * 64
+        self.check_damaged_keeps_flows(bad, 'caplen')
+
+    def test_garbage_packets_are_skipped_and_counted(self):
+        rnd = random.Random(7)
+        recs = G.tcp_conversation()
+        t = recs[-1][0]
+        for i in range(2000):
+            n = rnd.choice([0, 1, 13, 14, 15, 33, 34, 53, 54, 60, 200])
+            frame = bytes(rnd.getrandbits(8) for _ in range(n))
+            if n >= 14 and i % 2:
+                frame = frame[:12] + rnd.choice([b'\x08\x00', b'\x86\xdd', b'\x81\x00']) + frame[14:]
+            recs.append((t + i, frame))
+        p, out, js = self.path('garbage.pcap'), self.path('out.csv'), self.path('s.json')
+        G.write(p, recs)
+        r = self.run_meter('-r', p, '-o', out, '--stats-json', js)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        s = self.stats(js)
+        self.assertEqual(s['packets'], 2008)
+        self.assertGreater(s['skipped_total'], 1000)
+        self.assertGreater(s['skipped']['truncated'], 0)
+        self.assertGreater(s['skipped']['not_ip'], 0)
+        self.assertEqual(self.rows(out)[0]['packets_numbers'], '8')
+
+
+class BadOutput(Meter):
+    def setUp(self):
+        super().setUp()
+        G.write(self.path('ok.pcap'), G.tcp_conversation())
+
+    def test_missing_directory(self):
+        r = self.run_meter('-r', self.path('ok.pcap'), '-o', self.path('no/such/dir/out.csv'))
+        self.assert_error(r, EXIT_OUTPUT, 'cannot write output', 'No such file or directory')
+
+    def test_full_device(self):
+        r = self.run_meter('-r', self.path('ok.pcap'), '-o', '/dev/full')
+        self.assert_error(r, EXIT_OUTPUT, '/dev/full', 'No space left on device')
+
+    def test_closed_pipe(self):
+        p = subprocess.Popen([BIN, '-r', self.path('ok.pcap')], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        p.stdout.close()
+        err = p.stderr.read()
+        self.assertEqual(p.wait(timeout=30), EXIT_OUTPUT, err)
+        self.assertIn('Broken pipe', err)
+
+    def test_unwritable_stats_json(self):
+        r = self.run_meter('-r', self.path('ok.pcap'), '-o', os.devnull, '--stats-json',
+                           self.path('no/dir/s.json'))
+        self.assert_error(r, EXIT_OUTPUT, 'cannot write statistics')
+
+
+class Options(Meter):
+    def setUp(self):
+        super().setUp()
+        G.write(self.path('ok.pcap'), G.tcp_conversation())
+
+    def test_help_answers_questions(self):
+        r = self.run_meter('--help')
+        self.assertEqual(r.returncode, 0)
+        for opt in ('-r', '-o', '--idle-timeout', '--active-timeout', '--close-linger',
+                    '--precision', '--dns-timeout', '-q', '--stats-json', 'Exit status'):
+            self.assertIn(opt, r.stdout)
+
+    def test_version(self):
+        r = self.run_meter('--version')
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r'^app-flow-meter \d+\.\d+\.\d+\n$')
+
+    def test_bad_options(self):
+        for args, frag in ((['--bogus'], 'unknown option --bogus'),
+                           (['-r'], 'needs a value'),
+                           (['-r', 'x', '--precision', '0'], '--precision'),
+                           (['-r', 'x', '--precision', '18'], '--precision'),
+                           (['-r', 'x', '--idle-timeout', '-1'], '--idle-timeout'),
+                           (['-r', 'x', '--idle-timeout', 'nan'], '--idle-timeout'),
+                           (['-r', 'x', '--active-timeout', '10s'], '--active-timeout'),
+                           (['extra'], "unexpected argument 'extra'"),
+                           ([], 'nothing to meter')):
+            self.assert_error(self.run_meter(*args), EXIT_USAGE, frag)
+
+    def test_stdout_is_the_default_output(self):
+        r = self.run_meter('-q', '-r', self.path('ok.pcap'))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, '')
+        lines = r.stdout.splitlines()
+        self.assertEqual(len(lines), 2)
+        self.assertTrue(lines[0].startswith('flow_id,timestamp,src_ip,src_port,dst_ip,dst_port,protocol,'))
+        self.assertEqual(len(lines[0].split(',')), 78)
+        self.assertEqual(self.run_meter('-q', '-r', self.path('ok.pcap'), '-o', '-').stdout, r.stdout)
+
+    def test_summary_accounts_for_every_packet(self):
+        recs = G.tcp_conversation() + [(1_600_000_001 * G.NS, G.ether(b'\x00' * 28, 0x0806))]
+        G.write(self.path('arp.pcap'), recs)
+        r = self.run_meter('-r', self.path('arp.pcap'), '-o', os.devnull)
+        self.assertEqual(r.returncode, 0)
+        self.assertIn('packets 9 read, 8 metered, 1 skipped (not_ip 1), 0 lost', r.stderr)
+        self.assertIn('flows 1 written (fin 1)', r.stderr)
+        self.assertIn('packets/s', r.stderr)
+
+    def test_precision(self):
+        out = self.path('p.csv')
+        self.run_meter('-q', '-r', self.path('ok.pcap'), '-o', out, '--precision', '3')
+        row = self.rows(out)[0]
+        self.assertEqual(row['duration'], '0.007')
+        # receiving packets at 0, 2, 3, 5, 7 ms: gaps 2, 1, 2, 2 ms
+        self.assertEqual(row['mean_receiving_packets_delta_time'], '0.00175')
+        self.assertEqual(row['success_packets_numbers'], '1')
+
+    def test_several_captures_are_one_stream_of_time(self):
+        recs = G.tcp_conversation()
+        G.write(self.path('a.pcap'), recs[:4])
+        G.write(self.path('b.pcap'), recs[4:])
+        out = self.path('ab.csv')
+        r = self.run_meter('-q', '-r', self.path('a.pcap'), '-r', self.path('b.pcap'), '-o', out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = self.rows(out)
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0]['packets_numbers'], '8')
+
+
+if __name__ == '__main__':
+    unittest.main()
