@@ -32,7 +32,7 @@ Test(sort, radix_matches_qsort_on_mixed_signs_and_sizes)
 			int64_t *a = malloc((n + 1) * 8), *b = malloc((n + 1) * 8), *t = malloc((n + 1) * 8);
 
 			for (size_t i = 0; i < n; i++)
-				a[i] = b[i] = (int64_t)(next() & masks[mi]) - (int64_t)(masks[mi] / 2);
+				a[i] = b[i] = (int64_t)((next() & masks[mi]) - masks[mi] / 2);	/* wraps: no UB */
 			afm_sort_i64(a, n, t);
 			qsort(b, n, 8, cmp);
 			for (size_t i = 0; i < n; i++)
