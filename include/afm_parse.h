@@ -31,6 +31,29 @@
 
 #define AFM_PORT_DNS 53
 
+/*
+ * 0/1 tests without a branch: the value passes through an empty asm statement so that
+ * the compiler cannot turn the arithmetic back into a compare-and-jump.
+ */
+static __always_inline __u32 afm_opaque(__u32 x)
+{
+	__asm__ volatile("" : "+r"(x));
+	return x;
+}
+
+static __always_inline __u32 afm_nonzero(__u32 x)	/* x != 0 */
+{
+	x = afm_opaque(x);
+	return (x | (0u - x)) >> 31;
+}
+
+static __always_inline __u32 afm_eq8(__u32 x, __u32 y)	/* x == y, for bytes */
+{
+	__u32 d = afm_opaque((x ^ y) & 0xff);
+
+	return 1 - ((d + 255) >> 8);
+}
+
 /* Compare endpoint (a, pa) with (b, pb): addresses as big-endian words, then ports. */
 static __always_inline int afm_endpoint_cmp(const __u8 *a, __u16 pa, const __u8 *b, __u16 pb)
 {
@@ -214,43 +237,50 @@ static __always_inline int afm_parse(const void *data, const void *data_end, int
 		__builtin_memcpy(rec->key.addr[0], p + 8, 16);
 		__builtin_memcpy(rec->key.addr[1], p + 24, 16);
 		p += 40;
-		for (int i = 0; i <= AFM_IPV6_EXT_MAX; i++) {
-			__u32 len;
+		/*
+		 * The extension-header walk computes with 0/1 values instead of branching
+		 * on the header type: each step then leaves the verifier one path to follow
+		 * (not one per header type, which doubles the work with every header).
+		 */
+		__u32 kind = AFM_FRAG_NONE, frag_id = 0;
 
-			if (proto != AFM_IPPROTO_HOPOPTS && proto != AFM_IPPROTO_ROUTING &&
-			    proto != AFM_IPPROTO_FRAGMENT && proto != AFM_IPPROTO_DSTOPTS &&
-			    proto != AFM_IPPROTO_AH && proto != AFM_IPPROTO_MH &&
-			    proto != AFM_IPPROTO_HIP && proto != AFM_IPPROTO_SHIM6)
+		for (int i = 0; i <= AFM_IPV6_EXT_MAX; i++) {
+			__u32 is_ext = afm_eq8(proto, AFM_IPPROTO_HOPOPTS) | afm_eq8(proto, AFM_IPPROTO_ROUTING) |
+				       afm_eq8(proto, AFM_IPPROTO_FRAGMENT) | afm_eq8(proto, AFM_IPPROTO_DSTOPTS) |
+				       afm_eq8(proto, AFM_IPPROTO_AH) | afm_eq8(proto, AFM_IPPROTO_MH) |
+				       afm_eq8(proto, AFM_IPPROTO_HIP) | afm_eq8(proto, AFM_IPPROTO_SHIM6);
+
+			if (!is_ext)
 				break;
 			if (i == AFM_IPV6_EXT_MAX)
 				return AFM_SKIP_IPV6_EXT_CHAIN;
 			if ((const void *)(p + 8) > data_end)
 				return AFM_SKIP_TRUNCATED;
-			if (proto == AFM_IPPROTO_FRAGMENT) {
-				__u16 off_m = afm_ntohs(afm_load16(p + 2));
-				__u32 id = afm_ntohl(afm_load32(p + 4));
 
-				proto = p[0];
-				p += 8;
-				if (rec->frag != AFM_FRAG_NONE)	/* the first one counts */
-					continue;
-				if (off_m & 0xfff8) {
-					rec->frag = AFM_FRAG_LATER;
-					rec->frag_id = id;
-					break;
-				}
-				if (off_m & 1) {	/* else an atomic fragment */
-					rec->frag = AFM_FRAG_FIRST;
-					rec->frag_id = id;
-				}
-				continue;
-			}
-			len = proto == AFM_IPPROTO_AH ? ((__u32)p[1] + 2) * 4 : ((__u32)p[1] + 1) * 8;
-			proto = p[0];
+			__u32 is_frag = afm_eq8(proto, AFM_IPPROTO_FRAGMENT);
+			__u32 is_ah = afm_eq8(proto, AFM_IPPROTO_AH);
+			/* Fragment: 8 bytes; AH: (len + 2) * 4; the others: (len + 1) * 8. */
+			__u32 len = 8 + (__u32)p[1] * 4 * (2 - is_ah) * (1 - is_frag);
+
 			if ((const void *)(p + len) > data_end)
 				return AFM_SKIP_TRUNCATED;
+
+			/* Only the first Fragment header that makes a fragment counts. */
+			__u32 off_m = afm_ntohs(afm_load16(p + 2));
+			__u32 counts = is_frag & afm_eq8(kind, AFM_FRAG_NONE);
+			__u32 later = counts & afm_nonzero(off_m & 0xfff8);
+			__u32 first = counts & (off_m & 1) & (1 - later);
+			__u32 take = 0 - (later | first);
+
+			kind |= later * AFM_FRAG_LATER + first * AFM_FRAG_FIRST;
+			frag_id = (frag_id & ~take) | (afm_ntohl(afm_load32(p + 4)) & take);
+			proto = p[0];
 			p += len;
+			if (later)	/* what follows is fragment data, not headers */
+				break;
 		}
+		rec->frag = (__u8)kind;
+		rec->frag_id = frag_id;
 	} else {
 		return AFM_SKIP_NOT_IP;
 	}
