@@ -25,7 +25,15 @@ endif
 
 CFLAGS := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -Iinclude -I$(BUILD) $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS)
-LDLIBS := -lpcap -lm
+LDLIBS := -lbpf -lelf -lz -lpcap -lm
+
+CLANG ?= clang
+BPFTOOL ?= bpftool
+ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux -Wall -Wextra -Werror
+VMLINUX := vmlinux/vmlinux.h
+BPF_OBJ := $(BUILD)/afm.bpf.o
+SKEL := $(BUILD)/afm.skel.h
 
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
@@ -48,6 +56,21 @@ $(BUILD)/user $(BUILD)/tests $(BUILD)/bench:
 
 $(BUILD)/user/%.o: user/%.c | $(BUILD)/user
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# ---- BPF --------------------------------------------------------------------
+# vmlinux.h comes from the running kernel's BTF; the skeleton embeds the BPF object.
+
+$(VMLINUX):
+	@test -r /sys/kernel/btf/vmlinux || { echo "no /sys/kernel/btf/vmlinux: this kernel lacks BTF (CONFIG_DEBUG_INFO_BTF)" >&2; exit 1; }
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BPF_OBJ): bpf/afm.bpf.c $(wildcard include/*.h) $(VMLINUX) | $(BUILD)/user
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(SKEL): $(BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< name afm_bpf > $@
+
+$(BUILD)/user/kmeter.o: $(SKEL)
 
 $(BIN): $(USER_OBJS)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -73,6 +96,23 @@ test: deps
 	$(MAKE) --no-print-directory all $(BUILD)/unit-tests
 	$(MAKE) --no-print-directory unit cli corpus
 
+# ---- bench ------------------------------------------------------------------
+
+GEN_SRCS := $(filter-out bench/pcap_floor.c,$(wildcard bench/*.c))
+GEN_OBJS := $(patsubst bench/%.c,$(BUILD)/bench/%.o,$(GEN_SRCS))
+
+$(BUILD)/bench/%.o: bench/%.c | $(BUILD)/bench
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/bench/gen-capture: $(GEN_OBJS)
+	$(CC) $(LDFLAGS) $^ -lm -o $@
+
+$(BUILD)/bench/pcap-floor: $(BUILD)/bench/pcap_floor.o
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+bench:
+	BUILD=$(BUILD) BIN=$(BIN) MAKE="$(MAKE)" bash bench/run.sh
+
 # ---- run --------------------------------------------------------------------
 
 run: deps
@@ -81,6 +121,6 @@ run: deps
 	@echo "wrote flows.csv ($$(($$(wc -l < flows.csv) - 1)) flows)"
 
 clean:
-	rm -rf build build-san flows.csv
+	rm -rf build build-san flows.csv $(VMLINUX)
 
--include $(wildcard $(BUILD)/user/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/user/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d)

@@ -19,6 +19,9 @@ static const char usage_text[] =
 	"Input:\n"
 	"  -r, --read FILE          read a pcap or pcapng capture (repeat for several files:\n"
 	"                           they are read in order as one stream of time)\n"
+	"      --via-xdp            with -r: run every packet through the kernel's XDP program\n"
+	"                           (BPF_PROG_TEST_RUN) instead of the user-space parser; the\n"
+	"                           CSV is the same (a test of the kernel path; needs root)\n"
 	"Output:\n"
 	"  -o, --output FILE        write the CSV to FILE; '-' (default) is standard output\n"
 	"      --precision N        significant digits of non-integer numbers (1-17, default 9)\n"
@@ -30,6 +33,7 @@ static const char usage_text[] =
 	"                           for the closing packets that follow (default 5)\n"
 	"Other:\n"
 	"  -q, --quiet              no progress line and no summary (errors still print)\n"
+	"  -v, --verbose            print libbpf's messages and the BPF verifier's log\n"
 	"      --stats-json FILE    also write the summary counters to FILE as JSON\n"
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n"
@@ -49,6 +53,7 @@ enum {
 	OPT_LINGER,
 	OPT_PRECISION,
 	OPT_STATS_JSON,
+	OPT_VIA_XDP,
 };
 
 static const struct option long_options[] = {
@@ -60,6 +65,8 @@ static const struct option long_options[] = {
 	{ "close-linger", required_argument, NULL, OPT_LINGER },
 	{ "precision", required_argument, NULL, OPT_PRECISION },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "via-xdp", no_argument, NULL, OPT_VIA_XDP },
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -113,7 +120,7 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":r:o:qhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":r:o:qvhV", long_options, NULL)) != -1) {
 		int bad = 0;
 
 		switch (c) {
@@ -147,6 +154,12 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 			break;
 		case OPT_STATS_JSON:
 			opt->stats_json = optarg;
+			break;
+		case OPT_VIA_XDP:
+			opt->via_xdp = 1;
+			break;
+		case 'v':
+			opt->verbose = 1;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -17,6 +17,8 @@ struct afm_options {
 	int precision;
 	int quiet;
 	const char *stats_json;			/* --stats-json */
+	int via_xdp;				/* --via-xdp */
+	int verbose;				/* -v */
 };
 
 enum afm_exit {
@@ -26,6 +28,7 @@ enum afm_exit {
 	AFM_EXIT_INPUT = 3,		/* a capture cannot be read at all */
 	AFM_EXIT_OUTPUT = 4,		/* the CSV cannot be written */
 	AFM_EXIT_DAMAGED = 5,		/* a capture is damaged; rows for what was read are written */
+	AFM_EXIT_KERNEL = 6,		/* the kernel meter cannot start: privileges, BPF, attach */
 };
 
 /*

@@ -14,6 +14,7 @@ static const char *const verdict_names[AFM_VERDICT_COUNT] = {
 
 static const char *const loss_names[AFM_LOSS_COUNT] = {
 	[AFM_LOST_NO_MEMORY] = "no_memory",
+	[AFM_LOST_RINGBUF] = "ringbuf_full",
 };
 
 const char *afm_verdict_name(int v)

@@ -14,6 +14,7 @@
 
 enum afm_loss {
 	AFM_LOST_NO_MEMORY = 0,	/* user space could not allocate for the packet */
+	AFM_LOST_RINGBUF,	/* the kernel's ring buffer was full */
 	AFM_LOSS_COUNT,
 };
 

@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "log.h"
 #include "progress.h"
+#include "replay.h"
 #include "sink.h"
 
 struct offline {
@@ -21,22 +22,33 @@ struct offline {
 	struct afm_engine engine;
 	struct afm_progress progress;
 	uint64_t bytes_before;	/* file bytes of the captures already read */
+	struct afm_replay_run *replay;	/* --via-xdp */
 };
 
-/* Meter one capture to its end. Returns 0, or AFM_EXIT_DAMAGED. */
+/* Meter one capture to its end. Returns 0, AFM_EXIT_DAMAGED or AFM_EXIT_FAILURE. */
 static int meter_capture(struct offline *o, struct afm_capture *cap)
 {
 	const int link = afm_capture_link(cap);
 	struct afm_counters *c = &o->counters;
 	struct afm_packet pkt;
 	struct afm_record rec;
+	char err[256];
 	int status;
 
 	while ((status = afm_capture_next(cap, &pkt)) == AFM_CAPTURE_PACKET) {
-		int verdict = afm_parse(pkt.data, pkt.data + pkt.caplen, link, &rec);
-
 		c->packets++;
 		c->bytes += pkt.wire_len;
+		if (o->replay) {
+			if (afm_replay_packet(o->replay, &pkt, link, c, err, sizeof(err)) != 0) {
+				afm_progress_end(&o->progress);
+				afm_error("--via-xdp: %s", err);
+				return AFM_EXIT_FAILURE;
+			}
+			continue;
+		}
+
+		int verdict = afm_parse(pkt.data, pkt.data + pkt.caplen, link, &rec);
+
 		if (verdict != AFM_OK) {
 			c->skipped[verdict]++;
 		} else {
@@ -100,14 +112,26 @@ int afm_offline_run(const struct afm_options *opt)
 		status = AFM_EXIT_FAILURE;
 		goto out_csv;
 	}
+	if (opt->via_xdp && afm_replay_open(&o.replay, opt->verbose, err, sizeof(err)) != 0) {
+		afm_error("--via-xdp: %s", err);
+		status = AFM_EXIT_KERNEL;
+		afm_engine_free(&o.engine);
+		goto out_csv;
+	}
 	afm_progress_init(&o.progress, opt->quiet, total);
 
-	for (int i = 0; i < opt->n_captures && !o.sink.error; i++) {
+	for (int i = 0; i < opt->n_captures && !o.sink.error && status != AFM_EXIT_FAILURE; i++) {
 		int s = meter_capture(&o, o.caps[i]);
 
 		if (s)
 			status = s;
 	}
+	if (o.replay && status != AFM_EXIT_FAILURE &&
+	    afm_replay_finish(o.replay, &o.engine, &o.counters, err, sizeof(err)) != 0) {
+		afm_error("--via-xdp: %s", err);
+		status = AFM_EXIT_FAILURE;
+	}
+	afm_replay_close(o.replay);
 	afm_engine_flush(&o.engine, AFM_END_EOF);
 	afm_progress_end(&o.progress);
 	afm_engine_free(&o.engine);

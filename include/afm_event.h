@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the kernel programs and user space exchange: the per-flow batch kept in the
+ * flow map, the ring buffer event that carries a batch, the packet counters and the
+ * configuration set before load.
+ */
+#ifndef AFM_EVENT_H
+#define AFM_EVENT_H
+
+#include "afm_record.h"
+
+#ifndef __bpf__
+#include <linux/bpf.h>	/* struct bpf_spin_lock */
+#endif
+
+/* Packets a flow map entry holds before it is shipped as one event. */
+#define AFM_BATCH 32
+
+/*
+ * One packet in 8 bytes. `stamp` is the packet's time minus the batch's base time in
+ * ns (live), or minus the base replay sequence number (--via-xdp). `info` packs:
+ */
+struct afm_ksample {
+	__u32 stamp;
+	__u32 info;
+};
+
+#define AFM_KS_LEN_BITS 20			/* wire length, saturated at 2^20 - 1 */
+#define AFM_KS_LEN_MASK ((1u << AFM_KS_LEN_BITS) - 1)
+#define AFM_KS_DIR (1u << 20)			/* sent by endpoint 1 of the key */
+#define AFM_KS_HTTP_2XX (1u << 21)		/* an HTTP/1.x 2xx status line */
+#define AFM_KS_FLAGS_SHIFT 22			/* TCP flags in bits 22..29 */
+
+/* Why an event was sent. */
+enum afm_flush {
+	AFM_FLUSH_FULL = 0,	/* the batch was full */
+	AFM_FLUSH_CLOSE,	/* FIN or RST: ship at once so the close is seen promptly */
+	AFM_FLUSH_SPAN,		/* the next packet is too far in time from the batch base */
+	AFM_FLUSH_SWEEP,	/* user space's periodic sweep of waiting batches */
+	AFM_FLUSH_SINGLE,	/* no flow entry (map full, or entry being removed): one packet
+				 * alone; nothing is lost unless the ring buffer is full too */
+	AFM_FLUSH_COUNT,
+};
+
+struct afm_event {
+	struct afm_flow_key key;
+	__u64 base;		/* ns (live) or replay sequence number of stamp 0 */
+	__u32 n;		/* samples that follow */
+	__u32 reason;		/* enum afm_flush */
+	struct afm_ksample s[AFM_BATCH];
+};
+
+_Static_assert(sizeof(struct afm_event) == 64 + 8 * AFM_BATCH, "event layout");
+
+/* The value of a flow map entry. */
+struct afm_kflow {
+	struct bpf_spin_lock lock;
+	__u32 n;		/* samples waiting */
+	__u64 base;		/* base of the waiting batch */
+	__u64 last;		/* time (ns, or replay sequence) of the last packet */
+	__u32 dead;		/* being removed by the sweep: packets go out alone */
+	__u32 pad;
+	struct afm_ksample s[AFM_BATCH];
+};
+
+/* Per-CPU packet accounting; user space sums the CPUs. */
+struct afm_kcounters {
+	__u64 packets;				/* seen by a hook */
+	__u64 bytes;
+	__u64 skipped[AFM_VERDICT_COUNT];	/* by parser verdict; [0] unused */
+	__u64 batched;				/* samples put into a batch or single event */
+	__u64 lost_ringbuf;			/* samples lost: ring buffer full */
+	__u64 events[AFM_FLUSH_COUNT];		/* events sent, by reason */
+	__u64 frag_matched, frag_unmatched;	/* later fragments */
+	__u64 len_clamped;			/* wire length above 2^20 - 1 */
+};
+
+/* Replay (--via-xdp): what user space sets before each BPF_PROG_TEST_RUN. */
+struct afm_replay {
+	__u64 ts_ns;		/* the packet's capture time: the fragment clock */
+	__u64 seq;		/* its sequence number: stamps in the samples */
+	__u32 wire_len;		/* its original length */
+	__u32 pad;
+};
+
+/* The sweep (afm_sweep): what user space sets before each run. */
+struct afm_sweep_args {
+	__u64 now;		/* ns, or replay sequence: the clock of the stamps */
+	__u64 flush_after;	/* ship a batch whose first packet is at least this old */
+	__u64 remove_after;	/* remove an empty entry idle at least this long */
+};
+
+#endif /* AFM_EVENT_H */

@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: MIT
+#include "kmeter.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "afm.skel.h"
+#include "log.h"
+
+#ifndef BPF_TCX_EGRESS
+#define AFM_BPF_TCX_EGRESS 47	/* Linux 6.6 UAPI; older headers lack it */
+#else
+#define AFM_BPF_TCX_EGRESS BPF_TCX_EGRESS
+#endif
+
+/* The classic TC filter's handle and priority, to find and replace our own. */
+#define AFM_TC_HANDLE 0xaf1
+#define AFM_TC_PRIORITY 0xaf1
+
+#define MAX_HOOKS 64
+
+struct hook {
+	int link_fd;		/* XDP or TCX link, or -1 */
+	int tc_classic;		/* a netlink TC filter (no link) */
+	int tc_created_qdisc;	/* we created the clsact qdisc */
+	int ifindex;
+};
+
+struct afm_kmeter {
+	struct afm_bpf *skel;
+	struct ring_buffer *rb;
+	afm_kevent_fn on_event;
+	void *ctx;
+	struct hook hooks[MAX_HOOKS];
+	int n_hooks;
+	int ncpus;
+};
+
+static int verbose;
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (!verbose && level != LIBBPF_WARN)
+		return 0;
+	if (!verbose)
+		return 0;	/* warnings too: without -v, our own one-line errors say it */
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int has_capability(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return 0;
+	return !!(data[cap / 32].effective & (1u << (cap % 32)));
+}
+
+static int on_ring_event(void *ctx, void *data, size_t size)
+{
+	struct afm_kmeter *k = ctx;
+	const struct afm_event *ev = data;
+
+	if (size < offsetof(struct afm_event, s) || ev->n > AFM_BATCH ||
+	    size < offsetof(struct afm_event, s) + ev->n * sizeof(ev->s[0]))
+		return 0;	/* cannot happen: the program writes whole events */
+	k->on_event(k->ctx, ev);
+	return 0;
+}
+
+int afm_kmeter_open(struct afm_kmeter **out, const struct afm_kmeter_config *cfg, char *err, size_t errlen)
+{
+	struct afm_kmeter *k;
+	int ret;
+
+	verbose = cfg->verbose;
+	libbpf_set_print(print_libbpf);
+	if (geteuid() != 0 && !(has_capability(39 /* CAP_BPF */) && has_capability(CAP_NET_ADMIN))) {
+		snprintf(err, errlen,
+			 "the kernel meter needs root, or the capabilities CAP_BPF and CAP_NET_ADMIN (try sudo)");
+		return -EPERM;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		snprintf(err, errlen,
+			 "this kernel has no BTF (/sys/kernel/btf/vmlinux): it needs CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOTSUP;
+	}
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1) {
+		snprintf(err, errlen, "this kernel has no BPF ring buffer (Linux 5.8 or later is needed)");
+		return -ENOTSUP;
+	}
+
+	k = calloc(1, sizeof(*k));
+	if (!k) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	k->on_event = cfg->on_event;
+	k->ctx = cfg->ctx;
+	k->ncpus = libbpf_num_possible_cpus();
+	k->skel = afm_bpf__open();
+	if (!k->skel || k->ncpus <= 0) {
+		ret = -errno ? -errno : -EINVAL;
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-ret));
+		goto fail;
+	}
+	k->skel->rodata->cfg_replay = cfg->replay ? 1 : 0;
+	if (cfg->flow_entries)
+		bpf_map__set_max_entries(k->skel->maps.flows, cfg->flow_entries);
+	if (cfg->ringbuf_bytes)
+		bpf_map__set_max_entries(k->skel->maps.events, cfg->ringbuf_bytes);
+	ret = afm_bpf__load(k->skel);
+	if (ret) {
+		if (ret == -EPERM)
+			snprintf(err, errlen, "cannot load the BPF programs: permission denied (root, or CAP_BPF, "
+				 "CAP_NET_ADMIN and enough locked memory, are needed)");
+		else
+			snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-ret),
+				 verbose ? "" : " (run with -v to see the verifier's log)");
+		goto fail;
+	}
+	k->rb = ring_buffer__new(bpf_map__fd(k->skel->maps.events), on_ring_event, k, NULL);
+	if (!k->rb) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the BPF ring buffer: %s", strerror(-ret));
+		goto fail;
+	}
+	*out = k;
+	return 0;
+fail:
+	afm_bpf__destroy(k->skel);
+	free(k);
+	return ret;
+}
+
+static int ifindex_of(const char *ifname, char *err, size_t errlen, const char *what)
+{
+	int ifindex = (int)if_nametoindex(ifname);
+
+	if (!ifindex)
+		snprintf(err, errlen, "cannot attach %s to %s: no such interface", what, ifname);
+	return ifindex;
+}
+
+static struct hook *new_hook(struct afm_kmeter *k, int ifindex)
+{
+	struct hook *h;
+
+	if (k->n_hooks == MAX_HOOKS)
+		return NULL;
+	h = &k->hooks[k->n_hooks++];
+	memset(h, 0, sizeof(*h));
+	h->link_fd = -1;
+	h->ifindex = ifindex;
+	return h;
+}
+
+/* Name and id of the XDP program on ifindex, if any. */
+static __u32 xdp_current(int ifindex, char *name, size_t len)
+{
+	__u32 id = 0;
+	struct bpf_prog_info info;
+	__u32 info_len = sizeof(info);
+	int fd;
+
+	snprintf(name, len, "?");
+	if (bpf_xdp_query_id(ifindex, 0, &id) != 0 || !id)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd >= 0) {
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &info_len) == 0)
+			snprintf(name, len, "%s", info.name);
+		close(fd);
+	}
+	return id;
+}
+
+int afm_kmeter_attach_xdp(struct afm_kmeter *k, const char *ifname, enum afm_xdp_mode mode, int force,
+			  char *err, size_t errlen)
+{
+	int ifindex = ifindex_of(ifname, err, errlen, "XDP");
+	int prog_fd = bpf_program__fd(k->skel->progs.afm_xdp);
+	char other[64];
+	__u32 other_id;
+	int fd;
+
+	if (!ifindex)
+		return -ENODEV;
+	other_id = xdp_current(ifindex, other, sizeof(other));
+	if (other_id && !force) {
+		snprintf(err, errlen,
+			 "cannot attach XDP to %s: another XDP program (%s, id %u) is attached; stop the tool "
+			 "that attached it, or use --force to replace it", ifname, other, other_id);
+		return -EBUSY;
+	}
+	if (other_id) {
+		/* Replace: netlink-attached programs can be detached in either mode. */
+		bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL);
+		bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
+		if (xdp_current(ifindex, other, sizeof(other))) {
+			snprintf(err, errlen,
+				 "cannot attach XDP to %s: the program there (%s) is held by a link of another "
+				 "process; --force cannot remove it, stop that process", ifname, other);
+			return -EBUSY;
+		}
+		afm_notice("%s: replaced XDP program id %u (--force)", ifname, other_id);
+	}
+
+	LIBBPF_OPTS(bpf_link_create_opts, opts);
+	opts.flags = mode == AFM_XDP_GENERIC ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
+	if (fd < 0 && mode == AFM_XDP_AUTO) {
+		int native_err = errno;
+
+		opts.flags = XDP_FLAGS_SKB_MODE;
+		fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
+		if (fd >= 0)
+			afm_notice("%s: native XDP refused (%s); metering with generic XDP", ifname,
+				   strerror(native_err));
+	}
+	if (fd < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "cannot attach XDP to %s: %s%s", ifname, strerror(e),
+			 e == EOPNOTSUPP && mode == AFM_XDP_NATIVE ? " (its driver has no native XDP: try "
+									"--xdp-mode generic)" : "");
+		return -e;
+	}
+	struct hook *h = new_hook(k, ifindex);
+
+	if (!h) {
+		close(fd);
+		snprintf(err, errlen, "cannot attach XDP to %s: too many attachments", ifname);
+		return -E2BIG;
+	}
+	h->link_fd = fd;
+	return 0;
+}
+
+int afm_kmeter_attach_tc_egress(struct afm_kmeter *k, const char *ifname, char *err, size_t errlen)
+{
+	int ifindex = ifindex_of(ifname, err, errlen, "TC egress");
+	int prog_fd = bpf_program__fd(k->skel->progs.afm_tc);
+	struct hook *h;
+	int fd, ret;
+
+	if (!ifindex)
+		return -ENODEV;
+	h = new_hook(k, ifindex);
+	if (!h) {
+		snprintf(err, errlen, "cannot attach TC egress to %s: too many attachments", ifname);
+		return -E2BIG;
+	}
+	/* TCX (Linux 6.6+): a link, removed by the kernel however the process ends. */
+	fd = bpf_link_create(prog_fd, ifindex, AFM_BPF_TCX_EGRESS, NULL);
+	if (fd >= 0) {
+		h->link_fd = fd;
+		return 0;
+	}
+	/* Older kernels: a clsact qdisc and a filter, removed at exit. */
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = AFM_TC_HANDLE, .priority = AFM_TC_PRIORITY,
+		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
+	ret = bpf_tc_hook_create(&hook);
+	if (ret && ret != -EEXIST) {
+		k->n_hooks--;
+		snprintf(err, errlen, "cannot attach TC egress to %s: cannot create its clsact qdisc: %s", ifname,
+			 strerror(-ret));
+		return ret;
+	}
+	h->tc_created_qdisc = ret == 0;
+	ret = bpf_tc_attach(&hook, &opts);
+	if (ret) {
+		if (h->tc_created_qdisc)
+			bpf_tc_hook_destroy(&hook);
+		k->n_hooks--;
+		snprintf(err, errlen, "cannot attach TC egress to %s: %s", ifname, strerror(-ret));
+		return ret;
+	}
+	h->tc_classic = 1;
+	return 0;
+}
+
+void afm_kmeter_detach(struct afm_kmeter *k)
+{
+	for (int i = k->n_hooks - 1; i >= 0; i--) {
+		struct hook *h = &k->hooks[i];
+
+		if (h->link_fd >= 0)
+			close(h->link_fd);
+		if (h->tc_classic) {
+			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = h->ifindex, .attach_point = BPF_TC_EGRESS);
+			LIBBPF_OPTS(bpf_tc_opts, opts, .handle = AFM_TC_HANDLE, .priority = AFM_TC_PRIORITY);
+
+			bpf_tc_detach(&hook, &opts);
+			if (h->tc_created_qdisc)
+				bpf_tc_hook_destroy(&hook);
+		}
+	}
+	k->n_hooks = 0;
+}
+
+int afm_kmeter_poll(struct afm_kmeter *k, int timeout_ms)
+{
+	int n = ring_buffer__poll(k->rb, timeout_ms);
+
+	return n == -EINTR ? 0 : n;
+}
+
+static int test_run(int prog_fd, const void *data, uint32_t len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data, .data_size_in = len, .repeat = 1);
+
+	return bpf_prog_test_run_opts(prog_fd, &opts) ? -errno : 0;
+}
+
+int afm_kmeter_sweep(struct afm_kmeter *k, uint64_t now, uint64_t flush_after, uint64_t remove_after)
+{
+	static const uint8_t frame[64];	/* XDP test runs want at least an Ethernet header */
+
+	k->skel->bss->sweep_args.now = now;
+	k->skel->bss->sweep_args.flush_after = flush_after;
+	k->skel->bss->sweep_args.remove_after = remove_after;
+	return test_run(bpf_program__fd(k->skel->progs.afm_sweep), frame, sizeof(frame));
+}
+
+int afm_kmeter_replay(struct afm_kmeter *k, const void *frame, uint32_t len, const struct afm_replay *r)
+{
+	k->skel->bss->replay = *r;
+	return test_run(bpf_program__fd(k->skel->progs.afm_xdp), frame, len);
+}
+
+int afm_kmeter_counters(struct afm_kmeter *k, struct afm_kcounters *sum)
+{
+	struct afm_kcounters *per = calloc((size_t)k->ncpus, sizeof(*per));
+	__u32 zero = 0;
+	int ret = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(k->skel->maps.counters), &zero, per) != 0) {
+		ret = -errno;
+	} else {
+		const size_t words = sizeof(*sum) / sizeof(__u64);
+
+		for (int c = 0; c < k->ncpus; c++)
+			for (size_t w = 0; w < words; w++)
+				((__u64 *)sum)[w] += ((const __u64 *)&per[c])[w];
+	}
+	free(per);
+	return ret;
+}
+
+void afm_kmeter_close(struct afm_kmeter *k)
+{
+	if (!k)
+		return;
+	afm_kmeter_detach(k);
+	ring_buffer__free(k->rb);
+	afm_bpf__destroy(k->skel);
+	free(k);
+}
+
+void afm_kevent_record(const struct afm_event *ev, uint32_t i, struct afm_record *rec)
+{
+	uint32_t info = ev->s[i].info;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->key = ev->key;
+	rec->ts_ns = ev->base + ev->s[i].stamp;
+	rec->wire_len = info & AFM_KS_LEN_MASK;
+	rec->dir = (info & AFM_KS_DIR) ? 1 : 0;
+	rec->tcp_flags = (uint8_t)(info >> AFM_KS_FLAGS_SHIFT);
+	rec->http_status = (info & AFM_KS_HTTP_2XX) ? 200 : 0;
+}
