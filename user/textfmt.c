@@ -138,27 +138,149 @@ size_t afm_fmt_addr(char *buf, const uint8_t *a, int ip_version)
 	return n;
 }
 
+/* Powers of ten in long double: 10^0 .. 10^27 are exact (5^27 < 2^64). */
+static const long double pow10l_exact[28] = {
+	1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
+	1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
+	1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L,
+};
+
+/* Powers of ten in double: 10^0 .. 10^22 are exact (5^22 < 2^53). */
+static const double pow10d_exact[23] = {
+	1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/*
+ * round(|v| * 10^k) into *n when the product decides the rounding for sure; 0 when
+ * |k| > 27 or the product lies too close to a half to tell. Products below 2^40 are
+ * done in double (error < 2^-12 of a unit, checked), the others in long double.
+ */
+static int scaled_digits(double a, int k, uint64_t *n)
+{
+	long double p, f;
+
+	if (k > 27 || k < -27)
+		return 0;
+	if (k <= 22 && k >= -22) {
+		double pd = k >= 0 ? a * pow10d_exact[k] : a / pow10d_exact[-k];
+
+		if (pd < 0x1p40) {
+			double fd = pd - floor(pd);
+
+			/* pd is within pd * 2^-53 < 2^-13 of the exact product */
+			if (fabs(fd - 0.5) <= 0x1p-12)
+				return 0;
+			*n = (uint64_t)pd + (fd > 0.5);
+			return 1;
+		}
+	}
+	p = k >= 0 ? (long double)a * pow10l_exact[k] : (long double)a / pow10l_exact[-k];
+	if (!(p < 1e19L))
+		return 0;
+	f = p - floorl(p);
+	/* p is within |p| * 2^-64 of the exact product: stay clear of the half. */
+	if (fabsl(f - 0.5L) <= p * 0x1p-62L + 0x1p-100L)
+		return 0;
+	*n = (uint64_t)floorl(p) + (f > 0.5L);
+	return 1;
+}
+
 size_t afm_fmt_double(char *buf, double v, int precision)
 {
-	static const double pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
-					 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17 };
+	static const uint64_t pow10u[] = { 1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+					   10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+					   100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+					   100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+					   100000000000000000ULL };
+	const int P = precision;
+	double a = fabs(v);
+	char digits[24], *p = buf;
+	uint64_t n = 0;
+	int e, ok = 0;
 
 	if (v == 0 || !isfinite(v)) {	/* the meter never makes NaN/Inf; never print them */
 		buf[0] = '0';
 		buf[1] = '\0';
 		return 1;
 	}
-	/* Integral values with at most `precision` digits print as %g prints them. */
-	double a = fabs(v);
-
-	if (a < pow10[precision] && a == (double)(uint64_t)a) {
-		size_t n = 0;
-
+	/* Integral values with at most P digits print as %g prints them. */
+	if (a < (double)pow10u[P] && a == (double)(uint64_t)a) {
 		if (v < 0)
-			buf[n++] = '-';
-		return n + afm_fmt_u64(buf + n, (uint64_t)a);
+			*p++ = '-';
+		return (size_t)(p - buf) + afm_fmt_u64(p, (uint64_t)a);
 	}
-	int n = snprintf(buf, 32, "%.*g", precision, v);
+	/*
+	 * %.Pg: the P significant digits N = round(|v| / 10^(X - P + 1)) with
+	 * 10^(P-1) <= N < 10^P; X is the decimal exponent after rounding.
+	 */
+	/* The decimal exponent from the binary one: right or one too small. */
+	int e2;
 
-	return n > 0 ? (size_t)n : 0;
+	frexp(a, &e2);
+	e = (int)floor((e2 - 1) * 0.30102999566398120);
+	for (int tries = 0; tries < 3; tries++) {
+		if (!scaled_digits(a, P - 1 - e, &n))
+			break;
+		if (n >= pow10u[P])
+			e++;
+		else if (n < pow10u[P - 1])
+			e--;
+		else {
+			ok = 1;
+			break;
+		}
+	}
+	if (!ok) {	/* extreme exponents or a near-tie: the C library decides */
+		int len = snprintf(buf, 32, "%.*g", P, v);
+
+		return len > 0 ? (size_t)len : 0;
+	}
+
+	/* n's P digits, trailing zeros dropped (%g drops them). */
+	int nd = P;
+
+	for (int i = P - 1; i >= 0; i--) {
+		digits[i] = (char)('0' + n % 10);
+		n /= 10;
+	}
+	while (nd > 1 && digits[nd - 1] == '0')
+		nd--;
+	if (v < 0)
+		*p++ = '-';
+	if (e < -4 || e >= P) {	/* d.ddde+XX */
+		*p++ = digits[0];
+		if (nd > 1) {
+			*p++ = '.';
+			memcpy(p, digits + 1, (size_t)nd - 1);
+			p += nd - 1;
+		}
+		*p++ = 'e';
+		*p++ = e < 0 ? '-' : '+';
+		int x = e < 0 ? -e : e;
+
+		if (x >= 100)
+			*p++ = (char)('0' + x / 100);
+		*p++ = (char)('0' + x / 10 % 10);
+		*p++ = (char)('0' + x % 10);
+	} else if (e >= 0) {	/* ddd.ddd */
+		memcpy(p, digits, (size_t)e + 1 <= (size_t)nd ? (size_t)e + 1 : (size_t)nd);
+		if (e + 1 > nd)	/* zeros of the integer part that were dropped above */
+			memset(p + nd, '0', (size_t)(e + 1 - nd));
+		p += e + 1;
+		if (nd > e + 1) {
+			*p++ = '.';
+			memcpy(p, digits + e + 1, (size_t)(nd - e - 1));
+			p += nd - e - 1;
+		}
+	} else {	/* 0.000ddd */
+		*p++ = '0';
+		*p++ = '.';
+		for (int i = 0; i < -e - 1; i++)
+			*p++ = '0';
+		memcpy(p, digits, (size_t)nd);
+		p += nd;
+	}
+	*p = '\0';
+	return (size_t)(p - buf);
 }

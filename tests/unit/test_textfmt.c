@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -73,4 +74,53 @@ Test(textfmt, numbers_print_like_printf_g)
 	cr_assert_str_eq(a, "0");
 	afm_fmt_u64(a, 18446744073709551615ULL);
 	cr_assert_str_eq(a, "18446744073709551615");
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rng(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void same_as_printf(double v, int p)
+{
+	char a[40], b[40];
+
+	afm_fmt_double(a, v, p);
+	snprintf(b, sizeof(b), "%.*g", p, v);
+	if (strcmp(b, "-0") == 0)
+		strcpy(b, "0");
+	cr_assert_str_eq(a, b, "%a (%.17g) at precision %d", v, v, p);
+}
+
+Test(textfmt, fast_formatting_equals_printf_on_a_million_values)
+{
+	for (int i = 0; i < 1000000; i++) {
+		uint64_t r = rng();
+		double v;
+
+		switch (i % 4) {
+		case 0:	/* any finite double */
+			memcpy(&v, &r, sizeof(v));
+			if (!isfinite(v))
+				continue;
+			break;
+		case 1:	/* the magnitudes the meter prints */
+			v = (double)(r >> 11) / 9007199254740992.0 * pow(10, (int)(rng() % 24) - 12);
+			break;
+		case 2:	/* decimal values with few digits, near ties: x.xxx5 */
+			v = (double)(int64_t)(r % 2000000001 - 1000000000) / pow(10, (int)(rng() % 12)) + 5e-10;
+			break;
+		default:	/* ratios of small integers, as means and rates are */
+			v = (double)(r % 100000) / (double)(rng() % 9999 + 1);
+			break;
+		}
+		same_as_printf(v, 1 + (int)(rng() % 17));
+		same_as_printf(v, 9);
+	}
 }
