@@ -18,7 +18,8 @@ static int scratch_reserve(struct afm_scratch *s, size_t n)
 	s->timed_tmp = malloc(cap * sizeof(*s->timed_tmp));
 	s->values = malloc(cap * sizeof(*s->values));
 	s->tmp = malloc(cap * sizeof(*s->tmp));
-	if (!s->rx || !s->tx || !s->timed_tmp || !s->values || !s->tmp) {
+	s->lens = malloc(cap * sizeof(*s->lens));
+	if (!s->rx || !s->tx || !s->timed_tmp || !s->values || !s->tmp || !s->lens) {
 		afm_scratch_free(s);
 		return -ENOMEM;
 	}
@@ -33,8 +34,9 @@ void afm_scratch_free(struct afm_scratch *s)
 	free(s->timed_tmp);
 	free(s->values);
 	free(s->tmp);
+	free(s->lens);
 	s->rx = s->tx = s->timed_tmp = NULL;
-	s->values = s->tmp = NULL;
+	s->values = s->tmp = s->lens = NULL;
 	s->cap = 0;
 }
 
@@ -65,9 +67,13 @@ static int is_time_ordered(const struct afm_timed *v, size_t n)
 	return 1;
 }
 
-/* One direction: rate, length, delta-length and delta-time statistics. */
-static void direction_features(struct afm_timed *v, size_t n, struct afm_scratch *s, double *rate_out,
-			       struct afm_stats *len, struct afm_stats *dlen, struct afm_stats *dtime)
+/*
+ * One direction: rate, length, delta-length and delta-time statistics. Leaves the
+ * direction's lengths sorted in lens[0..n).
+ */
+static void direction_features(struct afm_timed *v, size_t n, struct afm_scratch *s, int64_t *lens,
+			       double *rate_out, struct afm_stats *len, struct afm_stats *dlen,
+			       struct afm_stats *dtime)
 {
 	if (!is_time_ordered(v, n))
 		afm_sort_timed(v, n, s->timed_tmp);
@@ -80,8 +86,8 @@ static void direction_features(struct afm_timed *v, size_t n, struct afm_scratch
 		s->values[i - 1] = (int64_t)(v[i].ts_ns - v[i - 1].ts_ns);
 	afm_stats_compute(s->values, n ? n - 1 : 0, s->tmp, 1e9, dtime);
 	for (size_t i = 0; i < n; i++)
-		s->values[i] = v[i].len;
-	afm_stats_compute(s->values, n, s->tmp, 1, len);
+		lens[i] = v[i].len;
+	afm_stats_compute(lens, n, s->tmp, 1, len);
 }
 
 int afm_row_compute(const struct afm_flow *f, struct afm_row *row, struct afm_scratch *s)
@@ -119,15 +125,12 @@ int afm_row_compute(const struct afm_flow *f, struct afm_row *row, struct afm_sc
 	row->success_rate = rate(f->success, span);
 	row->packets_rate = rate(f->n, span);
 
-	direction_features(s->rx, nrx, s, &row->rx_rate, &row->rx_len, &row->rx_delta_len,
+	/* rx lengths sorted into lens[0..nrx), tx into lens[nrx..n); all = their merge */
+	direction_features(s->rx, nrx, s, s->lens, &row->rx_rate, &row->rx_len, &row->rx_delta_len,
 			   &row->rx_delta_time);
-	direction_features(s->tx, ntx, s, &row->tx_rate, &row->tx_len, &row->tx_delta_len,
+	direction_features(s->tx, ntx, s, s->lens + nrx, &row->tx_rate, &row->tx_len, &row->tx_delta_len,
 			   &row->tx_delta_time);
-
-	for (size_t i = 0; i < nrx; i++)
-		s->values[i] = s->rx[i].len;
-	for (size_t i = 0; i < ntx; i++)
-		s->values[nrx + i] = s->tx[i].len;
-	afm_stats_compute(s->values, f->n, s->tmp, 1, &row->len);
+	afm_merge_i64(s->lens, nrx, s->lens + nrx, ntx, s->values);
+	afm_stats_sorted(s->values, f->n, 1, &row->len);
 	return 0;
 }

@@ -28,7 +28,7 @@ struct afm_row {
 struct afm_scratch {
 	size_t cap;
 	struct afm_timed *rx, *tx, *timed_tmp;
-	int64_t *values, *tmp;
+	int64_t *values, *tmp, *lens;
 };
 
 int afm_row_compute(const struct afm_flow *f, struct afm_row *row, struct afm_scratch *s);

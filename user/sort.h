@@ -8,6 +8,8 @@
 
 /* Sort v[0..n) ascending; tmp holds at least n values of scratch. */
 void afm_sort_i64(int64_t *v, size_t n, int64_t *tmp);
+/* Merge the sorted a[0..na) and b[0..nb) into out. */
+void afm_merge_i64(const int64_t *a, size_t na, const int64_t *b, size_t nb, int64_t *out);
 
 /* One packet of one direction, for ordering by time. */
 struct afm_timed {

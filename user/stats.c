@@ -6,15 +6,14 @@
 
 #include "sort.h"
 
-void afm_stats_compute(int64_t *v, size_t n, int64_t *tmp, double unit, struct afm_stats *out)
+void afm_stats_sorted(const int64_t *v, size_t n, double unit, struct afm_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (n == 0)
 		return;
 
-	afm_sort_i64(v, n, tmp);
-
-	/* Mode: the longest run of the sorted values; the first (smallest) on a tie. */
+	/* One pass over the runs of equal values: the exact sum, and the mode (the longest
+	 * run; the first, so the smallest value, on a tie). */
 	int64_t mode = v[0];
 	size_t best = 0;
 	__int128 sum = 0;
@@ -32,17 +31,23 @@ void afm_stats_compute(int64_t *v, size_t n, int64_t *tmp, double unit, struct a
 		i = j;
 	}
 
-	/* Two-pass central moments in extended precision around the exact mean. */
+	/* Central moments around the mean in extended precision, again run by run (packet
+	 * lengths take few distinct values). */
 	long double ld_n = (long double)n;
 	long double mean = (long double)sum / ld_n;
 	long double m2 = 0, m3 = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		long double d = (long double)v[i] - mean;
-		long double d2 = d * d;
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
 
-		m2 += d2;
-		m3 += d2 * d;
+		while (j < n && v[j] == v[i])
+			j++;
+		long double d = (long double)v[i] - mean;
+		long double w = (long double)(j - i) * d * d;
+
+		m2 += w;
+		m3 += w * d;
+		i = j;
 	}
 	m2 /= ld_n;
 	m3 /= ld_n;
@@ -61,4 +66,10 @@ void afm_stats_compute(int64_t *v, size_t n, int64_t *tmp, double unit, struct a
 	out->std = (double)(std / u);
 	out->cv = mean != 0 ? (double)(std / mean) : 0.0;
 	out->skew = m2 > 0 ? (double)(m3 / (m2 * std)) : 0.0;
+}
+
+void afm_stats_compute(int64_t *v, size_t n, int64_t *tmp, double unit, struct afm_stats *out)
+{
+	afm_sort_i64(v, n, tmp);
+	afm_stats_sorted(v, n, unit, out);
 }

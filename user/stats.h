@@ -17,5 +17,7 @@ struct afm_stats {
  * scratch. n == 0 gives all zeros.
  */
 void afm_stats_compute(int64_t *v, size_t n, int64_t *tmp, double unit, struct afm_stats *out);
+/* The same on values already sorted ascending. */
+void afm_stats_sorted(const int64_t *v, size_t n, double unit, struct afm_stats *out);
 
 #endif
