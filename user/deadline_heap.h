@@ -10,8 +10,14 @@
 
 #include "flow.h"
 
+struct afm_heap_item {
+	uint64_t deadline;	/* the flow's heap_deadline */
+	uint64_t seq;		/* the flow's creation order: ties end in that order */
+	struct afm_flow *flow;
+};
+
 struct afm_heap {
-	struct afm_flow **items;
+	struct afm_heap_item *items;
 	size_t count, cap;
 };
 
@@ -21,7 +27,7 @@ void afm_heap_remove(struct afm_heap *h, struct afm_flow *f);
 void afm_heap_update(struct afm_heap *h, struct afm_flow *f);
 static inline struct afm_flow *afm_heap_top(const struct afm_heap *h)
 {
-	return h->count ? h->items[0] : NULL;
+	return h->count ? h->items[0].flow : NULL;
 }
 void afm_heap_free(struct afm_heap *h);
 

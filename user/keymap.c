@@ -5,24 +5,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-static inline uint64_t rotl(uint64_t x, int r)
+/* 64x64 -> 128-bit multiply, folded to 64 bits. */
+static inline uint64_t fold_mul(uint64_t a, uint64_t b)
 {
-	return (x << r) | (x >> (64 - r));
+	unsigned __int128 p = (unsigned __int128)a * b;
+
+	return (uint64_t)p ^ (uint64_t)(p >> 64);
 }
 
 uint64_t afm_key_hash(const struct afm_flow_key *key)
 {
-	const uint64_t k1 = 0x9e3779b97f4a7c15ULL, k2 = 0xc2b2ae3d27d4eb4fULL;
-	uint64_t w[sizeof(*key) / 8], h = 0x2545f4914f6cdd1dULL;
+	uint64_t w[sizeof(*key) / 8];
 
+	_Static_assert(sizeof(w) == 48, "six words");
 	memcpy(w, key, sizeof(w));
-	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
-		h = rotl(h ^ (w[i] * k1), 29) * k2;
-	/* murmur3 finaliser; never 0, which marks an empty slot */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h ? h : 1;
+	/* Three independent multiplies (no chain through one accumulator), then a mix. */
+	uint64_t h = fold_mul(w[0] ^ 0xa0761d6478bd642fULL, w[1] ^ 0xe7037ed1a0b428dbULL) ^
+		     fold_mul(w[2] ^ 0x8ebc6af09c88c6e3ULL, w[3] ^ 0x589965cc75374cc3ULL) ^
+		     fold_mul(w[4] ^ 0x1d8e4e27c47d124fULL, w[5] ^ 0x9e3779b97f4a7c15ULL);
+
+	h = fold_mul(h, 0xff51afd7ed558ccdULL);
+	return h ? h : 1;	/* 0 marks an empty slot */
+}
+
+static inline int key_equal(const void *a, const void *b)
+{
+	uint64_t x[6], y[6];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]) |
+		(x[5] ^ y[5])) == 0;
 }
 
 int afm_keymap_init(struct afm_keymap *m, size_t capacity_hint)
@@ -53,7 +66,7 @@ void *afm_keymap_get(const struct afm_keymap *m, const struct afm_flow_key *key,
 
 		if (!s->hash)
 			return NULL;
-		if (s->hash == hash && memcmp(s->value, key, sizeof(*key)) == 0)
+		if (s->hash == hash && key_equal(s->value, key))
 			return s->value;
 	}
 }
