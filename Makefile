@@ -25,7 +25,7 @@ endif
 
 CFLAGS := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -Iinclude -I$(BUILD) $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS)
-LDLIBS := -lbpf -lelf -lz -lpcap -lm
+LDLIBS := -lbpf -lelf -lz -lpcap -lm -lpthread
 
 CLANG ?= clang
 BPFTOOL ?= bpftool
@@ -43,7 +43,7 @@ UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(UNIT_SRCS))
 
 BIN := $(BUILD)/app-flow-meter
 
-.PHONY: all deps run test unit cli corpus bench clean
+.PHONY: all deps run test unit cli corpus live bench clean
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -92,9 +92,13 @@ cli: $(BIN)
 corpus: $(BIN)
 	PCAPS=$(PCAPS) BIN=$(BIN) OUT=$(BUILD)/corpus bash tests/corpus.sh
 
+# As root: network namespaces, veth pairs, real servers and clients.
+live: $(BIN)
+	BIN=$(BIN) bash tests/live/test_live.sh
+
 test: deps
 	$(MAKE) --no-print-directory all $(BUILD)/unit-tests
-	$(MAKE) --no-print-directory unit cli corpus
+	$(MAKE) --no-print-directory unit cli corpus live
 
 # ---- bench ------------------------------------------------------------------
 

@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kmeter.h"
 #include "log.h"
 
 static const char usage_text[] =
-	"Usage: app-flow-meter -r CAPTURE [-o OUT.csv | -o -] [options]\n"
+	"Usage: app-flow-meter -r CAPTURE [-r CAPTURE...] [-o OUT.csv | -o -] [options]\n"
+	"       app-flow-meter -i IFACE [-i IFACE...] [-o OUT.csv | -o -] [options]\n"
 	"\n"
 	"Meter network flows and write one CSV row of features per flow (the 78 columns\n"
 	"of the original AppFlowMeter; see docs/METERING.md and FEATURES.md).\n"
@@ -22,6 +24,13 @@ static const char usage_text[] =
 	"      --via-xdp            with -r: run every packet through the kernel's XDP program\n"
 	"                           (BPF_PROG_TEST_RUN) instead of the user-space parser; the\n"
 	"                           CSV is the same (a test of the kernel path; needs root)\n"
+	"  -i, --interface IFACE    meter a live interface (repeat for several) until SIGINT or\n"
+	"                           SIGTERM: XDP sees what it receives, TC egress what it sends;\n"
+	"                           each flow's row is written when the flow ends (needs root,\n"
+	"                           or CAP_BPF and CAP_NET_ADMIN)\n"
+	"      --xdp-mode MODE      native, generic or auto (default: native, else generic)\n"
+	"      --ingress-only       no TC egress program: only what the interface receives\n"
+	"      --force              replace an XDP program another tool attached\n"
 	"Output:\n"
 	"  -o, --output FILE        write the CSV to FILE; '-' (default) is standard output\n"
 	"      --precision N        significant digits of non-integer numbers (1-17, default 9)\n"
@@ -44,7 +53,9 @@ static const char usage_text[] =
 	"Exit status: 0 success; 1 internal error (e.g. out of memory); 2 bad command line;\n"
 	"3 a capture cannot be read (missing, no permission, empty, not a capture, unsupported\n"
 	"link type); 4 the output cannot be written; 5 a capture is damaged (truncated or\n"
-	"corrupt record): the rows of everything read before the damage were written.\n";
+	"corrupt record): the rows of everything read before the damage were written; 6 the\n"
+	"kernel meter cannot start (privileges, kernel without BTF or ring buffer, verifier\n"
+	"rejection: see -v, no such interface, another XDP program attached).\n";
 
 enum {
 	OPT_IDLE = 256,
@@ -54,6 +65,9 @@ enum {
 	OPT_PRECISION,
 	OPT_STATS_JSON,
 	OPT_VIA_XDP,
+	OPT_XDP_MODE,
+	OPT_INGRESS_ONLY,
+	OPT_FORCE,
 };
 
 static const struct option long_options[] = {
@@ -67,6 +81,10 @@ static const struct option long_options[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "via-xdp", no_argument, NULL, OPT_VIA_XDP },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
+	{ "ingress-only", no_argument, NULL, OPT_INGRESS_ONLY },
+	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -120,7 +138,7 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":r:o:qvhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":r:o:i:qvhV", long_options, NULL)) != -1) {
 		int bad = 0;
 
 		switch (c) {
@@ -158,6 +176,35 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 		case OPT_VIA_XDP:
 			opt->via_xdp = 1;
 			break;
+		case 'i':
+			if (opt->n_interfaces == AFM_MAX_INPUTS) {
+				afm_error("-i: at most %d interfaces in one run", AFM_MAX_INPUTS);
+				return AFM_EXIT_USAGE;
+			}
+			if (!*optarg || strlen(optarg) >= 16) {
+				afm_error("-i: '%s' is not an interface name", optarg);
+				return AFM_EXIT_USAGE;
+			}
+			opt->interfaces[opt->n_interfaces++] = optarg;
+			break;
+		case OPT_XDP_MODE:
+			if (strcmp(optarg, "auto") == 0)
+				opt->xdp_mode = AFM_XDP_AUTO;
+			else if (strcmp(optarg, "native") == 0)
+				opt->xdp_mode = AFM_XDP_NATIVE;
+			else if (strcmp(optarg, "generic") == 0)
+				opt->xdp_mode = AFM_XDP_GENERIC;
+			else {
+				afm_error("--xdp-mode: '%s' is not native, generic or auto", optarg);
+				return AFM_EXIT_USAGE;
+			}
+			break;
+		case OPT_INGRESS_ONLY:
+			opt->ingress_only = 1;
+			break;
+		case OPT_FORCE:
+			opt->force = 1;
+			break;
 		case 'v':
 			opt->verbose = 1;
 			break;
@@ -181,8 +228,17 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 		afm_error("unexpected argument '%s' (captures are given with -r; see --help)", argv[optind]);
 		return AFM_EXIT_USAGE;
 	}
-	if (opt->n_captures == 0) {
-		afm_error("nothing to meter: give a capture with -r FILE (see --help)");
+	if (opt->n_captures == 0 && opt->n_interfaces == 0) {
+		afm_error("nothing to meter: give a capture with -r FILE or an interface with -i IFACE "
+			  "(see --help)");
+		return AFM_EXIT_USAGE;
+	}
+	if (opt->n_captures && opt->n_interfaces) {
+		afm_error("-r and -i cannot be mixed: meter captures or interfaces, not both");
+		return AFM_EXIT_USAGE;
+	}
+	if (opt->via_xdp && !opt->n_captures) {
+		afm_error("--via-xdp replays captures: it needs -r FILE");
 		return AFM_EXIT_USAGE;
 	}
 	return -1;

@@ -12,6 +12,11 @@
 struct afm_options {
 	const char *captures[AFM_MAX_INPUTS];	/* -r */
 	int n_captures;
+	const char *interfaces[AFM_MAX_INPUTS];	/* -i */
+	int n_interfaces;
+	int xdp_mode;				/* enum afm_xdp_mode */
+	int ingress_only;			/* no TC egress program */
+	int force;				/* replace another XDP program */
 	const char *output;			/* -o, "-" for stdout */
 	uint64_t idle_ns, dns_idle_ns, active_ns, linger_ns;
 	int precision;

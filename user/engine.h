@@ -19,6 +19,13 @@ struct afm_engine_config {
 	uint64_t dns_idle_ns;	/* idle timeout of DNS (UDP/53) flows */
 	uint64_t active_ns;	/* --active-timeout */
 	uint64_t linger_ns;	/* --close-linger */
+	/*
+	 * 1 (capture files): each packet's timestamp moves the engine's clock, and flows
+	 * end before the packet that passes their deadline. 0 (live): records of different
+	 * flows arrive out of time order (batches), so only afm_engine_advance() moves the
+	 * clock and each flow checks its own deadline when a packet comes.
+	 */
+	int packet_clock;
 };
 
 /* Receives each ended flow, and owns it from then on (afm_flow_free). */

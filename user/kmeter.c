@@ -5,12 +5,16 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/ethtool.h>
 #include <linux/if_link.h>
+#include <linux/sockios.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -188,6 +192,24 @@ static __u32 xdp_current(int ifindex, char *name, size_t len)
 	return id;
 }
 
+/* The interface's driver name (ethtool), "" when unknown. */
+static void driver_of(const char *ifname, char *drv, size_t len)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	drv[0] = '\0';
+	if (fd < 0)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&info;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0)
+		snprintf(drv, len, "%s", info.driver);
+	close(fd);
+}
+
 int afm_kmeter_attach_xdp(struct afm_kmeter *k, const char *ifname, enum afm_xdp_mode mode, int force,
 			  char *err, size_t errlen)
 {
@@ -219,6 +241,18 @@ int afm_kmeter_attach_xdp(struct afm_kmeter *k, const char *ifname, enum afm_xdp
 		afm_notice("%s: replaced XDP program id %u (--force)", ifname, other_id);
 	}
 
+	if (mode == AFM_XDP_AUTO) {
+		char drv[32];
+
+		/*
+		 * Native XDP on a veth turns off its peer's GSO, caps the MTU and moves GRO
+		 * before the program (it would see segments where the stack and tcpdump see
+		 * one super-frame): generic XDP leaves a container's link as it was.
+		 */
+		driver_of(ifname, drv, sizeof(drv));
+		if (strcmp(drv, "veth") == 0)
+			mode = AFM_XDP_GENERIC;
+	}
 	LIBBPF_OPTS(bpf_link_create_opts, opts);
 	opts.flags = mode == AFM_XDP_GENERIC ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);

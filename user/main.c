@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * app-flow-meter: packets -> flows -> one CSV row of features per flow.
- * The data path, one way: capture/kernel -> parser (include/afm_parse.h) -> packet
- * record -> flow engine (engine.c) -> statistics (features.c, stats.c) -> writer (csv.c).
+ * The data path, one way: capture file (offline.c) or kernel (bpf/, kmeter.c, live.c) ->
+ * parser (include/afm_parse.h) -> packet record -> flow engine (engine.c) -> statistics
+ * (row.c, stats.c) -> writer (csv.c).
  */
 #include <signal.h>
 
 #include "cli.h"
+#include "live.h"
 #include "log.h"
 #include "offline.h"
 
@@ -20,5 +22,5 @@ int main(int argc, char **argv)
 	afm_quiet = opt.quiet;
 	/* A closed pipe on stdout is a write error we report, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
-	return afm_offline_run(&opt);
+	return opt.n_interfaces ? afm_live_run(&opt) : afm_offline_run(&opt);
 }

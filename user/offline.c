@@ -12,6 +12,7 @@
 #include "log.h"
 #include "progress.h"
 #include "replay.h"
+#include "report.h"
 #include "sink.h"
 
 struct offline {
@@ -85,10 +86,11 @@ int afm_offline_run(const struct afm_options *opt)
 		.dns_idle_ns = opt->dns_idle_ns,
 		.active_ns = opt->active_ns,
 		.linger_ns = opt->linger_ns,
+		.packet_clock = 1,
 	};
 	char err[512];
 	uint64_t total = 0;
-	int status = AFM_EXIT_OK;
+	int status = AFM_EXIT_OK, ran = 0;
 	double t0 = afm_now();
 
 	/* Every input is checked before the output is created. */
@@ -112,6 +114,7 @@ int afm_offline_run(const struct afm_options *opt)
 		status = AFM_EXIT_FAILURE;
 		goto out_csv;
 	}
+	afm_sink_start(&o.sink, 1);	/* without a thread, rows are written inline */
 	if (opt->via_xdp && afm_replay_open(&o.replay, opt->verbose, err, sizeof(err)) != 0) {
 		afm_error("--via-xdp: %s", err);
 		status = AFM_EXIT_KERNEL;
@@ -119,8 +122,9 @@ int afm_offline_run(const struct afm_options *opt)
 		goto out_csv;
 	}
 	afm_progress_init(&o.progress, opt->quiet, total);
+	ran = 1;
 
-	for (int i = 0; i < opt->n_captures && !o.sink.error && status != AFM_EXIT_FAILURE; i++) {
+	for (int i = 0; i < opt->n_captures && !afm_sink_error(&o.sink) && status != AFM_EXIT_FAILURE; i++) {
 		int s = meter_capture(&o, o.caps[i]);
 
 		if (s)
@@ -133,14 +137,15 @@ int afm_offline_run(const struct afm_options *opt)
 	}
 	afm_replay_close(o.replay);
 	afm_engine_flush(&o.engine, AFM_END_EOF);
-	afm_progress_end(&o.progress);
 	afm_engine_free(&o.engine);
+	afm_sink_stop(&o.sink);
+	afm_progress_end(&o.progress);
 	if (o.counters.lost[AFM_LOST_NO_MEMORY]) {
 		afm_error("out of memory: %llu packets could not be metered",
 			  (unsigned long long)o.counters.lost[AFM_LOST_NO_MEMORY]);
 		status = AFM_EXIT_FAILURE;
 	}
-	if (o.sink.error == -ENOMEM) {
+	if (afm_sink_error(&o.sink) == -ENOMEM) {
 		afm_error("out of memory while computing flow statistics");
 		status = AFM_EXIT_FAILURE;
 	}
@@ -152,17 +157,8 @@ out_csv:
 	}
 	afm_scratch_free(&o.sink.scratch);
 	o.counters.seconds = afm_now() - t0;
-	if (!opt->quiet && status != AFM_EXIT_INPUT)
-		afm_counters_print(&o.counters, stderr);
-	if (opt->stats_json && status != AFM_EXIT_INPUT) {
-		int e = afm_counters_write_json(&o.counters, opt->stats_json);
-
-		if (e) {
-			afm_error("cannot write statistics %s: %s", opt->stats_json, strerror(-e));
-			if (status == AFM_EXIT_OK)
-				status = AFM_EXIT_OUTPUT;
-		}
-	}
+	if (ran)
+		status = afm_report(opt, &o.counters, status);
 out_caps:
 	for (int i = 0; i < opt->n_captures; i++)
 		afm_capture_close(o.caps[i]);

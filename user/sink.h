@@ -1,20 +1,50 @@
 /* SPDX-License-Identifier: MIT */
-/* Ended flows -> statistics -> CSV rows: the engine's sink. */
+/*
+ * Ended flows -> statistics -> CSV rows: the engine's sink. With a worker thread, the
+ * statistics and the writing run on the second core while the first one reads and
+ * meters packets; flows are handed over in batches, in order, so the output stays
+ * deterministic.
+ */
 #ifndef AFM_SINK_H
 #define AFM_SINK_H
+
+#include <pthread.h>
+#include <stddef.h>
 
 #include "counters.h"
 #include "csv.h"
 #include "row.h"
 
+#define AFM_SINK_BATCH 256	/* flows per hand-over */
+#define AFM_SINK_QUEUE 64	/* batches in flight */
+
 struct afm_sink {
 	struct afm_csv csv;
 	struct afm_scratch scratch;
-	struct afm_counters *counters;
-	int error;		/* first failure: -ENOMEM or a write -errno */
+	struct afm_counters *counters;	/* flows_written and flows_ended are the sink's */
+	int error;			/* first failure: -ENOMEM or a write -errno (atomic) */
+
+	int threaded;
+	pthread_t worker;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	struct afm_flow **batch;	/* the batch being filled */
+	size_t batch_n;
+	struct afm_flow **queue[AFM_SINK_QUEUE];
+	size_t queue_n[AFM_SINK_QUEUE];
+	size_t head, count;		/* queued batches */
+	int closing;
 };
 
-/* afm_flow_sink: computes the flow's row, writes it, frees the flow. */
+/* csv and counters must be set first. threaded: use a worker thread. 0 or -errno. */
+int afm_sink_start(struct afm_sink *s, int threaded);
+/* afm_flow_sink: takes the flow (it is freed once written). */
 void afm_sink_flow(void *ctx, struct afm_flow *flow);
+/* Hand over a partly filled batch now (live mode: rows must not wait). */
+void afm_sink_flush(struct afm_sink *s);
+/* Write everything handed over, stop the worker. Returns the sink's error (0 if none). */
+int afm_sink_stop(struct afm_sink *s);
+/* The first error so far (0 if none); safe to call while the worker runs. */
+int afm_sink_error(struct afm_sink *s);
 
 #endif

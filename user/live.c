@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+#include "live.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "kmeter.h"
+#include "log.h"
+#include "progress.h"
+#include "report.h"
+#include "sink.h"
+
+#define MS 1000000ULL
+/* The sweep ships batches that waited this long, and runs this often. */
+#define FLUSH_AFTER_NS (200 * MS)
+#define SWEEP_EVERY_NS (100 * MS)
+/* Kernel flow entries idle this long (and empty) are removed to make room. */
+#define REMOVE_AFTER_NS (10000 * MS)
+/*
+ * The engine's clock runs this far behind real time: a packet reaches user space at
+ * most FLUSH_AFTER + SWEEP_EVERY (plus a poll) after it was seen, so no flow is ended
+ * for idleness while one of its packets is still on the way.
+ */
+#define CLOCK_LAG_NS (1000 * MS)
+#define POLL_MS 100
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+struct live {
+	const struct afm_options *opt;
+	struct afm_kmeter *k;
+	struct afm_engine engine;
+	struct afm_sink sink;
+	struct afm_counters counters;
+	int64_t mono_to_real;	/* add to CLOCK_MONOTONIC ns (bpf_ktime_get_ns) for UTC ns */
+	uint64_t received;	/* samples from the ring buffer */
+	int engine_failed;
+};
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Wall clock minus the kernel's monotonic clock, read tightly around each other. */
+static int64_t mono_to_real_offset(void)
+{
+	int64_t best = 0;
+	uint64_t best_span = UINT64_MAX;
+
+	for (int i = 0; i < 5; i++) {
+		uint64_t m0 = clock_ns(CLOCK_MONOTONIC), r = clock_ns(CLOCK_REALTIME);
+		uint64_t m1 = clock_ns(CLOCK_MONOTONIC);
+
+		if (m1 - m0 < best_span) {
+			best_span = m1 - m0;
+			best = (int64_t)r - (int64_t)(m0 + (m1 - m0) / 2);
+		}
+	}
+	return best;
+}
+
+static void on_event(void *ctx, const struct afm_event *ev)
+{
+	struct live *l = ctx;
+	struct afm_record rec;
+
+	for (uint32_t i = 0; i < ev->n; i++) {
+		afm_kevent_record(ev, i, &rec);
+		rec.ts_ns = (uint64_t)((int64_t)rec.ts_ns + l->mono_to_real);
+		l->received++;
+		if (afm_engine_packet(&l->engine, &rec) == 0)
+			l->counters.metered++;
+		else
+			l->counters.lost[AFM_LOST_NO_MEMORY]++;
+	}
+}
+
+static int attach_all(struct live *l)
+{
+	const struct afm_options *opt = l->opt;
+	char err[512];
+
+	for (int i = 0; i < opt->n_interfaces; i++) {
+		const char *ifname = opt->interfaces[i];
+
+		if (afm_kmeter_attach_xdp(l->k, ifname, opt->xdp_mode, opt->force, err, sizeof(err)) != 0 ||
+		    (!opt->ingress_only && afm_kmeter_attach_tc_egress(l->k, ifname, err, sizeof(err)) != 0)) {
+			afm_error("%s", err);
+			return -1;
+		}
+		afm_notice("metering %s (%s)", ifname, opt->ingress_only ? "XDP ingress" : "XDP ingress, TC egress");
+	}
+	return 0;
+}
+
+/* Add the kernel's counters to the run's. */
+static void collect_counters(struct live *l)
+{
+	struct afm_kcounters kc;
+	struct afm_counters *c = &l->counters;
+
+	if (afm_kmeter_counters(l->k, &kc) != 0) {
+		afm_warn("cannot read the kernel's packet counters: %s", strerror(errno));
+		return;
+	}
+	c->packets = kc.packets;
+	c->bytes = kc.bytes;
+	for (int v = 1; v < AFM_VERDICT_COUNT; v++)
+		c->skipped[v] = kc.skipped[v];
+	c->lost[AFM_LOST_RINGBUF] = kc.lost_ringbuf;
+	/* Every batched sample came to user space or was counted lost on the way. */
+	if (kc.batched != l->received + kc.lost_ringbuf)
+		afm_warn("kernel accounting: %llu samples batched, %llu received, %llu lost",
+			 (unsigned long long)kc.batched, (unsigned long long)l->received,
+			 (unsigned long long)kc.lost_ringbuf);
+}
+
+static void run_loop(struct live *l)
+{
+	uint64_t last_sweep = 0;
+
+	while (!stop_signal && !afm_sink_error(&l->sink)) {
+		int n = afm_kmeter_poll(l->k, POLL_MS);
+
+		if (n < 0) {
+			afm_error("reading the BPF ring buffer failed: %s", strerror(-n));
+			break;
+		}
+		uint64_t mono = clock_ns(CLOCK_MONOTONIC);
+
+		if (mono - last_sweep >= SWEEP_EVERY_NS) {
+			if (afm_kmeter_sweep(l->k, mono, FLUSH_AFTER_NS, REMOVE_AFTER_NS) != 0)
+				afm_warn("the BPF sweep failed: %s", strerror(errno));
+			last_sweep = mono;
+		}
+		afm_engine_advance(&l->engine, (uint64_t)((int64_t)mono + l->mono_to_real) - CLOCK_LAG_NS);
+		afm_sink_flush(&l->sink);	/* rows of ended flows out now, not a batch later */
+	}
+}
+
+/* After the hooks are gone: every batch out of the kernel, every event in. */
+static void drain(struct live *l)
+{
+	if (afm_kmeter_sweep(l->k, UINT64_MAX, 0, UINT64_MAX) != 0)
+		afm_warn("the final BPF sweep failed: %s", strerror(errno));
+	while (afm_kmeter_poll(l->k, 0) > 0)
+		;
+}
+
+static int output_is_a_stream(const char *path)
+{
+	struct stat st;
+
+	if (strcmp(path, "-") == 0)
+		return fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode);
+	return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
+int afm_live_run(const struct afm_options *opt)
+{
+	struct live l = { .opt = opt };
+	struct afm_csv_options csv_opt = {
+		.schema = &afm_schema_appflowmeter,
+		.precision = opt->precision,
+		.header = 1,
+		.line_buffered = output_is_a_stream(opt->output),
+	};
+	struct afm_engine_config ecfg = {
+		.idle_ns = opt->idle_ns,
+		.dns_idle_ns = opt->dns_idle_ns,
+		.active_ns = opt->active_ns,
+		.linger_ns = opt->linger_ns,
+		.packet_clock = 0,
+	};
+	struct afm_kmeter_config kcfg = {
+		.flow_entries = 65536,
+		.ringbuf_bytes = 16 << 20,
+		.verbose = opt->verbose,
+		.on_event = on_event,
+		.ctx = &l,
+	};
+	struct sigaction sa = { .sa_handler = on_stop };
+	char err[512];
+	int status = AFM_EXIT_OK;
+	double t0 = afm_now();
+
+	if (afm_kmeter_open(&l.k, &kcfg, err, sizeof(err)) != 0) {
+		afm_error("%s", err);
+		return AFM_EXIT_KERNEL;
+	}
+	if (afm_csv_open(&l.sink.csv, opt->output, &csv_opt, err, sizeof(err)) != 0) {
+		afm_error("%s", err);
+		afm_kmeter_close(l.k);
+		return AFM_EXIT_OUTPUT;
+	}
+	l.sink.counters = &l.counters;
+	if (afm_engine_init(&l.engine, &ecfg, afm_sink_flow, &l.sink) != 0) {
+		afm_error("out of memory");
+		status = AFM_EXIT_FAILURE;
+		goto out;
+	}
+	afm_sink_start(&l.sink, 1);
+	l.mono_to_real = mono_to_real_offset();
+
+	/* No SA_RESTART: the ring buffer poll returns at once on a signal. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	if (attach_all(&l) != 0) {
+		status = AFM_EXIT_KERNEL;
+		afm_kmeter_detach(l.k);
+		drain(&l);
+		afm_engine_free(&l.engine);
+		afm_sink_stop(&l.sink);
+		goto out;
+	}
+	run_loop(&l);
+	if (stop_signal)
+		afm_notice("%s: stopping; writing the open flows", strsignal(stop_signal));
+	afm_kmeter_detach(l.k);
+	drain(&l);
+	afm_engine_flush(&l.engine, AFM_END_SHUTDOWN);
+	afm_engine_free(&l.engine);
+	afm_sink_stop(&l.sink);
+	collect_counters(&l);
+	if (llabs(mono_to_real_offset() - l.mono_to_real) > 10 * (long long)MS)
+		afm_warn("the wall clock moved by %.3f s against the kernel's clock during the run "
+			 "(NTP step?); times are from the clock at start",
+			 (double)(mono_to_real_offset() - l.mono_to_real) / 1e9);
+	if (afm_sink_error(&l.sink) == -ENOMEM)
+		status = AFM_EXIT_FAILURE;
+out:
+	if (afm_csv_close(&l.sink.csv, err, sizeof(err)) != 0) {
+		afm_error("%s", err);
+		status = AFM_EXIT_OUTPUT;
+	}
+	afm_scratch_free(&l.sink.scratch);
+	afm_kmeter_close(l.k);
+	l.counters.seconds = afm_now() - t0;
+	return afm_report(opt, &l.counters, status);
+}
