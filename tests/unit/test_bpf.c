@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The kernel programs under BPF_PROG_TEST_RUN (needs root; skipped otherwise): every
+ * header path must give the same record as the user-space parser, batches go out when
+ * full, on FIN/RST, on a time span and on the sweep, and every loss is counted.
+ */
+#include <criterion/criterion.h>
+#include <unistd.h>
+
+#include "afm_parse.h"
+#include "frames.h"
+#include "kmeter.h"
+
+#define MAX_EVENTS 4096
+
+static struct afm_event events[MAX_EVENTS];
+static int n_events;
+static struct afm_kmeter *km;
+static uint64_t seq;
+
+static void on_event(void *ctx, const struct afm_event *ev)
+{
+	(void)ctx;
+	cr_assert(n_events < MAX_EVENTS);
+	events[n_events++] = *ev;
+}
+
+static void open_meter(uint32_t flows, uint32_t ringbuf)
+{
+	struct afm_kmeter_config cfg = {
+		.replay = 1, .flow_entries = flows, .ringbuf_bytes = ringbuf, .on_event = on_event,
+	};
+	char err[256];
+
+	if (geteuid() != 0)
+		cr_skip_test("BPF tests need root");
+	n_events = 0;
+	seq = 0;
+	cr_assert_eq(afm_kmeter_open(&km, &cfg, err, sizeof(err)), 0, "%s", err);
+}
+
+static void close_meter(void)
+{
+	afm_kmeter_close(km);
+	km = NULL;
+}
+
+static void send_frame(const struct frame *f, uint32_t wire_len)
+{
+	struct afm_replay r = { .ts_ns = 1000000000ULL * (seq + 1), .seq = seq, .wire_len = wire_len };
+
+	cr_assert_eq(afm_kmeter_replay(km, f->b, (uint32_t)f->n, &r), 0);
+	seq++;
+}
+
+static void drain(void)
+{
+	while (afm_kmeter_poll(km, 0) > 0)
+		;
+}
+
+static struct afm_kcounters counters(void)
+{
+	struct afm_kcounters c;
+
+	cr_assert_eq(afm_kmeter_counters(km, &c), 0);
+	return c;
+}
+
+static struct frame tcp4(uint16_t sport, uint16_t dport, uint8_t flags, const char *payload)
+{
+	struct frame f = { 0 };
+
+	f_eth(&f, 0x0800);
+	f_ipv4(&f, 6, IP4(10, 0, 0, 2), IP4(10, 0, 0, 1), 5, 0, 7);
+	f_tcp(&f, sport, dport, flags, 5);
+	f_text(&f, payload);
+	f_ipv4_end(&f);
+	return f;
+}
+
+TestSuite(bpf, .fini = close_meter);
+
+/* Every header path: the kernel's sample equals the user-space parser's record. */
+Test(bpf, kernel_and_user_parsers_agree_on_every_header_path)
+{
+	static const uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static const uint8_t b6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+	struct frame fr[12];
+	int n = 0;
+
+	open_meter(1024, 1 << 20);
+	fr[n++] = tcp4(40000, 80, AFM_TCP_PSH | AFM_TCP_ACK, "HTTP/1.1 204 No Content\r\n");
+	fr[n++] = tcp4(40000, 80, AFM_TCP_ACK, "HTTP/1.1 404 Not Found\r\n");
+	memset(&fr[n], 0, sizeof(fr[n]));	/* VLAN, UDP DNS */
+	f_eth(&fr[n], 0x8100);
+	f_vlan(&fr[n], 42, 0x0800);
+	f_ipv4(&fr[n], 17, IP4(10, 1, 1, 1), IP4(10, 1, 1, 2), 5, 0, 1);
+	f_udp(&fr[n], 33333, 53, 12);
+	f_u16(&fr[n], 0xbeef);
+	f_zero(&fr[n], 10);
+	f_ipv4_end(&fr[n]);
+	n++;
+	memset(&fr[n], 0, sizeof(fr[n]));	/* QinQ, IPv6, hop-by-hop, first fragment */
+	f_eth(&fr[n], 0x88a8);
+	f_vlan(&fr[n], 10, 0x8100);
+	f_vlan(&fr[n], 20, 0x86dd);
+	f_ipv6(&fr[n], 0, b6, a6);
+	f_ipv6_opts(&fr[n], 44, 1);
+	f_ipv6_frag(&fr[n], 17, 0, 1, 0x12345678);
+	f_udp(&fr[n], 53, 1053, 100);
+	f_u16(&fr[n], 0xabcd);
+	f_zero(&fr[n], 40);
+	f_ipv6_end(&fr[n]);
+	n++;
+	memset(&fr[n], 0, sizeof(fr[n]));	/* IPv4 options, TCP options */
+	f_eth(&fr[n], 0x0800);
+	f_ipv4(&fr[n], 6, IP4(1, 2, 3, 4), IP4(5, 6, 7, 8), 9, 0, 1);
+	f_tcp(&fr[n], 443, 55555, AFM_TCP_SYN | AFM_TCP_ACK, 8);
+	f_ipv4_end(&fr[n]);
+	n++;
+	memset(&fr[n], 0, sizeof(fr[n]));	/* ICMPv6 behind destination options and AH */
+	f_eth(&fr[n], 0x86dd);
+	f_ipv6(&fr[n], 60, a6, b6);
+	f_ipv6_opts(&fr[n], 51, 0);
+	f_u8(&fr[n], 58);
+	f_u8(&fr[n], 4);
+	f_zero(&fr[n], 22);
+	f_zero(&fr[n], 8);
+	f_ipv6_end(&fr[n]);
+	n++;
+
+	for (int i = 0; i < n; i++)
+		send_frame(&fr[i], (uint32_t)fr[i].n + 100 * (uint32_t)i);
+	cr_assert_eq(afm_kmeter_sweep(km, seq + 1, 0, UINT64_MAX), 0);
+	drain();
+
+	int found = 0;
+
+	for (int e = 0; e < n_events; e++)
+		for (uint32_t s = 0; s < events[e].n; s++) {
+			struct afm_record k, u;
+			uint64_t i = events[e].base + events[e].s[s].stamp;
+
+			cr_assert(i < (uint64_t)n);
+			afm_kevent_record(&events[e], s, &k);
+			cr_assert_eq(afm_parse(fr[i].b, fr[i].b + fr[i].n, AFM_LINK_ETHERNET, &u), AFM_OK);
+			cr_assert(memcmp(&k.key, &u.key, sizeof(k.key)) == 0, "frame %llu: key", (unsigned long long)i);
+			cr_assert_eq(k.dir, u.dir, "frame %llu: dir", (unsigned long long)i);
+			cr_assert_eq(k.tcp_flags, u.tcp_flags, "frame %llu: flags", (unsigned long long)i);
+			cr_assert_eq(k.http_status != 0, u.http_status >= 200 && u.http_status <= 299,
+				     "frame %llu: http", (unsigned long long)i);
+			cr_assert_eq(k.wire_len, fr[i].n + 100 * i, "frame %llu: length", (unsigned long long)i);
+			found++;
+		}
+	cr_assert_eq(found, n);
+	struct afm_kcounters c = counters();
+
+	cr_assert_eq(c.packets, (uint64_t)n);
+	cr_assert_eq(c.batched, (uint64_t)n);
+}
+
+Test(bpf, skip_reasons_are_counted)
+{
+	struct frame f;
+
+	open_meter(1024, 1 << 20);
+	memset(&f, 0, sizeof(f));
+	f_eth(&f, 0x0806);	/* ARP */
+	f_zero(&f, 28);
+	send_frame(&f, 42);
+	f = tcp4(1, 2, 0, "");
+	f.n = 14 + 20 + 10;	/* TCP header cut short */
+	send_frame(&f, 60);
+	f = tcp4(1, 2, 0, "");
+	f.b[14] = 0x44;	/* IHL 4 */
+	send_frame(&f, 60);
+	memset(&f, 0, sizeof(f));
+	f_eth(&f, 0x8100);
+	f_vlan(&f, 1, 0x8100);
+	f_vlan(&f, 2, 0x8100);
+	f_vlan(&f, 3, 0x0800);
+	f_ipv4(&f, 1, 1, 2, 5, 0, 1);
+	f_ipv4_end(&f);
+	send_frame(&f, 60);
+	memset(&f, 0, sizeof(f));
+	f_eth(&f, 0x86dd);
+	static const uint8_t a6[16] = { 1 }, b6[16] = { 2 };
+
+	f_ipv6(&f, 60, a6, b6);
+	for (int i = 0; i < 9; i++)
+		f_ipv6_opts(&f, i < 8 ? 60 : 6, 0);
+	f_tcp(&f, 1, 2, 0, 5);
+	f_ipv6_end(&f);
+	send_frame(&f, 200);
+
+	struct afm_kcounters c = counters();
+
+	cr_assert_eq(c.packets, 5);
+	cr_assert_eq(c.skipped[AFM_SKIP_NOT_IP], 1);
+	cr_assert_eq(c.skipped[AFM_SKIP_TRUNCATED], 1);
+	cr_assert_eq(c.skipped[AFM_SKIP_MALFORMED], 1);
+	cr_assert_eq(c.skipped[AFM_SKIP_VLAN_DEPTH], 1);
+	cr_assert_eq(c.skipped[AFM_SKIP_IPV6_EXT_CHAIN], 1);
+	cr_assert_eq(c.batched, 0);
+}
+
+Test(bpf, a_full_batch_goes_out_as_one_event)
+{
+	struct frame f = tcp4(40000, 80, AFM_TCP_ACK, "");
+
+	open_meter(1024, 1 << 20);
+	for (int i = 0; i < AFM_BATCH - 1; i++)
+		send_frame(&f, 66);
+	drain();
+	cr_assert_eq(n_events, 0, "nothing before the batch is full");
+	send_frame(&f, 66);
+	drain();
+	cr_assert_eq(n_events, 1);
+	cr_assert_eq(events[0].n, AFM_BATCH);
+	cr_assert_eq(events[0].reason, AFM_FLUSH_FULL);
+	for (uint32_t i = 0; i < AFM_BATCH; i++)
+		cr_assert_eq(events[0].base + events[0].s[i].stamp, i, "samples in order");
+	send_frame(&f, 66);	/* waits for the next batch or the sweep */
+	drain();
+	cr_assert_eq(n_events, 1);
+	cr_assert_eq(afm_kmeter_sweep(km, seq, 2, UINT64_MAX), 0);
+	drain();
+	cr_assert_eq(n_events, 1, "younger than flush_after: stays");
+	cr_assert_eq(afm_kmeter_sweep(km, seq + 1, 2, UINT64_MAX), 0);
+	drain();
+	cr_assert_eq(n_events, 2);
+	cr_assert_eq(events[1].reason, AFM_FLUSH_SWEEP);
+	cr_assert_eq(events[1].n, 1);
+	cr_assert_eq(counters().events[AFM_FLUSH_FULL], 1);
+}
+
+Test(bpf, fin_and_rst_ship_the_batch_at_once)
+{
+	open_meter(1024, 1 << 20);
+	struct frame ack = tcp4(40000, 80, AFM_TCP_ACK, ""), fin = tcp4(40000, 80, AFM_TCP_FIN | AFM_TCP_ACK, "");
+	struct frame rst = tcp4(40001, 80, AFM_TCP_RST, "");
+
+	send_frame(&ack, 66);
+	send_frame(&ack, 66);
+	send_frame(&fin, 66);
+	drain();
+	cr_assert_eq(n_events, 1);
+	cr_assert_eq(events[0].reason, AFM_FLUSH_CLOSE);
+	cr_assert_eq(events[0].n, 3);
+	send_frame(&rst, 60);
+	drain();
+	cr_assert_eq(n_events, 2);
+	cr_assert_eq(events[1].n, 1);
+	cr_assert_eq(events[1].key.port[0], 80);
+}
+
+Test(bpf, a_time_span_too_long_for_the_stamps_ships_the_batch)
+{
+	struct frame f = tcp4(40000, 80, AFM_TCP_ACK, "");
+	struct afm_replay r = { .ts_ns = 1, .seq = 5, .wire_len = 66 };
+
+	open_meter(1024, 1 << 20);
+	cr_assert_eq(afm_kmeter_replay(km, f.b, (uint32_t)f.n, &r), 0);
+	r.seq = 5 + (1ULL << 32);	/* stamp beyond 32 bits from the batch base */
+	cr_assert_eq(afm_kmeter_replay(km, f.b, (uint32_t)f.n, &r), 0);
+	r.seq = 3;	/* earlier than the base */
+	cr_assert_eq(afm_kmeter_replay(km, f.b, (uint32_t)f.n, &r), 0);
+	drain();
+	cr_assert_eq(n_events, 2);
+	cr_assert_eq(events[0].reason, AFM_FLUSH_SPAN);
+	cr_assert_eq(events[0].base, 5);
+	cr_assert_eq(events[1].reason, AFM_FLUSH_SPAN);
+	cr_assert_eq(events[1].base, 5 + (1ULL << 32));
+}
+
+Test(bpf, a_full_flow_map_sends_packets_alone_and_loses_nothing)
+{
+	open_meter(4, 1 << 20);
+	for (int i = 0; i < 10; i++) {
+		struct frame f = tcp4((uint16_t)(1000 + i), 80, AFM_TCP_ACK, "");
+
+		send_frame(&f, 66);
+	}
+	drain();
+	struct afm_kcounters c = counters();
+
+	cr_assert_geq(c.events[AFM_FLUSH_SINGLE], 6, "the flows beyond the map's 4 entries");
+	cr_assert_eq(c.lost_ringbuf, 0);
+	cr_assert_eq(c.batched, 10);
+	for (int e = 0; e < n_events; e++)
+		cr_assert_eq(events[e].n, 1);
+}
+
+Test(bpf, a_full_ring_buffer_loses_counted_samples)
+{
+	struct frame fin = tcp4(40000, 80, AFM_TCP_FIN | AFM_TCP_ACK, "");
+
+	open_meter(1024, 4096);	/* one page: a few dozen events */
+	for (int i = 0; i < 200; i++)
+		send_frame(&fin, 66);	/* each FIN ships a one-sample event */
+	struct afm_kcounters c = counters();
+
+	cr_assert_gt(c.lost_ringbuf, 0);
+	drain();
+	uint64_t received = 0;
+
+	for (int e = 0; e < n_events; e++)
+		received += events[e].n;
+	c = counters();
+	cr_assert_eq(c.batched, 200);
+	cr_assert_eq(received + c.lost_ringbuf, c.batched, "every sample is received or counted lost");
+}
+
+Test(bpf, later_fragments_take_the_first_fragments_key)
+{
+	struct frame first = { 0 }, later = { 0 }, orphan = { 0 };
+
+	open_meter(1024, 1 << 20);
+	f_eth(&first, 0x0800);
+	f_ipv4(&first, 17, IP4(10, 1, 1, 1), IP4(10, 1, 1, 2), 5, 0x2000, 4321);
+	f_udp(&first, 5353, 53, 1400);
+	f_u16(&first, 0x1234);
+	f_ipv4_end(&first);
+	f_eth(&later, 0x0800);
+	f_ipv4(&later, 17, IP4(10, 1, 1, 1), IP4(10, 1, 1, 2), 5, 185, 4321);
+	f_zero(&later, 100);
+	f_ipv4_end(&later);
+	f_eth(&orphan, 0x0800);
+	f_ipv4(&orphan, 17, IP4(10, 1, 1, 1), IP4(10, 1, 1, 2), 5, 185, 999);
+	f_zero(&orphan, 100);
+	f_ipv4_end(&orphan);
+	send_frame(&first, 1514);
+	send_frame(&later, 134);
+	send_frame(&orphan, 134);
+	cr_assert_eq(afm_kmeter_sweep(km, seq + 1, 0, UINT64_MAX), 0);
+	drain();
+	struct afm_kcounters c = counters();
+
+	cr_assert_eq(c.frag_matched, 1);
+	cr_assert_eq(c.frag_unmatched, 1);
+	cr_assert_eq(n_events, 2);
+	for (int e = 0; e < n_events; e++) {
+		if (events[e].n == 2) {
+			cr_assert_eq(events[e].key.dns_id, 0x1234);
+			cr_assert_eq(events[e].key.port[0] | events[e].key.port[1] ? 1 : 0, 1);
+		} else {
+			cr_assert_eq(events[e].key.port[0] | events[e].key.port[1], 0);
+		}
+	}
+}
