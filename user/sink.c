@@ -16,8 +16,8 @@ int afm_sink_error(struct afm_sink *s)
 	return __atomic_load_n(&s->error, __ATOMIC_RELAXED);
 }
 
-/* Statistics, row, free: the work that can run on the other core. */
-static void write_flow(struct afm_sink *s, struct afm_flow *flow)
+/* Statistics and row: the work that can run on the other core. */
+static void write_row(struct afm_sink *s, struct afm_flow *flow)
 {
 	struct afm_row row;
 	int err;
@@ -32,7 +32,27 @@ static void write_flow(struct afm_sink *s, struct afm_flow *flow)
 		else
 			set_error(s, err);
 	}
+}
+
+static void write_flow(struct afm_sink *s, struct afm_flow *flow)
+{
+	write_row(s, flow);
 	afm_flow_free(flow);
+}
+
+static void free_batch(struct afm_flow **batch, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		afm_flow_free(batch[i]);
+	free(batch);
+}
+
+/* Free what the worker has written (called with the lock held). */
+static void reclaim(struct afm_sink *s)
+{
+	for (size_t i = 0; i < s->n_done; i++)
+		free_batch(s->done[i], s->done_n[i]);
+	s->n_done = 0;
 }
 
 static void *worker(void *arg)
@@ -53,9 +73,12 @@ static void *worker(void *arg)
 		pthread_cond_broadcast(&s->changed);
 		pthread_mutex_unlock(&s->lock);
 		for (size_t i = 0; i < n; i++)
-			write_flow(s, batch[i]);
-		free(batch);
+			write_row(s, batch[i]);
 		pthread_mutex_lock(&s->lock);
+		/* room is certain: done batches never outnumber the queue's slots */
+		s->done[s->n_done] = batch;
+		s->done_n[s->n_done++] = n;
+		pthread_cond_broadcast(&s->changed);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
@@ -65,7 +88,7 @@ int afm_sink_start(struct afm_sink *s, int threaded)
 {
 	s->threaded = 0;
 	s->batch = NULL;
-	s->batch_n = s->head = s->count = 0;
+	s->batch_n = s->head = s->count = s->n_done = 0;
 	s->closing = 0;
 	if (!threaded)
 		return 0;
@@ -89,8 +112,12 @@ void afm_sink_flush(struct afm_sink *s)
 	if (!s->threaded || !s->batch_n)
 		return;
 	pthread_mutex_lock(&s->lock);
-	while (s->count == AFM_SINK_QUEUE)	/* the writer is behind: wait for room */
-		pthread_cond_wait(&s->changed, &s->lock);
+	while (s->count + s->n_done >= AFM_SINK_QUEUE) {	/* the writer is behind */
+		reclaim(s);
+		if (s->count + s->n_done >= AFM_SINK_QUEUE)
+			pthread_cond_wait(&s->changed, &s->lock);
+	}
+	reclaim(s);
 	size_t tail = (s->head + s->count) % AFM_SINK_QUEUE;
 
 	s->queue[tail] = s->batch;
@@ -132,6 +159,7 @@ int afm_sink_stop(struct afm_sink *s)
 		pthread_cond_broadcast(&s->changed);
 		pthread_mutex_unlock(&s->lock);
 		pthread_join(s->worker, NULL);
+		reclaim(s);
 		pthread_cond_destroy(&s->changed);
 		pthread_mutex_destroy(&s->lock);
 		s->threaded = 0;

@@ -33,6 +33,11 @@ struct afm_sink {
 	struct afm_flow **queue[AFM_SINK_QUEUE];
 	size_t queue_n[AFM_SINK_QUEUE];
 	size_t head, count;		/* queued batches */
+	/* Written batches come back to be freed by the thread that allocated them:
+	 * freeing across threads contends on the allocator's lock. */
+	struct afm_flow **done[AFM_SINK_QUEUE];
+	size_t done_n[AFM_SINK_QUEUE];
+	size_t n_done;
 	int closing;
 };
 
