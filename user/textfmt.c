@@ -5,19 +5,32 @@
 #include <stdio.h>
 #include <string.h>
 
+static const char two_digits[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+				   "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+				   "8081828384858687888990919293949596979899";
+
+/* The `width` low decimal digits of v, zero-padded, two at a time. */
+static void put_digits(char *end, uint64_t v, int width)
+{
+	while (width >= 2) {
+		memcpy(end - 2, two_digits + 2 * (v % 100), 2);
+		v /= 100;
+		end -= 2;
+		width -= 2;
+	}
+	if (width)
+		end[-1] = (char)('0' + v % 10);
+}
+
 size_t afm_fmt_u64(char *buf, uint64_t v)
 {
-	char tmp[24];
-	size_t n = 0;
+	int n = 1;
 
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (size_t i = 0; i < n; i++)
-		buf[i] = tmp[n - 1 - i];
+	for (uint64_t t = v; t >= 10; t /= 10)
+		n++;
+	put_digits(buf + n, v, n);
 	buf[n] = '\0';
-	return n;
+	return (size_t)n;
 }
 
 static void put2(char *p, unsigned v)
@@ -240,10 +253,7 @@ size_t afm_fmt_double(char *buf, double v, int precision)
 	/* n's P digits, trailing zeros dropped (%g drops them). */
 	int nd = P;
 
-	for (int i = P - 1; i >= 0; i--) {
-		digits[i] = (char)('0' + n % 10);
-		n /= 10;
-	}
+	put_digits(digits + P, n, P);
 	while (nd > 1 && digits[nd - 1] == '0')
 		nd--;
 	if (v < 0)
