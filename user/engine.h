@@ -51,6 +51,10 @@ int afm_engine_init(struct afm_engine *e, const struct afm_engine_config *cfg, a
 		    void *sink_ctx);
 /* Take one packet. Returns 0, or -ENOMEM (the packet is then not metered). */
 int afm_engine_packet(struct afm_engine *e, const struct afm_record *rec);
+/* Take n packets in order, prefetching their flows first; returns how many were
+ * metered and adds the others (no memory) to *lost. */
+#define AFM_ENGINE_BATCH 32
+int afm_engine_packets(struct afm_engine *e, const struct afm_record *recs, size_t n, uint64_t *lost);
 /* Live mode: let time pass without packets, ending flows whose deadline is < now. */
 void afm_engine_advance(struct afm_engine *e, uint64_t now_ns);
 /* End every open flow, oldest first, with the given reason (AFM_END_EOF, _SHUTDOWN). */

@@ -31,8 +31,9 @@ static int meter_capture(struct offline *o, struct afm_capture *cap)
 {
 	const int link = afm_capture_link(cap);
 	struct afm_counters *c = &o->counters;
+	struct afm_record recs[AFM_ENGINE_BATCH];
 	struct afm_packet pkt;
-	struct afm_record rec;
+	size_t n = 0;
 	char err[256];
 	int status;
 
@@ -48,22 +49,24 @@ static int meter_capture(struct offline *o, struct afm_capture *cap)
 			continue;
 		}
 
-		int verdict = afm_parse(pkt.data, pkt.data + pkt.caplen, link, &rec);
+		int verdict = afm_parse(pkt.data, pkt.data + pkt.caplen, link, &recs[n]);
 
 		if (verdict != AFM_OK) {
 			c->skipped[verdict]++;
 		} else {
-			rec.ts_ns = pkt.ts_ns;
-			rec.wire_len = pkt.wire_len;
-			if (afm_engine_packet(&o->engine, &rec) == 0)
-				c->metered++;
-			else
-				c->lost[AFM_LOST_NO_MEMORY]++;
+			recs[n].ts_ns = pkt.ts_ns;
+			recs[n].wire_len = pkt.wire_len;
+			if (++n == AFM_ENGINE_BATCH) {
+				c->metered += (uint64_t)afm_engine_packets(&o->engine, recs, n,
+									   &c->lost[AFM_LOST_NO_MEMORY]);
+				n = 0;
+			}
 		}
 		if ((c->packets & 4095) == 0)
 			afm_progress_update(&o->progress, o->bytes_before + afm_capture_offset(cap),
 					    c->packets);
 	}
+	c->metered += (uint64_t)afm_engine_packets(&o->engine, recs, n, &c->lost[AFM_LOST_NO_MEMORY]);
 	o->bytes_before += afm_capture_size(cap);
 	if (status == AFM_CAPTURE_DAMAGED) {
 		afm_progress_end(&o->progress);
