@@ -102,7 +102,7 @@ test: deps
 
 # ---- bench ------------------------------------------------------------------
 
-GEN_SRCS := $(filter-out bench/pcap_floor.c,$(wildcard bench/*.c))
+GEN_SRCS := $(wildcard bench/gen_*.c) bench/pcap_out.c
 GEN_OBJS := $(patsubst bench/%.c,$(BUILD)/bench/%.o,$(GEN_SRCS))
 
 $(BUILD)/bench/%.o: bench/%.c | $(BUILD)/bench
@@ -114,8 +114,14 @@ $(BUILD)/bench/gen-capture: $(GEN_OBJS)
 $(BUILD)/bench/pcap-floor: $(BUILD)/bench/pcap_floor.o
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-bench:
-	BUILD=$(BUILD) BIN=$(BIN) MAKE="$(MAKE)" bash bench/run.sh
+$(BUILD)/bench/ref.bpf.o: bench/ref.bpf.c $(VMLINUX) | $(BUILD)/bench
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/bpf-bench: $(BUILD)/bench/bpf_bench.o
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+bench: $(BIN) $(BPF_OBJ) $(BUILD)/bench/gen-capture $(BUILD)/bench/pcap-floor $(BUILD)/bench/ref.bpf.o $(BUILD)/bench/bpf-bench
+	BUILD=$(BUILD) BIN=$(BIN) bash bench/run.sh
 
 # ---- run --------------------------------------------------------------------
 
