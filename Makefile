@@ -62,6 +62,7 @@ $(BUILD)/user/%.o: user/%.c | $(BUILD)/user
 
 $(VMLINUX):
 	@test -r /sys/kernel/btf/vmlinux || { echo "no /sys/kernel/btf/vmlinux: this kernel lacks BTF (CONFIG_DEBUG_INFO_BTF)" >&2; exit 1; }
+	@mkdir -p $(dir $@)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
 $(BPF_OBJ): bpf/afm.bpf.c $(wildcard include/*.h) $(VMLINUX) | $(BUILD)/user
