@@ -3,14 +3,16 @@
  * The kernel half of app-flow-meter.
  *
  * Every packet: parse (include/afm_parse.h, the same code user space runs), key it to
- * its bidirectional flow, and append an 8-byte sample to that flow's batch in the flow
- * map. A full batch, a FIN or RST, or user space's periodic sweep ships the batch to
- * user space as one ring buffer event: one reserve/commit per batch, not per packet.
- * Nothing is dropped silently: every packet is counted as batched, skipped (by
- * reason) or lost (by reason) in per-CPU counters.
+ * its bidirectional flow, and append an 8-byte sample to that flow's batch in this
+ * CPU's flow table. A full batch, a FIN or RST, another flow taking the slot, or user
+ * space's periodic sweep ships the batch to user space as one ring buffer event: one
+ * ring buffer write per batch, not per packet. Each CPU has its own table, so nothing
+ * is locked or shared between CPUs; user space merges the CPUs' streams by time.
+ * Nothing is dropped silently: every packet is counted as batched, skipped (by reason)
+ * or lost (ring buffer full) in per-CPU counters.
  *
- * Programs: afm_xdp (ingress), afm_tc (egress), afm_sweep (run by user space with
- * BPF_PROG_TEST_RUN). --via-xdp runs afm_xdp on the packets of a capture.
+ * Programs: afm_xdp (ingress), afm_tc (egress), afm_sweep (run by user space on each
+ * CPU with BPF_PROG_TEST_RUN). --via-xdp runs afm_xdp on the packets of a capture.
  */
 #include "vmlinux.h"
 
@@ -25,7 +27,8 @@
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Set by user space before load. */
-const volatile __u8 cfg_replay = 0;	/* 1: --via-xdp, time and length from `replay` */
+const volatile __u8 cfg_replay = 0;		/* 1: --via-xdp, time and length from `replay` */
+const volatile __u32 cfg_slot_mask = 16383;	/* flow table slots per CPU, minus 1 */
 
 /* Set by user space before each replayed packet (--via-xdp). */
 struct afm_replay replay;
@@ -37,10 +40,10 @@ struct afm_sweep_args sweep_args;
 __u64 frag_clock;
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);	/* user space sizes it before load */
-	__type(key, struct afm_flow_key);
-	__type(value, struct afm_kflow);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 16384);	/* user space sizes it before load */
+	__type(key, __u32);
+	__type(value, struct afm_kslot);
 } flows SEC(".maps");
 
 /* First fragments seen: later fragments take their flow key and direction. */
@@ -70,9 +73,8 @@ struct {
 	__type(value, struct afm_kcounters);
 } counters SEC(".maps");
 
-/* Per-CPU room to assemble an event and fragment entries (the stack has 512 bytes). */
+/* Per-CPU room for fragment bookkeeping (the stack has 512 bytes). */
 struct afm_kscratch {
-	struct afm_event ev;
 	struct afm_kfrag frag;
 	struct afm_flow_key ident;
 };
@@ -84,57 +86,42 @@ struct {
 	__type(value, struct afm_kscratch);
 } scratch SEC(".maps");
 
-/* One all-zero flow entry, the initial value of new entries (too big for the stack);
- * plain bytes, because a value holding a bpf_spin_lock cannot be passed to a helper. */
-struct afm_kflow_bytes {
-	__u8 b[sizeof(struct afm_kflow)];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct afm_kflow_bytes);
-} zero_flow SEC(".maps");
-
 #define EVENT_HEADER ((__u64)sizeof(struct afm_event) - sizeof(((struct afm_event *)0)->s))
 
-static __always_inline void send(struct afm_event *ev, struct afm_kcounters *c)
+/* Index of a key's slot. Any spread will do: a collision only ships a batch early. */
+static __always_inline __u32 slot_of(const struct afm_flow_key *k)
 {
-	__u32 n = ev->n;
+	const __u64 *w = (const __u64 *)(const void *)k;
+	__u64 h = w[0] * 0x9e3779b97f4a7c15ULL + w[1] * 0xc2b2ae3d27d4eb4fULL +
+		  w[2] * 0x165667b19e3779f9ULL + w[3] * 0xd6e8feb86659fd93ULL +
+		  w[4] * 0xff51afd7ed558ccdULL + w[5] * 0xc4ceb9fe1a85ec53ULL;
+
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return (__u32)(h >> 32) & cfg_slot_mask;
+}
+
+static __always_inline int key_equal(const struct afm_flow_key *a, const struct afm_flow_key *b)
+{
+	const __u64 *x = (const __u64 *)(const void *)a, *y = (const __u64 *)(const void *)b;
+
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]) |
+		(x[5] ^ y[5])) == 0;
+}
+
+/* Ship the slot's batch as one event and empty it. */
+static __always_inline void ship(struct afm_kslot *slot, __u32 reason, struct afm_kcounters *c)
+{
+	__u32 n = slot->ev.n;
 
 	if (n > AFM_BATCH)
 		n = AFM_BATCH;
-	if (bpf_ringbuf_output(&events, ev, EVENT_HEADER + n * sizeof(struct afm_ksample), 0) == 0) {
-		if (ev->reason < AFM_FLUSH_COUNT)
-			c->events[ev->reason]++;
-	} else {
+	slot->ev.reason = reason;
+	if (bpf_ringbuf_output(&events, &slot->ev, EVENT_HEADER + n * sizeof(struct afm_ksample), 0) == 0)
+		c->events[reason < AFM_FLUSH_COUNT ? reason : 0]++;
+	else
 		c->lost_ringbuf += n;
-	}
-}
-
-/* Copy the waiting batch of f into ev and empty it. Called with f's lock held. */
-static __always_inline void take_batch(struct afm_kflow *f, struct afm_event *ev, __u32 reason)
-{
-	ev->base = f->base;
-	ev->n = f->n;
-	ev->reason = reason;
-	for (int i = 0; i < AFM_BATCH; i++)
-		ev->s[i] = f->s[i];
-	f->n = 0;
-}
-
-/* A packet that has no flow entry to join goes out alone. */
-static __always_inline void send_single(struct afm_event *ev, const struct afm_flow_key *key, __u64 stamp,
-					__u32 info, struct afm_kcounters *c)
-{
-	ev->key = *key;
-	ev->base = stamp;
-	ev->n = 1;
-	ev->reason = AFM_FLUSH_SINGLE;
-	ev->s[0].stamp = 0;
-	ev->s[0].info = info;
-	send(ev, c);
+	slot->ev.n = 0;
 }
 
 static __always_inline void frag_ident(const struct afm_record *rec, struct afm_flow_key *id)
@@ -155,9 +142,14 @@ static __always_inline void frag_ident(const struct afm_record *rec, struct afm_
  * Fragments (docs/METERING.md, 1): remember a first fragment's key; give a later one
  * the key and direction of its first fragment if that came at most 30 s earlier.
  */
-static __always_inline void frag_resolve(struct afm_record *rec, __u64 clock, struct afm_kscratch *sc,
-					 struct afm_kcounters *c)
+static __always_inline void frag_resolve(struct afm_record *rec, __u64 clock, struct afm_kcounters *c)
 {
+	__u32 zero = 0;
+	struct afm_kscratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!sc)
+		return;
+
 	struct afm_flow_key *id = &sc->ident;
 
 	if (clock > frag_clock)
@@ -186,25 +178,25 @@ static __always_inline void frag_resolve(struct afm_record *rec, __u64 clock, st
 }
 
 /*
- * Meter one parsed packet. stamp: time for the batch (ns, or replay sequence); clock:
- * time for the fragment rule (ns, or capture time).
- *
- * A global function: the verifier checks it once, whatever path the parser took,
- * instead of once for every combination of headers.
+ * Count one packet and, when it parsed, meter it. stamp: time for the batch (ns, or
+ * replay sequence); clock: time for the fragment rule (ns, or capture time).
  */
-__noinline int afm_meter_record(struct afm_record *rec, __u64 len, __u64 stamp, __u64 clock)
+static __always_inline int afm_meter(struct afm_record *rec, __u64 verdict, __u64 len, __u64 stamp, __u64 clock)
 {
 	__u32 zero = 0;
 	struct afm_kcounters *c = bpf_map_lookup_elem(&counters, &zero);
-	struct afm_kscratch *sc = bpf_map_lookup_elem(&scratch, &zero);
 
-	if (!rec || !c || !sc)
+	if (!rec || !c)
 		return 0;
-
-	struct afm_event *ev = &sc->ev;
-
+	c->packets++;
+	c->bytes += len;
+	if (verdict != AFM_OK) {
+		if (verdict < AFM_VERDICT_COUNT)
+			c->skipped[verdict]++;
+		return 0;
+	}
 	if (rec->frag != AFM_FRAG_NONE)
-		frag_resolve(rec, clock, sc, c);
+		frag_resolve(rec, clock, c);
 
 	if (len > AFM_KS_LEN_MASK) {
 		len = AFM_KS_LEN_MASK;
@@ -213,74 +205,34 @@ __noinline int afm_meter_record(struct afm_record *rec, __u64 len, __u64 stamp, 
 	__u32 info = (__u32)len | (rec->dir ? AFM_KS_DIR : 0) |
 		     (rec->http_status >= 200 && rec->http_status <= 299 ? AFM_KS_HTTP_2XX : 0) |
 		     ((__u32)rec->tcp_flags << AFM_KS_FLAGS_SHIFT);
+	__u32 idx = slot_of(&rec->key);
+	struct afm_kslot *slot = bpf_map_lookup_elem(&flows, &idx);
 
-	struct afm_kflow *f = bpf_map_lookup_elem(&flows, &rec->key);
-
-	if (!f) {
-		struct afm_kflow_bytes *z = bpf_map_lookup_elem(&zero_flow, &zero);
-
-		if (z)
-			bpf_map_update_elem(&flows, &rec->key, z, BPF_NOEXIST);
-		f = bpf_map_lookup_elem(&flows, &rec->key);
-		if (!f) {	/* the map is full: the packet goes out alone */
-			c->batched++;
-			send_single(ev, &rec->key, stamp, info, c);
-			return 0;
-		}
+	if (!slot)
+		return 0;
+	if (slot->ev.n) {
+		if (!key_equal(&slot->ev.key, &rec->key))
+			ship(slot, AFM_FLUSH_COLLISION, c);	/* another flow's batch goes first */
+		else if (stamp < slot->ev.base || stamp - slot->ev.base > 0xffffffffULL)
+			ship(slot, AFM_FLUSH_SPAN, c);		/* a stamp the batch cannot hold */
 	}
+	__u32 n = slot->ev.n;
 
-	int ship = 0, dead = 0;
-
-	bpf_spin_lock(&f->lock);
-	if (f->dead) {
-		dead = 1;
-	} else {
-		/* A stamp the batch cannot hold (too far on, or earlier): ship the batch first. */
-		if (f->n && (stamp < f->base || stamp - f->base > 0xffffffffULL)) {
-			take_batch(f, ev, AFM_FLUSH_SPAN);
-			ship = 1;
-		}
-		__u32 n = f->n;
-
-		if (n == 0)
-			f->base = stamp;
-		if (n < AFM_BATCH) {
-			f->s[n].stamp = (__u32)(stamp - f->base);
-			f->s[n].info = info;
-			f->n = ++n;
-		}
-		f->last = stamp;
-		if (!ship && (n >= AFM_BATCH || (rec->tcp_flags & (AFM_TCP_FIN | AFM_TCP_RST)))) {
-			take_batch(f, ev, n >= AFM_BATCH ? AFM_FLUSH_FULL : AFM_FLUSH_CLOSE);
-			ship = 1;
-		}
+	if (n == 0) {
+		slot->ev.key = rec->key;
+		slot->ev.base = stamp;
 	}
-	bpf_spin_unlock(&f->lock);
-
+	if (n < AFM_BATCH) {
+		slot->ev.s[n].stamp = (__u32)(stamp - slot->ev.base);
+		slot->ev.s[n].info = info;
+		slot->ev.n = ++n;
+	}
+	slot->last = stamp;
 	c->batched++;
-	if (dead) {
-		send_single(ev, &rec->key, stamp, info, c);
-		return 0;
-	}
-	if (ship) {
-		ev->key = rec->key;
-		send(ev, c);
-	}
-	return 0;
-}
-
-/* Count a skipped packet; also a global function, for the same reason. */
-__noinline int afm_count(__u64 verdict, __u64 len)
-{
-	__u32 zero = 0;
-	struct afm_kcounters *c = bpf_map_lookup_elem(&counters, &zero);
-
-	if (!c)
-		return 0;
-	c->packets++;
-	c->bytes += len;
-	if (verdict > 0 && verdict < AFM_VERDICT_COUNT)
-		c->skipped[verdict]++;
+	if (n >= AFM_BATCH)
+		ship(slot, AFM_FLUSH_FULL, c);
+	else if (rec->tcp_flags & (AFM_TCP_FIN | AFM_TCP_RST))
+		ship(slot, AFM_FLUSH_CLOSE, c);
 	return 0;
 }
 
@@ -289,9 +241,7 @@ static __always_inline void meter(void *data, void *data_end, __u64 len, __u64 s
 	struct afm_record rec;
 	int v = afm_parse(data, data_end, AFM_LINK_ETHERNET, &rec);
 
-	afm_count(v, len);
-	if (v == AFM_OK)
-		afm_meter_record(&rec, len, stamp, clock);
+	afm_meter(&rec, (__u64)v, len, stamp, clock);
 }
 
 SEC("xdp")
@@ -335,46 +285,31 @@ int afm_tc(struct __sk_buff *skb)
 
 struct sweep_ctx {
 	struct afm_kcounters *c;
-	struct afm_event *ev;
 };
 
-static long sweep_one(void *map, struct afm_flow_key *key, struct afm_kflow *f, struct sweep_ctx *sc)
+static long sweep_one(void *map, __u32 *idx, struct afm_kslot *slot, struct sweep_ctx *sc)
 {
-	struct afm_event *ev = sc->ev;
-	__u64 now = sweep_args.now;
-	int ship = 0, remove = 0;
-
-	bpf_spin_lock(&f->lock);
-	if (f->n && now - f->base >= sweep_args.flush_after) {
-		take_batch(f, ev, AFM_FLUSH_SWEEP);
-		ship = 1;
-	} else if (!f->n && !f->dead && now - f->last >= sweep_args.remove_after) {
-		f->dead = 1;	/* a packet that still finds this entry goes out alone */
-		remove = 1;
-	}
-	bpf_spin_unlock(&f->lock);
-
-	if (ship) {
-		ev->key = *key;
-		send(ev, sc->c);
-	}
-	if (remove)
-		bpf_map_delete_elem(map, key);
+	(void)map;
+	(void)idx;
+	if (slot->ev.n && sweep_args.now - slot->ev.base >= sweep_args.flush_after)
+		ship(slot, AFM_FLUSH_SWEEP, sc->c);
 	return 0;
 }
 
-/* Ship the batches waiting longer than flush_after; remove idle empty entries. */
+/*
+ * Ship this CPU's batches that waited at least flush_after. User space runs it on
+ * each CPU in turn; a test run keeps bottom halves off, so no hook of this CPU runs
+ * in between.
+ */
 SEC("xdp")
 int afm_sweep(struct xdp_md *ctx)
 {
 	__u32 zero = 0;
-	struct afm_kscratch *s = bpf_map_lookup_elem(&scratch, &zero);
 	struct sweep_ctx sc = { .c = bpf_map_lookup_elem(&counters, &zero) };
 
 	(void)ctx;
-	if (!sc.c || !s)
+	if (!sc.c)
 		return XDP_ABORTED;
-	sc.ev = &s->ev;
 	bpf_for_each_map_elem(&flows, sweep_one, &sc, 0);
 	return XDP_PASS;
 }

@@ -1,19 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the kernel programs and user space exchange: the per-flow batch kept in the
- * flow map, the ring buffer event that carries a batch, the packet counters and the
- * configuration set before load.
+ * What the kernel programs and user space exchange: the per-CPU flow slot that holds
+ * a flow's batch, the ring buffer event that carries a batch, the packet counters and
+ * what user space sets before a test run.
  */
 #ifndef AFM_EVENT_H
 #define AFM_EVENT_H
 
 #include "afm_record.h"
 
-#ifndef __bpf__
-#include <linux/bpf.h>	/* struct bpf_spin_lock */
-#endif
 
-/* Packets a flow map entry holds before it is shipped as one event. */
+/* Packets a flow slot holds before they are shipped as one event. */
 #define AFM_BATCH 32
 
 /*
@@ -37,8 +34,7 @@ enum afm_flush {
 	AFM_FLUSH_CLOSE,	/* FIN or RST: ship at once so the close is seen promptly */
 	AFM_FLUSH_SPAN,		/* the next packet is too far in time from the batch base */
 	AFM_FLUSH_SWEEP,	/* user space's periodic sweep of waiting batches */
-	AFM_FLUSH_SINGLE,	/* no flow entry (map full, or entry being removed): one packet
-				 * alone; nothing is lost unless the ring buffer is full too */
+	AFM_FLUSH_COLLISION,	/* another flow hashed to the slot: its batch goes first */
 	AFM_FLUSH_COUNT,
 };
 
@@ -52,15 +48,14 @@ struct afm_event {
 
 _Static_assert(sizeof(struct afm_event) == 64 + 8 * AFM_BATCH, "event layout");
 
-/* The value of a flow map entry. */
-struct afm_kflow {
-	struct bpf_spin_lock lock;
-	__u32 n;		/* samples waiting */
-	__u64 base;		/* base of the waiting batch */
-	__u64 last;		/* time (ns, or replay sequence) of the last packet */
-	__u32 dead;		/* being removed by the sweep: packets go out alone */
-	__u32 pad;
-	struct afm_ksample s[AFM_BATCH];
+/*
+ * A slot of the per-CPU flow table: the batch of the flow that hashed there last, laid
+ * out as the event that ships it. Each CPU has its own table (no lock, no shared cache
+ * line); user space puts the CPUs' streams back in time order.
+ */
+struct afm_kslot {
+	struct afm_event ev;	/* ev.n == 0: the slot holds no packet */
+	__u64 last;		/* time (ns, or replay sequence) of its last packet */
 };
 
 /* Per-CPU packet accounting; user space sums the CPUs. */
@@ -68,7 +63,7 @@ struct afm_kcounters {
 	__u64 packets;				/* seen by a hook */
 	__u64 bytes;
 	__u64 skipped[AFM_VERDICT_COUNT];	/* by parser verdict; [0] unused */
-	__u64 batched;				/* samples put into a batch or single event */
+	__u64 batched;				/* samples put into a batch */
 	__u64 lost_ringbuf;			/* samples lost: ring buffer full */
 	__u64 events[AFM_FLUSH_COUNT];		/* events sent, by reason */
 	__u64 frag_matched, frag_unmatched;	/* later fragments */
@@ -83,11 +78,10 @@ struct afm_replay {
 	__u32 pad;
 };
 
-/* The sweep (afm_sweep): what user space sets before each run. */
+/* The sweep (afm_sweep, run on each CPU): what user space sets before each run. */
 struct afm_sweep_args {
 	__u64 now;		/* ns, or replay sequence: the clock of the stamps */
 	__u64 flush_after;	/* ship a batch whose first packet is at least this old */
-	__u64 remove_after;	/* remove an empty entry idle at least this long */
 };
 
 #endif /* AFM_EVENT_H */

@@ -213,11 +213,9 @@ static int engine_packet(struct afm_engine *e, const struct afm_record *rec, uin
 	uint8_t dir = rec->dir;
 	uint64_t ts = rec->ts_ns;
 
-	if (e->cfg.packet_clock) {
-		if (ts > e->clock)
-			e->clock = ts;
-		expire(e, e->clock);
-	}
+	if (ts > e->clock)
+		e->clock = ts;
+	expire(e, e->clock);
 
 	if (rec->frag == AFM_FRAG_FIRST) {
 		expire_frags(e);
@@ -241,15 +239,6 @@ static int engine_packet(struct afm_engine *e, const struct afm_record *rec, uin
 	uint8_t flags = rec->tcp_flags;
 	int tcp = key->proto == AFM_IPPROTO_TCP;
 
-	/* Live: the flow's own deadline decides (the clock lags behind packets). */
-	if (f && !e->cfg.packet_clock) {
-		int reason;
-
-		if (flow_deadline(e, f, &reason) < ts) {
-			end_flow(e, f, reason);
-			f = NULL;
-		}
-	}
 	/* A new connection on a closed flow's key: the old flow is done now. */
 	if (f && f->closed && tcp && (flags & (AFM_TCP_SYN | AFM_TCP_ACK)) == AFM_TCP_SYN) {
 		end_flow(e, f, f->closed - 1);

@@ -19,13 +19,6 @@ struct afm_engine_config {
 	uint64_t dns_idle_ns;	/* idle timeout of DNS (UDP/53) flows */
 	uint64_t active_ns;	/* --active-timeout */
 	uint64_t linger_ns;	/* --close-linger */
-	/*
-	 * 1 (capture files): each packet's timestamp moves the engine's clock, and flows
-	 * end before the packet that passes their deadline. 0 (live): records of different
-	 * flows arrive out of time order (batches), so only afm_engine_advance() moves the
-	 * clock and each flow checks its own deadline when a packet comes.
-	 */
-	int packet_clock;
 };
 
 /* Receives each ended flow, and owns it from then on (afm_flow_free). */
@@ -55,7 +48,7 @@ int afm_engine_packet(struct afm_engine *e, const struct afm_record *rec);
  * metered and adds the others (no memory) to *lost. */
 #define AFM_ENGINE_BATCH 32
 int afm_engine_packets(struct afm_engine *e, const struct afm_record *recs, size_t n, uint64_t *lost);
-/* Live mode: let time pass without packets, ending flows whose deadline is < now. */
+/* Let time pass without packets (live), ending flows whose deadline is < now. */
 void afm_engine_advance(struct afm_engine *e, uint64_t now_ns);
 /* End every open flow, oldest first, with the given reason (AFM_END_EOF, _SHUTDOWN). */
 void afm_engine_flush(struct afm_engine *e, int reason);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
 #include "kmeter.h"
 
 #include <bpf/bpf.h>
@@ -9,6 +10,7 @@
 #include <linux/if_link.h>
 #include <linux/sockios.h>
 #include <net/if.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +50,9 @@ struct afm_kmeter {
 	struct hook hooks[MAX_HOOKS];
 	int n_hooks;
 	int ncpus;
+	uint64_t drained;	/* samples taken from the tables by afm_kmeter_drain() */
+	int pinned;		/* replay: the thread was pinned to one CPU */
+	cpu_set_t affinity;	/* ... and this was its affinity before */
 };
 
 static int verbose;
@@ -121,8 +126,15 @@ int afm_kmeter_open(struct afm_kmeter **out, const struct afm_kmeter_config *cfg
 		goto fail;
 	}
 	k->skel->rodata->cfg_replay = cfg->replay ? 1 : 0;
-	if (cfg->flow_entries)
-		bpf_map__set_max_entries(k->skel->maps.flows, cfg->flow_entries);
+	if (cfg->slots) {
+		if (cfg->slots & (cfg->slots - 1)) {
+			ret = -EINVAL;
+			snprintf(err, errlen, "the flow table size %u is not a power of two", cfg->slots);
+			goto fail;
+		}
+		k->skel->rodata->cfg_slot_mask = cfg->slots - 1;
+		bpf_map__set_max_entries(k->skel->maps.flows, cfg->slots);
+	}
 	if (cfg->ringbuf_bytes)
 		bpf_map__set_max_entries(k->skel->maps.events, cfg->ringbuf_bytes);
 	ret = afm_bpf__load(k->skel);
@@ -134,6 +146,16 @@ int afm_kmeter_open(struct afm_kmeter **out, const struct afm_kmeter_config *cfg
 			snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-ret),
 				 verbose ? "" : " (run with -v to see the verifier's log)");
 		goto fail;
+	}
+	/* A replay stays on one CPU: each CPU has its own flow table, and a flow's
+	 * packets must meet in one batch for the replay to test the batching. */
+	if (cfg->replay && sched_getaffinity(0, sizeof(k->affinity), &k->affinity) == 0) {
+		cpu_set_t here;
+		int cpu = sched_getcpu();
+
+		CPU_ZERO(&here);
+		CPU_SET(cpu < 0 ? 0 : cpu, &here);
+		k->pinned = sched_setaffinity(0, sizeof(here), &here) == 0;
 	}
 	k->rb = ring_buffer__new(bpf_map__fd(k->skel->maps.events), on_ring_event, k, NULL);
 	if (!k->rb) {
@@ -354,6 +376,7 @@ int afm_kmeter_poll(struct afm_kmeter *k, int timeout_ms)
 	return n == -EINTR ? 0 : n;
 }
 
+
 static int test_run(int prog_fd, const void *data, uint32_t len)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data, .data_size_in = len, .repeat = 1);
@@ -361,20 +384,70 @@ static int test_run(int prog_fd, const void *data, uint32_t len)
 	return bpf_prog_test_run_opts(prog_fd, &opts) ? -errno : 0;
 }
 
-int afm_kmeter_sweep(struct afm_kmeter *k, uint64_t now, uint64_t flush_after, uint64_t remove_after)
+int afm_kmeter_sweep(struct afm_kmeter *k, uint64_t now, uint64_t flush_after)
 {
 	static const uint8_t frame[64];	/* XDP test runs want at least an Ethernet header */
+	int fd = bpf_program__fd(k->skel->progs.afm_sweep);
+	cpu_set_t saved, one;
+	int ret = 0;
 
 	k->skel->bss->sweep_args.now = now;
 	k->skel->bss->sweep_args.flush_after = flush_after;
-	k->skel->bss->sweep_args.remove_after = remove_after;
-	return test_run(bpf_program__fd(k->skel->progs.afm_sweep), frame, sizeof(frame));
+	/* Each CPU's table is swept on that CPU, where no hook can run meanwhile. */
+	if (sched_getaffinity(0, sizeof(saved), &saved) != 0)
+		return -errno;
+	for (int cpu = 0; cpu < k->ncpus && cpu < CPU_SETSIZE; cpu++) {
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof(one), &one) != 0)
+			continue;	/* offline CPU: its table cannot be written either */
+		int r = test_run(fd, frame, sizeof(frame));
+
+		if (r && !ret)
+			ret = r;
+	}
+	sched_setaffinity(0, sizeof(saved), &saved);
+	return ret;
+}
+
+int afm_kmeter_drain(struct afm_kmeter *k)
+{
+	int fd = bpf_map__fd(k->skel->maps.flows);
+	uint32_t slots = bpf_map__max_entries(k->skel->maps.flows);
+	struct afm_kslot *per = calloc((size_t)k->ncpus, sizeof(*per));
+	int ret = 0;
+
+	if (!per)
+		return -ENOMEM;
+	while (afm_kmeter_poll(k, 0) > 0)
+		;
+	/* With the hooks gone, the tables are read from here: every CPU's, even one
+	 * this process may not run on. */
+	for (uint32_t i = 0; i < slots; i++) {
+		if (bpf_map_lookup_elem(fd, &i, per) != 0) {
+			ret = -errno;
+			break;
+		}
+		for (int c = 0; c < k->ncpus; c++)
+			if (per[c].ev.n && per[c].ev.n <= AFM_BATCH) {
+				per[c].ev.reason = AFM_FLUSH_SWEEP;
+				k->on_event(k->ctx, &per[c].ev);
+				k->drained += per[c].ev.n;
+			}
+	}
+	free(per);
+	return ret;
 }
 
 int afm_kmeter_replay(struct afm_kmeter *k, const void *frame, uint32_t len, const struct afm_replay *r)
 {
 	k->skel->bss->replay = *r;
 	return test_run(bpf_program__fd(k->skel->progs.afm_xdp), frame, len);
+}
+
+uint64_t afm_kmeter_drained(const struct afm_kmeter *k)
+{
+	return k->drained;
 }
 
 int afm_kmeter_counters(struct afm_kmeter *k, struct afm_kcounters *sum)
@@ -406,6 +479,8 @@ void afm_kmeter_close(struct afm_kmeter *k)
 	afm_kmeter_detach(k);
 	ring_buffer__free(k->rb);
 	afm_bpf__destroy(k->skel);
+	if (k->pinned)
+		sched_setaffinity(0, sizeof(k->affinity), &k->affinity);
 	free(k);
 }
 

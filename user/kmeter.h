@@ -26,7 +26,7 @@ enum afm_xdp_mode {
 
 struct afm_kmeter_config {
 	int replay;			/* load for --via-xdp */
-	uint32_t flow_entries;		/* kernel flow map size */
+	uint32_t slots;			/* flow table slots per CPU: a power of two */
 	uint32_t ringbuf_bytes;		/* ring buffer size, a power of two >= page size */
 	int verbose;			/* print libbpf's and the verifier's messages */
 	afm_kevent_fn on_event;
@@ -42,8 +42,19 @@ int afm_kmeter_attach_tc_egress(struct afm_kmeter *k, const char *ifname, char *
 void afm_kmeter_detach(struct afm_kmeter *k);
 /* Wait up to timeout_ms for events and deliver them; returns events or -errno. */
 int afm_kmeter_poll(struct afm_kmeter *k, int timeout_ms);
-/* Ship batches older than flush_after, remove idle empty entries (same clock as stamps). */
-int afm_kmeter_sweep(struct afm_kmeter *k, uint64_t now, uint64_t flush_after, uint64_t remove_after);
+/*
+ * On every CPU, ship the batches whose first packet is at least flush_after old (now
+ * and flush_after on the clock of the stamps). Moves the calling thread from CPU to
+ * CPU, and back.
+ */
+int afm_kmeter_sweep(struct afm_kmeter *k, uint64_t now, uint64_t flush_after);
+/*
+ * After afm_kmeter_detach(): deliver every event still in the ring buffer, then every
+ * batch still in a CPU's table (read from user space: nothing writes them any more).
+ */
+int afm_kmeter_drain(struct afm_kmeter *k);
+/* Samples afm_kmeter_drain() took from the tables (the kernel counted them batched). */
+uint64_t afm_kmeter_drained(const struct afm_kmeter *k);
 /* Run the XDP program on one replayed frame. */
 int afm_kmeter_replay(struct afm_kmeter *k, const void *frame, uint32_t len, const struct afm_replay *r);
 /* Sum of the per-CPU counters. */

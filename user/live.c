@@ -14,22 +14,21 @@
 #include "kmeter.h"
 #include "log.h"
 #include "progress.h"
+#include "reorder.h"
 #include "report.h"
 #include "sink.h"
 
 #define MS 1000000ULL
 /* The sweep ships batches that waited this long, and runs this often. */
-#define FLUSH_AFTER_NS (200 * MS)
+#define FLUSH_AFTER_NS (100 * MS)
 #define SWEEP_EVERY_NS (100 * MS)
-/* Kernel flow entries idle this long (and empty) are removed to make room. */
-#define REMOVE_AFTER_NS (10000 * MS)
 /*
- * The engine's clock runs this far behind real time: a packet reaches user space at
- * most FLUSH_AFTER + SWEEP_EVERY (plus a poll) after it was seen, so no flow is ended
- * for idleness while one of its packets is still on the way.
+ * Samples are put back in time order and handed to the engine once they are this
+ * old: a sample reaches user space at most FLUSH_AFTER + SWEEP_EVERY (plus a poll)
+ * after the packet, so none comes after the ones it should precede.
  */
-#define CLOCK_LAG_NS (1000 * MS)
-#define POLL_MS 100
+#define REORDER_WINDOW_NS (500 * MS)
+#define POLL_MS 50
 
 static volatile sig_atomic_t stop_signal;
 
@@ -42,6 +41,7 @@ struct live {
 	const struct afm_options *opt;
 	struct afm_kmeter *k;
 	struct afm_engine engine;
+	struct afm_reorder reorder;
 	struct afm_sink sink;
 	struct afm_counters counters;
 	int64_t mono_to_real;	/* add to CLOCK_MONOTONIC ns (bpf_ktime_get_ns) for UTC ns */
@@ -78,17 +78,32 @@ static int64_t mono_to_real_offset(void)
 static void on_event(void *ctx, const struct afm_event *ev)
 {
 	struct live *l = ctx;
+
+	l->received += ev->n;
+	if (afm_reorder_push(&l->reorder, ev) != 0)
+		l->counters.lost[AFM_LOST_NO_MEMORY] += ev->n;
+}
+
+/* A sample in time order: to the engine, on the wall clock. */
+static void on_sample(void *ctx, const struct afm_event *ev, uint32_t i)
+{
+	struct live *l = ctx;
 	struct afm_record rec;
 
-	for (uint32_t i = 0; i < ev->n; i++) {
-		afm_kevent_record(ev, i, &rec);
-		rec.ts_ns = (uint64_t)((int64_t)rec.ts_ns + l->mono_to_real);
-		l->received++;
-		if (afm_engine_packet(&l->engine, &rec) == 0)
-			l->counters.metered++;
-		else
-			l->counters.lost[AFM_LOST_NO_MEMORY]++;
-	}
+	afm_kevent_record(ev, i, &rec);
+	rec.ts_ns = (uint64_t)((int64_t)rec.ts_ns + l->mono_to_real);
+	if (afm_engine_packet(&l->engine, &rec) == 0)
+		l->counters.metered++;
+	else
+		l->counters.lost[AFM_LOST_NO_MEMORY]++;
+}
+
+/* Samples older than the horizon (kernel clock) go to the engine; time passes there. */
+static void release(struct live *l, uint64_t horizon)
+{
+	afm_reorder_release(&l->reorder, horizon, on_sample, l);
+	if (horizon != UINT64_MAX)
+		afm_engine_advance(&l->engine, (uint64_t)((int64_t)horizon + l->mono_to_real));
 }
 
 static int attach_all(struct live *l)
@@ -145,22 +160,25 @@ static void run_loop(struct live *l)
 		uint64_t mono = clock_ns(CLOCK_MONOTONIC);
 
 		if (mono - last_sweep >= SWEEP_EVERY_NS) {
-			if (afm_kmeter_sweep(l->k, mono, FLUSH_AFTER_NS, REMOVE_AFTER_NS) != 0)
-				afm_warn("the BPF sweep failed: %s", strerror(errno));
+			int e = afm_kmeter_sweep(l->k, mono, FLUSH_AFTER_NS);
+
+			if (e)
+				afm_warn("the BPF sweep failed: %s", strerror(-e));
 			last_sweep = mono;
 		}
-		afm_engine_advance(&l->engine, (uint64_t)((int64_t)mono + l->mono_to_real) - CLOCK_LAG_NS);
+		release(l, mono - REORDER_WINDOW_NS);
 		afm_sink_flush(&l->sink);	/* rows of ended flows out now, not a batch later */
 	}
 }
 
-/* After the hooks are gone: every batch out of the kernel, every event in. */
+/* After the hooks are gone: every sample out of the kernel and into the engine. */
 static void drain(struct live *l)
 {
-	if (afm_kmeter_sweep(l->k, UINT64_MAX, 0, UINT64_MAX) != 0)
-		afm_warn("the final BPF sweep failed: %s", strerror(errno));
-	while (afm_kmeter_poll(l->k, 0) > 0)
-		;
+	int e = afm_kmeter_drain(l->k);
+
+	if (e)
+		afm_warn("cannot read what is left in the BPF flow table: %s", strerror(-e));
+	release(l, UINT64_MAX);
 }
 
 static int output_is_a_stream(const char *path)
@@ -186,10 +204,9 @@ int afm_live_run(const struct afm_options *opt)
 		.dns_idle_ns = opt->dns_idle_ns,
 		.active_ns = opt->active_ns,
 		.linger_ns = opt->linger_ns,
-		.packet_clock = 0,
 	};
 	struct afm_kmeter_config kcfg = {
-		.flow_entries = 65536,
+		.slots = 16384,
 		.ringbuf_bytes = 16 << 20,
 		.verbose = opt->verbose,
 		.on_event = on_event,
@@ -240,6 +257,9 @@ int afm_live_run(const struct afm_options *opt)
 	afm_engine_free(&l.engine);
 	afm_sink_stop(&l.sink);
 	collect_counters(&l);
+	if (l.reorder.late)
+		afm_warn("%llu samples reached user space after younger ones had been metered "
+			 "(they are metered all the same)", (unsigned long long)l.reorder.late);
 	if (llabs(mono_to_real_offset() - l.mono_to_real) > 10 * (long long)MS)
 		afm_warn("the wall clock moved by %.3f s against the kernel's clock during the run "
 			 "(NTP step?); times are from the clock at start",
@@ -252,6 +272,7 @@ out:
 		status = AFM_EXIT_OUTPUT;
 	}
 	afm_scratch_free(&l.sink.scratch);
+	afm_reorder_free(&l.reorder);
 	afm_kmeter_close(l.k);
 	l.counters.seconds = afm_now() - t0;
 	return afm_report(opt, &l.counters, status);

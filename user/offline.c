@@ -89,7 +89,6 @@ int afm_offline_run(const struct afm_options *opt)
 		.dns_idle_ns = opt->dns_idle_ns,
 		.active_ns = opt->active_ns,
 		.linger_ns = opt->linger_ns,
-		.packet_clock = 1,
 	};
 	char err[512];
 	uint64_t total = 0;

@@ -47,7 +47,7 @@ int afm_replay_open(struct afm_replay_run **out, int verbose, char *err, size_t 
 	struct afm_replay_run *r = calloc(1, sizeof(*r));
 	struct afm_kmeter_config cfg = {
 		.replay = 1,
-		.flow_entries = 65536,
+		.slots = 16384,
 		.ringbuf_bytes = 16 << 20,
 		.verbose = verbose,
 		.on_event = on_event,
@@ -150,14 +150,12 @@ int afm_replay_finish(struct afm_replay_run *r, struct afm_engine *e, struct afm
 	struct afm_kcounters kc;
 	int ret;
 
-	/* Every waiting batch out, then every event in. */
-	ret = afm_kmeter_sweep(r->k, r->sent + 1, 0, UINT64_MAX);
+	/* Every event in, then every batch still waiting in a table. */
+	ret = afm_kmeter_drain(r->k);
 	if (ret) {
-		snprintf(err, errlen, "the BPF sweep failed: %s", strerror(-ret));
+		snprintf(err, errlen, "cannot read the BPF flow table: %s", strerror(-ret));
 		return ret;
 	}
-	while (afm_kmeter_poll(r->k, 0) > 0)
-		;
 	ret = afm_kmeter_counters(r->k, &kc);
 	if (ret) {
 		snprintf(err, errlen, "cannot read the BPF counters: %s", strerror(-ret));

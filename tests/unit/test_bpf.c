@@ -25,10 +25,10 @@ static void on_event(void *ctx, const struct afm_event *ev)
 	events[n_events++] = *ev;
 }
 
-static void open_meter(uint32_t flows, uint32_t ringbuf)
+static void open_meter(uint32_t slots, uint32_t ringbuf)
 {
 	struct afm_kmeter_config cfg = {
-		.replay = 1, .flow_entries = flows, .ringbuf_bytes = ringbuf, .on_event = on_event,
+		.replay = 1, .slots = slots, .ringbuf_bytes = ringbuf, .on_event = on_event,
 	};
 	char err[256];
 
@@ -132,8 +132,7 @@ Test(bpf, kernel_and_user_parsers_agree_on_every_header_path)
 
 	for (int i = 0; i < n; i++)
 		send_frame(&fr[i], (uint32_t)fr[i].n + 100 * (uint32_t)i);
-	cr_assert_eq(afm_kmeter_sweep(km, seq + 1, 0, UINT64_MAX), 0);
-	drain();
+	cr_assert_eq(afm_kmeter_drain(km), 0);
 
 	int found = 0;
 
@@ -224,10 +223,10 @@ Test(bpf, a_full_batch_goes_out_as_one_event)
 	send_frame(&f, 66);	/* waits for the next batch or the sweep */
 	drain();
 	cr_assert_eq(n_events, 1);
-	cr_assert_eq(afm_kmeter_sweep(km, seq, 2, UINT64_MAX), 0);
+	cr_assert_eq(afm_kmeter_sweep(km, seq, 2), 0);
 	drain();
 	cr_assert_eq(n_events, 1, "younger than flush_after: stays");
-	cr_assert_eq(afm_kmeter_sweep(km, seq + 1, 2, UINT64_MAX), 0);
+	cr_assert_eq(afm_kmeter_sweep(km, seq + 1, 2), 0);
 	drain();
 	cr_assert_eq(n_events, 2);
 	cr_assert_eq(events[1].reason, AFM_FLUSH_SWEEP);
@@ -274,22 +273,29 @@ Test(bpf, a_time_span_too_long_for_the_stamps_ships_the_batch)
 	cr_assert_eq(events[1].base, 5 + (1ULL << 32));
 }
 
-Test(bpf, a_full_flow_map_sends_packets_alone_and_loses_nothing)
+Test(bpf, a_flow_taking_a_slot_ships_the_batch_there_and_loses_nothing)
 {
-	open_meter(4, 1 << 20);
+	open_meter(1, 1 << 20);	/* one slot per CPU: every flow collides */
 	for (int i = 0; i < 10; i++) {
 		struct frame f = tcp4((uint16_t)(1000 + i), 80, AFM_TCP_ACK, "");
 
+		send_frame(&f, 66);
 		send_frame(&f, 66);
 	}
 	drain();
 	struct afm_kcounters c = counters();
 
-	cr_assert_geq(c.events[AFM_FLUSH_SINGLE], 6, "the flows beyond the map's 4 entries");
+	cr_assert_eq(c.events[AFM_FLUSH_COLLISION], 9);
+	cr_assert_eq(n_events, 9);
+	for (int e = 0; e < n_events; e++) {
+		cr_assert_eq(events[e].n, 2);
+		cr_assert_eq(events[e].reason, AFM_FLUSH_COLLISION);
+	}
+	cr_assert_eq(afm_kmeter_drain(km), 0);	/* the last flow's batch, from the table */
+	cr_assert_eq(n_events, 10);
+	cr_assert_eq(afm_kmeter_drained(km), 2);
 	cr_assert_eq(c.lost_ringbuf, 0);
-	cr_assert_eq(c.batched, 10);
-	for (int e = 0; e < n_events; e++)
-		cr_assert_eq(events[e].n, 1);
+	cr_assert_eq(c.batched, 20);
 }
 
 Test(bpf, a_full_ring_buffer_loses_counted_samples)
@@ -333,8 +339,7 @@ Test(bpf, later_fragments_take_the_first_fragments_key)
 	send_frame(&first, 1514);
 	send_frame(&later, 134);
 	send_frame(&orphan, 134);
-	cr_assert_eq(afm_kmeter_sweep(km, seq + 1, 0, UINT64_MAX), 0);
-	drain();
+	cr_assert_eq(afm_kmeter_drain(km), 0);
 	struct afm_kcounters c = counters();
 
 	cr_assert_eq(c.frag_matched, 1);

@@ -25,7 +25,7 @@ static struct ended out;
 
 static void setup(void)
 {
-	struct afm_engine_config cfg = { 120 * S, 30 * S, 1800 * S, 5 * S, 1 };
+	struct afm_engine_config cfg = { 120 * S, 30 * S, 1800 * S, 5 * S };
 
 	memset(&out, 0, sizeof(out));
 	cr_assert_eq(afm_engine_init(&eng, &cfg, collect, &out), 0);
