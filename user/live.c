@@ -214,7 +214,7 @@ int afm_live_run(const struct afm_options *opt)
 	};
 	struct sigaction sa = { .sa_handler = on_stop };
 	char err[512];
-	int status = AFM_EXIT_OK;
+	int status = AFM_EXIT_OK, ran = 0;
 	double t0 = afm_now();
 
 	if (afm_kmeter_open(&l.k, &kcfg, err, sizeof(err)) != 0) {
@@ -248,6 +248,7 @@ int afm_live_run(const struct afm_options *opt)
 		afm_sink_stop(&l.sink);
 		goto out;
 	}
+	ran = 1;
 	run_loop(&l);
 	if (stop_signal)
 		afm_notice("%s: stopping; writing the open flows", strsignal(stop_signal));
@@ -275,5 +276,5 @@ out:
 	afm_reorder_free(&l.reorder);
 	afm_kmeter_close(l.k);
 	l.counters.seconds = afm_now() - t0;
-	return afm_report(opt, &l.counters, status);
+	return ran ? afm_report(opt, &l.counters, status) : status;
 }

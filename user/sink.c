@@ -70,14 +70,16 @@ static void *worker(void *arg)
 
 		s->head = (s->head + 1) % AFM_SINK_QUEUE;
 		s->count--;
+		s->busy = 1;	/* in no list while it is written: still counts for room */
 		pthread_cond_broadcast(&s->changed);
 		pthread_mutex_unlock(&s->lock);
 		for (size_t i = 0; i < n; i++)
 			write_row(s, batch[i]);
 		pthread_mutex_lock(&s->lock);
-		/* room is certain: done batches never outnumber the queue's slots */
+		/* room is certain: queued + busy + done batches never exceed the queue */
 		s->done[s->n_done] = batch;
 		s->done_n[s->n_done++] = n;
+		s->busy = 0;
 		pthread_cond_broadcast(&s->changed);
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -88,7 +90,7 @@ int afm_sink_start(struct afm_sink *s, int threaded)
 {
 	s->threaded = 0;
 	s->batch = NULL;
-	s->batch_n = s->head = s->count = s->n_done = 0;
+	s->batch_n = s->head = s->count = s->n_done = s->busy = 0;
 	s->closing = 0;
 	if (!threaded)
 		return 0;
@@ -112,9 +114,9 @@ void afm_sink_flush(struct afm_sink *s)
 	if (!s->threaded || !s->batch_n)
 		return;
 	pthread_mutex_lock(&s->lock);
-	while (s->count + s->n_done >= AFM_SINK_QUEUE) {	/* the writer is behind */
+	while (s->count + s->busy + s->n_done >= AFM_SINK_QUEUE) {	/* the writer is behind */
 		reclaim(s);
-		if (s->count + s->n_done >= AFM_SINK_QUEUE)
+		if (s->count + s->busy + s->n_done >= AFM_SINK_QUEUE)
 			pthread_cond_wait(&s->changed, &s->lock);
 	}
 	reclaim(s);

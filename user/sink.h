@@ -38,6 +38,7 @@ struct afm_sink {
 	struct afm_flow **done[AFM_SINK_QUEUE];
 	size_t done_n[AFM_SINK_QUEUE];
 	size_t n_done;
+	size_t busy;			/* the worker is writing a batch (0 or 1) */
 	int closing;
 };
 
