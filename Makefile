@@ -121,7 +121,11 @@ $(BUILD)/bench/ref.bpf.o: bench/ref.bpf.c $(VMLINUX) | $(BUILD)/bench
 $(BUILD)/bench/bpf-bench: $(BUILD)/bench/bpf_bench.o
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-bench: $(BIN) $(BPF_OBJ) $(BUILD)/bench/gen-capture $(BUILD)/bench/pcap-floor $(BUILD)/bench/ref.bpf.o $(BUILD)/bench/bpf-bench
+$(BUILD)/bench/blaster: $(BUILD)/bench/blaster.o
+	$(CC) $(LDFLAGS) $^ -o $@
+
+bench: $(BIN) $(BPF_OBJ) $(BUILD)/bench/gen-capture $(BUILD)/bench/pcap-floor $(BUILD)/bench/ref.bpf.o \
+	$(BUILD)/bench/bpf-bench $(BUILD)/bench/blaster
 	BUILD=$(BUILD) BIN=$(BIN) bash bench/run.sh
 
 # ---- run --------------------------------------------------------------------

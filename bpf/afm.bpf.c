@@ -29,6 +29,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /* Set by user space before load. */
 const volatile __u8 cfg_replay = 0;		/* 1: --via-xdp, time and length from `replay` */
 const volatile __u32 cfg_slot_mask = 16383;	/* flow table slots per CPU, minus 1 */
+const volatile __u64 cfg_wakeup_bytes = 1 << 20;	/* wake user space past this much data */
 
 /* Set by user space before each replayed packet (--via-xdp). */
 struct afm_replay replay;
@@ -117,7 +118,11 @@ static __always_inline void ship(struct afm_kslot *slot, __u32 reason, struct af
 	if (n > AFM_BATCH)
 		n = AFM_BATCH;
 	slot->ev.reason = reason;
-	if (bpf_ringbuf_output(&events, &slot->ev, EVENT_HEADER + n * sizeof(struct afm_ksample), 0) == 0)
+	/* User space reads the ring every 50 ms anyway: wake it only when data piles up. */
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > cfg_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+										     : BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_output(&events, &slot->ev, EVENT_HEADER + n * sizeof(struct afm_ksample), flags) == 0)
 		c->events[reason < AFM_FLUSH_COUNT ? reason : 0]++;
 	else
 		c->lost_ringbuf += n;

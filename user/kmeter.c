@@ -135,8 +135,10 @@ int afm_kmeter_open(struct afm_kmeter **out, const struct afm_kmeter_config *cfg
 		k->skel->rodata->cfg_slot_mask = cfg->slots - 1;
 		bpf_map__set_max_entries(k->skel->maps.flows, cfg->slots);
 	}
-	if (cfg->ringbuf_bytes)
+	if (cfg->ringbuf_bytes) {
 		bpf_map__set_max_entries(k->skel->maps.events, cfg->ringbuf_bytes);
+		k->skel->rodata->cfg_wakeup_bytes = cfg->ringbuf_bytes / 4;
+	}
 	ret = afm_bpf__load(k->skel);
 	if (ret) {
 		if (ret == -EPERM)
@@ -371,9 +373,14 @@ void afm_kmeter_detach(struct afm_kmeter *k)
 
 int afm_kmeter_poll(struct afm_kmeter *k, int timeout_ms)
 {
+	/* Events are mostly sent without a wake-up: wait, then read whatever is there. */
 	int n = ring_buffer__poll(k->rb, timeout_ms);
 
-	return n == -EINTR ? 0 : n;
+	if (n < 0 && n != -EINTR)
+		return n;
+	int m = ring_buffer__consume(k->rb);
+
+	return m < 0 ? m : (n > 0 ? n : 0) + m;
 }
 
 

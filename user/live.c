@@ -28,6 +28,7 @@
  * after the packet, so none comes after the ones it should precede.
  */
 #define REORDER_WINDOW_NS (500 * MS)
+#define RELEASE_EVERY_NS (20 * MS)
 #define POLL_MS 50
 
 static volatile sig_atomic_t stop_signal;
@@ -148,7 +149,7 @@ static void collect_counters(struct live *l)
 
 static void run_loop(struct live *l)
 {
-	uint64_t last_sweep = 0;
+	uint64_t last_sweep = 0, last_release = 0;
 
 	while (!stop_signal && !afm_sink_error(&l->sink)) {
 		int n = afm_kmeter_poll(l->k, POLL_MS);
@@ -166,8 +167,11 @@ static void run_loop(struct live *l)
 				afm_warn("the BPF sweep failed: %s", strerror(-e));
 			last_sweep = mono;
 		}
-		release(l, mono - REORDER_WINDOW_NS);
-		afm_sink_flush(&l->sink);	/* rows of ended flows out now, not a batch later */
+		if (mono - last_release >= RELEASE_EVERY_NS) {
+			release(l, mono - REORDER_WINDOW_NS);
+			afm_sink_flush(&l->sink);	/* rows of ended flows out now */
+			last_release = mono;
+		}
 	}
 }
 

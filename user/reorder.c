@@ -6,34 +6,36 @@
 #include <string.h>
 
 struct afm_reorder_run {
-	uint64_t next_ts;	/* time of the sample at pos */
-	uint64_t seq;
-	uint32_t pos;
+	uint32_t left;		/* samples not yet released */
+	uint32_t pad;
 	struct afm_event ev;	/* only the first ev.n samples are allocated */
 };
 
-static inline int before(const struct afm_reorder_run *a, const struct afm_reorder_run *b)
+static int reserve(struct afm_reorder *r, size_t more)
 {
-	return a->next_ts != b->next_ts ? a->next_ts < b->next_ts : a->seq < b->seq;
-}
+	if (r->n_wait + more <= r->cap)
+		return 0;
+	size_t cap = r->cap ? r->cap : 65536;
 
-static void sift_down(struct afm_reorder *r, size_t i)
-{
-	struct afm_reorder_run *x = r->heap[i];
+	while (cap < r->n_wait + more)
+		cap *= 2;
+	struct afm_pending *w = realloc(r->wait, cap * sizeof(*w));
 
-	for (;;) {
-		size_t c = 2 * i + 1;
+	if (!w)
+		return -ENOMEM;
+	r->wait = w;
+	struct afm_pending *o = realloc(r->out, cap * sizeof(*o));
 
-		if (c >= r->count)
-			break;
-		if (c + 1 < r->count && before(r->heap[c + 1], r->heap[c]))
-			c++;
-		if (!before(r->heap[c], x))
-			break;
-		r->heap[i] = r->heap[c];
-		i = c;
-	}
-	r->heap[i] = x;
+	if (!o)
+		return -ENOMEM;
+	r->out = o;
+	struct afm_pending *t = realloc(r->tmp, cap * sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	r->tmp = t;
+	r->cap = cap;
+	return 0;
 }
 
 int afm_reorder_push(struct afm_reorder *r, const struct afm_event *ev)
@@ -43,61 +45,77 @@ int afm_reorder_push(struct afm_reorder *r, const struct afm_event *ev)
 
 	if (!ev->n)
 		return 0;
-	if (r->count == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 4096;
-		struct afm_reorder_run **heap = realloc(r->heap, cap * sizeof(*heap));
-
-		if (!heap)
-			return -ENOMEM;
-		r->heap = heap;
-		r->cap = cap;
-	}
-	run = malloc(size);
-	if (!run)
+	if (reserve(r, ev->n) != 0 || !(run = malloc(size)))
 		return -ENOMEM;
 	memcpy(&run->ev, ev, size - offsetof(struct afm_reorder_run, ev));
-	run->pos = 0;
-	run->seq = r->runs++;
-	run->next_ts = ev->base + ev->s[0].stamp;
-	r->held += ev->n;
-
-	size_t i = r->count++;
-
-	while (i > 0 && before(run, r->heap[(i - 1) / 2])) {
-		r->heap[i] = r->heap[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	r->heap[i] = run;
+	run->left = ev->n;
+	for (uint32_t i = 0; i < ev->n; i++)
+		r->wait[r->n_wait++] = (struct afm_pending){ ev->base + ev->s[i].stamp, run, i, 0 };
 	return 0;
+}
+
+/* Stable bottom-up merge sort by time. */
+static struct afm_pending *sort_by_time(struct afm_pending *v, struct afm_pending *tmp, size_t n)
+{
+	struct afm_pending *src = v, *dst = tmp;
+
+	for (size_t width = 1; width < n; width *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * width) {
+			size_t mid = lo + width < n ? lo + width : n;
+			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+			size_t i = lo, j = mid, k = lo;
+
+			while (i < mid && j < hi)
+				dst[k++] = src[j].ts < src[i].ts ? src[j++] : src[i++];
+			while (i < mid)
+				dst[k++] = src[i++];
+			while (j < hi)
+				dst[k++] = src[j++];
+		}
+		struct afm_pending *t = src;
+
+		src = dst;
+		dst = t;
+	}
+	return src;
 }
 
 void afm_reorder_release(struct afm_reorder *r, uint64_t horizon, afm_sample_fn fn, void *ctx)
 {
-	while (r->count && r->heap[0]->next_ts <= horizon) {
-		struct afm_reorder_run *run = r->heap[0];
+	size_t keep = 0, n_out = 0;
 
-		if (run->next_ts < r->released_ts)
+	/* Split, keeping arrival order on both sides. */
+	for (size_t i = 0; i < r->n_wait; i++) {
+		if (r->wait[i].ts <= horizon)
+			r->out[n_out++] = r->wait[i];
+		else
+			r->wait[keep++] = r->wait[i];
+	}
+	r->n_wait = keep;
+
+	struct afm_pending *sorted = sort_by_time(r->out, r->tmp, n_out);
+
+	for (size_t i = 0; i < n_out; i++) {
+		struct afm_reorder_run *run = sorted[i].run;
+
+		if (sorted[i].ts < r->released_ts)
 			r->late++;
 		else
-			r->released_ts = run->next_ts;
-		fn(ctx, &run->ev, run->pos);
-		r->held--;
-		if (++run->pos < run->ev.n) {
-			run->next_ts = run->ev.base + run->ev.s[run->pos].stamp;
-		} else {
+			r->released_ts = sorted[i].ts;
+		fn(ctx, &run->ev, sorted[i].idx);
+		if (--run->left == 0)
 			free(run);
-			r->heap[0] = r->heap[--r->count];
-			if (!r->count)
-				break;
-		}
-		sift_down(r, 0);
 	}
 }
 
 void afm_reorder_free(struct afm_reorder *r)
 {
-	for (size_t i = 0; i < r->count; i++)
-		free(r->heap[i]);
-	free(r->heap);
+	/* Runs still waiting: free each once, when its last sample is met. */
+	for (size_t i = 0; i < r->n_wait; i++)
+		if (--r->wait[i].run->left == 0)
+			free(r->wait[i].run);
+	free(r->wait);
+	free(r->out);
+	free(r->tmp);
 	memset(r, 0, sizeof(*r));
 }
