@@ -249,7 +249,11 @@ static __always_inline void meter(void *data, void *data_end, __u64 len, __u64 s
 	afm_meter(&rec, (__u64)v, len, stamp, clock);
 }
 
-SEC("xdp")
+/*
+ * Frags-aware: multi-buffer frames (jumbo MTUs, LRO/GRO on capable drivers) are
+ * accepted; the headers are in the first buffer, the length counts every buffer.
+ */
+SEC("xdp.frags")
 int afm_xdp(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
@@ -260,7 +264,7 @@ int afm_xdp(struct xdp_md *ctx)
 	else {
 		__u64 now = bpf_ktime_get_ns();
 
-		meter(data, data_end, (__u64)(data_end - data), now, now);
+		meter(data, data_end, bpf_xdp_get_buff_len(ctx), now, now);
 	}
 	return XDP_PASS;
 }

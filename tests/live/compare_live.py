@@ -4,9 +4,11 @@ interface (tcpdump). Flows are paired by endpoints, protocol and first-packet ti
 
 Exact: packet counts, success count, every statistic of packet lengths and length
 deltas. Within --time-tol seconds (the kernel's clock and tcpdump's differ): first
-packet time, duration, min/max/mean/median/mode/standard deviation of the gaps (and the
-variance through its square root). Rates, and the cv and skewness of gaps, are ratios
-of clock readings that can amplify microsecond differences: not compared.
+packet time, duration, min/max/mean/median/standard deviation of the gaps (and the
+variance through its square root). Not compared: rates, and the cv and skewness of
+gaps, ratios of clock readings that can amplify microsecond differences; and the mode
+of the gaps, which at nanosecond resolution picks whichever value two packets happen
+to share (or the smallest when none do), so two clocks legitimately disagree on it.
 """
 
 import argparse
@@ -18,7 +20,7 @@ from datetime import datetime, timezone
 
 COUNTS = ['packets_numbers', 'receiving_packets_numbers', 'sending_packets_numbers',
           'success_packets_numbers']
-TIME_STATS = ['min', 'max', 'mean', 'median', 'mode', 'standard_deviation']
+TIME_STATS = ['min', 'max', 'mean', 'median', 'standard_deviation']
 
 
 def epoch(text):

@@ -20,7 +20,8 @@ netns_setup
 servers_start
 
 # (ip netns exec execs: $! is the program itself, which the signals below must reach)
-ip netns exec "$CLI_NS" tcpdump -i "$CLI_IF" -s 256 -U -w "$WORK/capture.pcap" 2>"$WORK/tcpdump.log" &
+ip netns exec "$CLI_NS" tcpdump -i "$CLI_IF" -s 256 -U --time-stamp-precision=nano \
+	-w "$WORK/capture.pcap" 2>"$WORK/tcpdump.log" &
 TCPDUMP=$!
 PIDS+=("$TCPDUMP")
 wait_for_text "$WORK/tcpdump.log" "listening on"
