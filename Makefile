@@ -94,8 +94,9 @@ corpus: $(BIN)
 	PCAPS=$(PCAPS) BIN=$(BIN) OUT=$(BUILD)/corpus bash tests/corpus.sh
 
 # As root: network namespaces, veth pairs, real servers and clients.
-live: $(BIN)
+live: $(BIN) $(BUILD)/bench/ref.bpf.o
 	BIN=$(BIN) bash tests/live/test_live.sh
+	BIN=$(BIN) PASS_OBJ=$(BUILD)/bench/ref.bpf.o bash tests/live/test_attach.sh
 
 test: deps
 	$(MAKE) --no-print-directory all $(BUILD)/unit-tests

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Live mode's attach and detach: clear errors and exit status 6 for a user without
+# privileges, a missing interface and another tool's XDP program (replaced only with
+# --force); nothing left on the interface after SIGTERM, nor after SIGKILL. Needs root.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=$(realpath "${BIN:-build/app-flow-meter}")
+PASS_OBJ=$(realpath "${PASS_OBJ:-build/bench/ref.bpf.o}")
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "attach: skipped (needs root)"
+	exit 0
+fi
+# shellcheck source=tests/live/netns.sh
+source tests/live/netns.sh
+trap 'umount "$WORK/bpffs" 2>/dev/null || true; netns_cleanup' EXIT
+netns_setup
+
+fail=0
+check() {	# check NAME STATUS WANT_STATUS OUTPUT WANT_TEXT
+	if [ "$2" -ne "$3" ] || ! grep -q -- "$5" <<<"$4"; then
+		echo "FAIL attach: $1: status $2 (want $3), output: $4"
+		fail=1
+	else
+		echo "ok   attach: $1"
+	fi
+}
+
+# What is attached to the client's interface (XDP), and which of the programs still
+# exist anywhere: an attachment left behind would keep its program loaded.
+hooks() {
+	{ in_cli ip -d link show "$CLI_IF" | grep -o 'xdp[a-z]*' | sort -u | tr '\n' ' '; } || true
+	local p
+	for p in afm_xdp afm_tc ref_pass; do
+		bpftool prog show name "$p" 2>/dev/null | grep -q "name $p" && printf '%s ' "$p"
+	done
+	true
+}
+
+cp "$BIN" "$WORK/afm" && chmod 755 "$WORK" "$WORK/afm"
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$WORK/afm" -i lo 2>&1) && st=0 || st=$?
+check "unprivileged user" "$st" 6 "$out" "needs root, or the capabilities CAP_BPF and CAP_NET_ADMIN"
+
+out=$("$BIN" -i nosuchif0 2>&1) && st=0 || st=$?
+check "no such interface" "$st" 6 "$out" "cannot attach XDP to nosuchif0: no such interface"
+
+# Another tool's XDP program, attached through netlink as ip or xdp-loader would.
+# (a bpffs of its own: ip netns exec remounts /sys, and /sys/fs/bpf with it)
+mkdir -p "$WORK/bpffs"
+mount -t bpf bpf "$WORK/bpffs"
+bpftool prog loadall "$PASS_OBJ" "$WORK/bpffs/pass" type xdp
+in_cli bpftool net attach xdpgeneric pinned "$WORK/bpffs/pass/ref_pass" dev "$CLI_IF"
+rm -r "$WORK/bpffs/pass"	# the attachment is now all that holds the program
+out=$(in_cli "$BIN" -i "$CLI_IF" 2>&1) && st=0 || st=$?
+check "another XDP program is kept" "$st" 6 "$out" "another XDP program (ref_pass, id [0-9]*) is attached"
+case "$(hooks)" in *xdpgeneric*) echo "ok   attach: the other program is still there" ;;
+*) echo "FAIL attach: the other program was removed without --force"; fail=1 ;; esac
+
+ip netns exec "$CLI_NS" "$BIN" -i "$CLI_IF" --force -o /dev/null 2>"$WORK/force.log" &
+pid=$!
+wait_for_text "$WORK/force.log" "metering $CLI_IF"
+case "$(hooks)" in *ref_pass*) echo "FAIL attach: --force left the other program: $(hooks)"; fail=1 ;;
+*) echo "ok   attach: --force replaced it" ;; esac
+kill -TERM "$pid"
+wait "$pid" && st=0 || st=$?
+check "SIGTERM ends the run cleanly" "$st" 0 "$(cat "$WORK/force.log")" "stopping; writing the open flows"
+h=$(hooks)
+if [ -n "$h" ]; then echo "FAIL attach: left behind after SIGTERM: $h"; fail=1; else echo "ok   attach: nothing left after SIGTERM"; fi
+
+ip netns exec "$CLI_NS" "$BIN" -i "$CLI_IF" -o /dev/null 2>"$WORK/kill.log" &
+pid=$!
+wait_for_text "$WORK/kill.log" "metering $CLI_IF"
+case "$(hooks)" in *afm_xdp*afm_tc*) echo "ok   attach: both hooks attached: $(hooks)" ;;
+*) echo "FAIL attach: the meter's hooks are not both there: $(hooks)"; fail=1 ;; esac
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null || true
+sleep 0.2
+h=$(hooks)
+if [ -n "$h" ]; then echo "FAIL attach: left behind after SIGKILL: $h"; fail=1; else echo "ok   attach: nothing left after SIGKILL (links)"; fi
+exit "$fail"
