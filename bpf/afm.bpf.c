@@ -95,7 +95,8 @@ static __always_inline __u32 slot_of(const struct afm_flow_key *k)
 	const __u64 *w = (const __u64 *)(const void *)k;
 	__u64 h = w[0] * 0x9e3779b97f4a7c15ULL + w[1] * 0xc2b2ae3d27d4eb4fULL +
 		  w[2] * 0x165667b19e3779f9ULL + w[3] * 0xd6e8feb86659fd93ULL +
-		  w[4] * 0xff51afd7ed558ccdULL + w[5] * 0xc4ceb9fe1a85ec53ULL;
+		  w[4] * 0xff51afd7ed558ccdULL + w[5] * 0xc4ceb9fe1a85ec53ULL +
+		  w[6] * 0x94d049bb133111ebULL;
 
 	h ^= h >> 29;
 	h *= 0xbf58476d1ce4e5b9ULL;
@@ -107,7 +108,7 @@ static __always_inline int key_equal(const struct afm_flow_key *a, const struct 
 	const __u64 *x = (const __u64 *)(const void *)a, *y = (const __u64 *)(const void *)b;
 
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]) |
-		(x[5] ^ y[5])) == 0;
+		(x[5] ^ y[5]) | (x[6] ^ y[6])) == 0;
 }
 
 /* Ship the slot's batch as one event and empty it. */
@@ -140,6 +141,7 @@ static __always_inline void frag_ident(const struct afm_record *rec, struct afm_
 	id->port[1] = (__u16)rec->frag_id;
 	id->proto = rec->key.proto;
 	id->ip_version = rec->key.ip_version;
+	id->ifindex = rec->key.ifindex;
 	id->flags = 0x80;
 }
 
@@ -241,11 +243,13 @@ static __always_inline int afm_meter(struct afm_record *rec, __u64 verdict, __u6
 	return 0;
 }
 
-static __always_inline void meter(void *data, void *data_end, __u64 len, __u64 stamp, __u64 clock)
+static __always_inline void meter(void *data, void *data_end, __u32 ifindex, __u64 len, __u64 stamp,
+				  __u64 clock)
 {
 	struct afm_record rec;
 	int v = afm_parse(data, data_end, AFM_LINK_ETHERNET, &rec);
 
+	rec.key.ifindex = ifindex;	/* each interface meters its own flows */
 	afm_meter(&rec, (__u64)v, len, stamp, clock);
 }
 
@@ -260,11 +264,11 @@ int afm_xdp(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 
 	if (cfg_replay)
-		meter(data, data_end, replay.wire_len, replay.seq, replay.ts_ns);
+		meter(data, data_end, 0, replay.wire_len, replay.seq, replay.ts_ns);
 	else {
 		__u64 now = bpf_ktime_get_ns();
 
-		meter(data, data_end, bpf_xdp_get_buff_len(ctx), now, now);
+		meter(data, data_end, ctx->ingress_ifindex, bpf_xdp_get_buff_len(ctx), now, now);
 	}
 	return XDP_PASS;
 }
@@ -288,7 +292,7 @@ int afm_tc(struct __sk_buff *skb)
 	}
 	__u64 now = bpf_ktime_get_ns();
 
-	meter(data, data_end, len, now, now);
+	meter(data, data_end, skb->ifindex, len, now, now);
 	return TC_ACT_UNSPEC;
 }
 

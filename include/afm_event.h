@@ -46,7 +46,7 @@ struct afm_event {
 	struct afm_ksample s[AFM_BATCH];
 };
 
-_Static_assert(sizeof(struct afm_event) == 64 + 8 * AFM_BATCH, "event layout");
+_Static_assert(sizeof(struct afm_event) == 72 + 8 * AFM_BATCH, "event layout");
 
 /*
  * A slot of the per-CPU flow table: the batch of the flow that hashed there last, laid

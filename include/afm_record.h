@@ -19,6 +19,8 @@ struct afm_flow_key {
 	__u8 ip_version;	/* 4 or 6 */
 	__u8 flags;		/* AFM_KEY_* */
 	__u8 pad[3];
+	__u32 ifindex;		/* live: the interface it was seen on; 0 from a capture */
+	__u32 pad2;
 };
 
 #define AFM_KEY_DNS 0x01	/* UDP on port 53: one flow per transaction */
@@ -51,8 +53,8 @@ struct afm_record {
 	__u8 pad[3];
 };
 
-_Static_assert(sizeof(struct afm_flow_key) == 48, "flow key layout");
-_Static_assert(sizeof(struct afm_record) == 72, "record layout");
+_Static_assert(sizeof(struct afm_flow_key) == 56, "flow key layout");
+_Static_assert(sizeof(struct afm_record) == 80, "record layout");
 
 /* Why the parser did not produce a record. Kept in step with afm_verdict_name(). */
 enum afm_verdict {

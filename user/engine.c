@@ -128,6 +128,7 @@ static void frag_ident(const struct afm_record *rec, struct afm_flow_key *id)
 	id->port[1] = (uint16_t)rec->frag_id;
 	id->proto = rec->key.proto;
 	id->ip_version = rec->key.ip_version;
+	id->ifindex = rec->key.ifindex;
 	id->flags = IDENT_FRAG;
 }
 

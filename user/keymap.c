@@ -17,12 +17,13 @@ uint64_t afm_key_hash(const struct afm_flow_key *key)
 {
 	uint64_t w[sizeof(*key) / 8];
 
-	_Static_assert(sizeof(w) == 48, "six words");
+	_Static_assert(sizeof(w) == 56, "seven words");
 	memcpy(w, key, sizeof(w));
-	/* Three independent multiplies (no chain through one accumulator), then a mix. */
+	/* Independent multiplies (no chain through one accumulator), then a mix. */
 	uint64_t h = fold_mul(w[0] ^ 0xa0761d6478bd642fULL, w[1] ^ 0xe7037ed1a0b428dbULL) ^
 		     fold_mul(w[2] ^ 0x8ebc6af09c88c6e3ULL, w[3] ^ 0x589965cc75374cc3ULL) ^
-		     fold_mul(w[4] ^ 0x1d8e4e27c47d124fULL, w[5] ^ 0x9e3779b97f4a7c15ULL);
+		     fold_mul(w[4] ^ 0x1d8e4e27c47d124fULL, w[5] ^ 0x9e3779b97f4a7c15ULL) ^
+		     fold_mul(w[6] ^ 0xd6e8feb86659fd93ULL, 0xc2b2ae3d27d4eb4fULL);
 
 	h = fold_mul(h, 0xff51afd7ed558ccdULL);
 	return h ? h : 1;	/* 0 marks an empty slot */
@@ -30,12 +31,12 @@ uint64_t afm_key_hash(const struct afm_flow_key *key)
 
 static inline int key_equal(const void *a, const void *b)
 {
-	uint64_t x[6], y[6];
+	uint64_t x[7], y[7];
 
 	memcpy(x, a, sizeof(x));
 	memcpy(y, b, sizeof(y));
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]) |
-		(x[5] ^ y[5])) == 0;
+		(x[5] ^ y[5]) | (x[6] ^ y[6])) == 0;
 }
 
 int afm_keymap_init(struct afm_keymap *m, size_t capacity_hint)
