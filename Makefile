@@ -97,6 +97,7 @@ corpus: $(BIN)
 live: $(BIN) $(BUILD)/bench/ref.bpf.o
 	BIN=$(BIN) bash tests/live/test_live.sh
 	BIN=$(BIN) PASS_OBJ=$(BUILD)/bench/ref.bpf.o bash tests/live/test_attach.sh
+	BIN=$(BIN) bash tests/live/test_container.sh
 
 test: deps
 	$(MAKE) --no-print-directory all $(BUILD)/unit-tests

@@ -14,6 +14,7 @@
 static const char usage_text[] =
 	"Usage: app-flow-meter -r CAPTURE [-r CAPTURE...] [-o OUT.csv | -o -] [options]\n"
 	"       app-flow-meter -i IFACE [-i IFACE...] [-o OUT.csv | -o -] [options]\n"
+	"       app-flow-meter --netns NAME|PATH | --pid PID [...] [-i IFACE...] [options]\n"
 	"\n"
 	"Meter network flows and write one CSV row of features per flow (the 78 columns\n"
 	"of the original AppFlowMeter; see docs/METERING.md and FEATURES.md).\n"
@@ -28,7 +29,13 @@ static const char usage_text[] =
 	"                           SIGTERM: XDP sees what it receives, TC egress what it sends;\n"
 	"                           each flow's row is written when the flow ends (needs root,\n"
 	"                           or CAP_BPF and CAP_NET_ADMIN)\n"
-	"      --xdp-mode MODE      native, generic or auto (default: native, else generic)\n"
+	"      --netns NAME|PATH    meter a container: its network namespace, by name (under\n"
+	"                           /run/netns) or path (/proc/PID/ns/net); every interface in\n"
+	"                           it but lo, or those named with -i, is metered on its veth\n"
+	"                           peer here, once per packet; repeat for several containers\n"
+	"      --pid PID            the same for the network namespace of process PID\n"
+	"      --xdp-mode MODE      native, generic or auto (default: generic on a veth, else\n"
+	"                           native, falling back to generic)\n"
 	"      --ingress-only       no TC egress program: only what the interface receives\n"
 	"      --force              replace an XDP program another tool attached\n"
 	"Output:\n"
@@ -68,6 +75,8 @@ enum {
 	OPT_XDP_MODE,
 	OPT_INGRESS_ONLY,
 	OPT_FORCE,
+	OPT_NETNS,
+	OPT_PID,
 };
 
 static const struct option long_options[] = {
@@ -85,6 +94,8 @@ static const struct option long_options[] = {
 	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
 	{ "ingress-only", no_argument, NULL, OPT_INGRESS_ONLY },
 	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "pid", required_argument, NULL, OPT_PID },
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -205,6 +216,19 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 		case OPT_FORCE:
 			opt->force = 1;
 			break;
+		case OPT_NETNS:
+		case OPT_PID:
+			if (opt->n_containers == AFM_MAX_INPUTS) {
+				afm_error("at most %d containers in one run", AFM_MAX_INPUTS);
+				return AFM_EXIT_USAGE;
+			}
+			if (c == OPT_PID && strspn(optarg, "0123456789") != strlen(optarg)) {
+				afm_error("--pid: '%s' is not a process id", optarg);
+				return AFM_EXIT_USAGE;
+			}
+			opt->container_kind[opt->n_containers] = c == OPT_PID ? "pid" : "netns";
+			opt->containers[opt->n_containers++] = optarg;
+			break;
 		case 'v':
 			opt->verbose = 1;
 			break;
@@ -228,13 +252,13 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 		afm_error("unexpected argument '%s' (captures are given with -r; see --help)", argv[optind]);
 		return AFM_EXIT_USAGE;
 	}
-	if (opt->n_captures == 0 && opt->n_interfaces == 0) {
-		afm_error("nothing to meter: give a capture with -r FILE or an interface with -i IFACE "
-			  "(see --help)");
+	if (opt->n_captures == 0 && opt->n_interfaces == 0 && opt->n_containers == 0) {
+		afm_error("nothing to meter: give a capture with -r FILE, an interface with -i IFACE or a "
+			  "container with --netns/--pid (see --help)");
 		return AFM_EXIT_USAGE;
 	}
-	if (opt->n_captures && opt->n_interfaces) {
-		afm_error("-r and -i cannot be mixed: meter captures or interfaces, not both");
+	if (opt->n_captures && (opt->n_interfaces || opt->n_containers)) {
+		afm_error("-r cannot be mixed with -i, --netns or --pid: meter captures or interfaces");
 		return AFM_EXIT_USAGE;
 	}
 	if (opt->via_xdp && !opt->n_captures) {

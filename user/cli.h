@@ -14,6 +14,9 @@ struct afm_options {
 	int n_captures;
 	const char *interfaces[AFM_MAX_INPUTS];	/* -i */
 	int n_interfaces;
+	const char *containers[AFM_MAX_INPUTS];	/* --netns NAME|PATH, --pid PID */
+	const char *container_kind[AFM_MAX_INPUTS];	/* "netns" or "pid" */
+	int n_containers;
 	int xdp_mode;				/* enum afm_xdp_mode */
 	int ingress_only;			/* no TC egress program */
 	int force;				/* replace another XDP program */

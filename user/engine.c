@@ -343,6 +343,21 @@ void afm_engine_flush(struct afm_engine *e, int reason)
 		end_flow(e, e->oldest, e->oldest->closed ? e->oldest->closed - 1 : reason);
 }
 
+uint64_t afm_engine_end_interface(struct afm_engine *e, uint32_t ifindex, int reason)
+{
+	struct afm_flow *f = e->oldest, *next;
+	uint64_t n = 0;
+
+	for (; f; f = next) {
+		next = f->newer;
+		if (f->key.ifindex == ifindex) {
+			end_flow(e, f, f->closed ? f->closed - 1 : reason);
+			n++;
+		}
+	}
+	return n;
+}
+
 void afm_engine_free(struct afm_engine *e)
 {
 	afm_engine_flush(e, AFM_END_SHUTDOWN);

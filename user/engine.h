@@ -52,6 +52,8 @@ int afm_engine_packets(struct afm_engine *e, const struct afm_record *recs, size
 void afm_engine_advance(struct afm_engine *e, uint64_t now_ns);
 /* End every open flow, oldest first, with the given reason (AFM_END_EOF, _SHUTDOWN). */
 void afm_engine_flush(struct afm_engine *e, int reason);
+/* End, oldest first, the open flows seen on an interface (it went away); returns how many. */
+uint64_t afm_engine_end_interface(struct afm_engine *e, uint32_t ifindex, int reason);
 uint64_t afm_engine_open_flows(const struct afm_engine *e);
 void afm_engine_free(struct afm_engine *e);
 

@@ -235,7 +235,7 @@ static void driver_of(const char *ifname, char *drv, size_t len)
 }
 
 int afm_kmeter_attach_xdp(struct afm_kmeter *k, const char *ifname, enum afm_xdp_mode mode, int force,
-			  char *err, size_t errlen)
+			  const char **used, char *err, size_t errlen)
 {
 	int ifindex = ifindex_of(ifname, err, errlen, "XDP");
 	int prog_fd = bpf_program__fd(k->skel->progs.afm_xdp);
@@ -305,6 +305,7 @@ int afm_kmeter_attach_xdp(struct afm_kmeter *k, const char *ifname, enum afm_xdp
 		return -E2BIG;
 	}
 	h->link_fd = fd;
+	*used = opts.flags == XDP_FLAGS_SKB_MODE ? "generic" : "native";
 	return 0;
 }
 

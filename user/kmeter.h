@@ -35,8 +35,9 @@ struct afm_kmeter_config {
 
 /* Check privileges and kernel features, load the programs. -errno with err set. */
 int afm_kmeter_open(struct afm_kmeter **out, const struct afm_kmeter_config *cfg, char *err, size_t errlen);
+/* On success *used says which mode the kernel took: "native" or "generic". */
 int afm_kmeter_attach_xdp(struct afm_kmeter *k, const char *ifname, enum afm_xdp_mode mode, int force,
-			  char *err, size_t errlen);
+			  const char **used, char *err, size_t errlen);
 int afm_kmeter_attach_tc_egress(struct afm_kmeter *k, const char *ifname, char *err, size_t errlen);
 /* Detach every hook (packets stop arriving); maps and ring buffer stay readable. */
 void afm_kmeter_detach(struct afm_kmeter *k);

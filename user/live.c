@@ -2,6 +2,7 @@
 #include "live.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "container.h"
 #include "engine.h"
 #include "kmeter.h"
 #include "log.h"
@@ -29,6 +31,9 @@
  */
 #define REORDER_WINDOW_NS (500 * MS)
 #define RELEASE_EVERY_NS (20 * MS)
+/* An interface that went away: its flows end once its last samples are surely in. */
+#define GONE_GRACE_NS (REORDER_WINDOW_NS + FLUSH_AFTER_NS + 2 * SWEEP_EVERY_NS)
+#define MAX_ATTACH 64
 #define POLL_MS 50
 
 static volatile sig_atomic_t stop_signal;
@@ -47,8 +52,21 @@ struct live {
 	struct afm_counters counters;
 	int64_t mono_to_real;	/* add to CLOCK_MONOTONIC ns (bpf_ktime_get_ns) for UTC ns */
 	uint64_t received;	/* samples from the ring buffer */
-	int engine_failed;
+	struct afm_attach att[MAX_ATTACH];
+	uint64_t gone_at[MAX_ATTACH];	/* monotonic ns when the interface went away, 0 */
+	int ended[MAX_ATTACH];		/* ... and its flows were written */
+	int n_att, n_present;
 };
+
+/* "veth1", or "veth1 (netns web, eth0)" for a container's peer. */
+static const char *describe(const struct afm_attach *a, char *buf, size_t len)
+{
+	if (*a->container)
+		snprintf(buf, len, "%s (%s, %s)", a->host_if, a->container, a->inner_if);
+	else
+		snprintf(buf, len, "%s", a->host_if);
+	return buf;
+}
 
 static uint64_t clock_ns(clockid_t id)
 {
@@ -107,21 +125,88 @@ static void release(struct live *l, uint64_t horizon)
 		afm_engine_advance(&l->engine, (uint64_t)((int64_t)horizon + l->mono_to_real));
 }
 
-static int attach_all(struct live *l)
+/* The interfaces to meter: -i names, or the veth peers of the containers' interfaces. */
+static int find_attachments(struct live *l)
 {
 	const struct afm_options *opt = l->opt;
 	char err[512];
 
-	for (int i = 0; i < opt->n_interfaces; i++) {
-		const char *ifname = opt->interfaces[i];
+	if (!opt->n_containers) {
+		for (int i = 0; i < opt->n_interfaces && l->n_att < MAX_ATTACH; i++) {
+			struct afm_attach *a = &l->att[l->n_att++];
 
-		if (afm_kmeter_attach_xdp(l->k, ifname, opt->xdp_mode, opt->force, err, sizeof(err)) != 0 ||
+			memset(a, 0, sizeof(*a));
+			snprintf(a->host_if, sizeof(a->host_if), "%s", opt->interfaces[i]);
+			a->host_ifindex = (int)if_nametoindex(opt->interfaces[i]);
+		}
+		return 0;
+	}
+	for (int c = 0; c < opt->n_containers; c++) {
+		int n = afm_container_find(opt->container_kind[c], opt->containers[c], opt->interfaces,
+					   opt->n_interfaces, l->att + l->n_att, MAX_ATTACH - l->n_att, err,
+					   sizeof(err));
+
+		if (n < 0) {
+			afm_error("%s", err);
+			return -1;
+		}
+		l->n_att += n;
+	}
+	return 0;
+}
+
+static int attach_all(struct live *l)
+{
+	const struct afm_options *opt = l->opt;
+	char err[512], what[128];
+
+	if (find_attachments(l) != 0)
+		return -1;
+	for (int i = 0; i < l->n_att; i++) {
+		const char *ifname = l->att[i].host_if, *mode = "";
+
+		if (afm_kmeter_attach_xdp(l->k, ifname, opt->xdp_mode, opt->force, &mode, err, sizeof(err)) != 0 ||
 		    (!opt->ingress_only && afm_kmeter_attach_tc_egress(l->k, ifname, err, sizeof(err)) != 0)) {
 			afm_error("%s", err);
 			return -1;
 		}
-		afm_notice("metering %s (%s)", ifname, opt->ingress_only ? "XDP ingress" : "XDP ingress, TC egress");
+		afm_notice("metering %s: %s XDP ingress%s", describe(&l->att[i], what, sizeof(what)), mode,
+			   opt->ingress_only ? "" : ", TC egress");
 	}
+	l->n_present = l->n_att;
+	return 0;
+}
+
+/*
+ * A container that went away took its veth with it (and the kernel the hooks): once
+ * its last samples are surely in, its open flows are written. Returns 0 when no
+ * interface is left to meter.
+ */
+static int check_interfaces(struct live *l, uint64_t mono)
+{
+	char name[IF_NAMESIZE], what[128];
+
+	for (int i = 0; i < l->n_att; i++) {
+		struct afm_attach *a = &l->att[i];
+
+		if (!l->gone_at[i]) {
+			if (if_indextoname((unsigned)a->host_ifindex, name) && strcmp(name, a->host_if) == 0)
+				continue;
+			l->gone_at[i] = mono;
+			l->n_present--;
+			afm_notice("%s is gone; its open flows are written in a moment%s",
+				   describe(a, what, sizeof(what)), l->n_present ? "" : " (nothing else to meter)");
+		} else if (!l->ended[i] && mono - l->gone_at[i] >= GONE_GRACE_NS) {
+			uint64_t n = afm_engine_end_interface(&l->engine, (uint32_t)a->host_ifindex, AFM_END_SHUTDOWN);
+
+			l->ended[i] = 1;
+			afm_notice("%s: %llu open flows written", describe(a, what, sizeof(what)),
+				   (unsigned long long)n);
+		}
+	}
+	for (int i = 0; i < l->n_att; i++)
+		if (!l->ended[i])
+			return 1;
 	return 0;
 }
 
@@ -169,6 +254,8 @@ static void run_loop(struct live *l)
 		}
 		if (mono - last_release >= RELEASE_EVERY_NS) {
 			release(l, mono - REORDER_WINDOW_NS);
+			if (!check_interfaces(l, mono))
+				break;
 			afm_sink_flush(&l->sink);	/* rows of ended flows out now */
 			last_release = mono;
 		}

@@ -22,5 +22,5 @@ int main(int argc, char **argv)
 	afm_quiet = opt.quiet;
 	/* A closed pipe on stdout is a write error we report, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
-	return opt.n_interfaces ? afm_live_run(&opt) : afm_offline_run(&opt);
+	return opt.n_captures ? afm_offline_run(&opt) : afm_live_run(&opt);
 }
