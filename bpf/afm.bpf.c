@@ -211,7 +211,7 @@ static __always_inline int afm_meter(struct afm_record *rec, __u64 verdict, __u6
 	}
 	__u32 info = (__u32)len | (rec->dir ? AFM_KS_DIR : 0) |
 		     (rec->http_status >= 200 && rec->http_status <= 299 ? AFM_KS_HTTP_2XX : 0) |
-		     ((__u32)rec->tcp_flags << AFM_KS_FLAGS_SHIFT);
+		     ((__u32)rec->tcp_flags << AFM_KS_FLAGS_SHIFT) | (rec->payload ? AFM_KS_PAYLOAD : 0);
 	__u32 idx = slot_of(&rec->key);
 	struct afm_kslot *slot = bpf_map_lookup_elem(&flows, &idx);
 

@@ -27,6 +27,7 @@ struct afm_ksample {
 #define AFM_KS_DIR (1u << 20)			/* sent by endpoint 1 of the key */
 #define AFM_KS_HTTP_2XX (1u << 21)		/* an HTTP/1.x 2xx status line */
 #define AFM_KS_FLAGS_SHIFT 22			/* TCP flags in bits 22..29 */
+#define AFM_KS_PAYLOAD (1u << 30)		/* a TCP segment carrying data */
 
 /* Why an event was sent. */
 enum afm_flush {

@@ -303,6 +303,9 @@ static __always_inline int afm_parse(const void *data, const void *data_end, int
 		rec->key.port[0] = afm_ntohs(afm_load16(p));
 		rec->key.port[1] = afm_ntohs(afm_load16(p + 2));
 		rec->tcp_flags = p[13];
+		/* Data in the segment: the IP packet's declared length says (0: unknown,
+		 * as in TSO super-frames, which carry data). */
+		rec->payload = l4_avail > doff;
 		if (l4_avail > doff && (const void *)(p + doff) <= data_end)
 			rec->http_status = afm_http_status(p + doff, data_end, l4_avail - doff);
 	} else if (proto == AFM_IPPROTO_UDP) {

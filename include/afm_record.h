@@ -50,7 +50,8 @@ struct afm_record {
 	__u8 tcp_flags;		/* AFM_TCP_*; 0 for other protocols */
 	__u8 dir;		/* 0: sent by endpoint 0 of the key, 1: by endpoint 1 */
 	__u8 frag;		/* enum afm_frag */
-	__u8 pad[3];
+	__u8 payload;		/* a TCP segment carrying data (docs/EXTENDED.md) */
+	__u8 pad[2];
 };
 
 _Static_assert(sizeof(struct afm_flow_key) == 56, "flow key layout");

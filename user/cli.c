@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "columns.h"
 #include "kmeter.h"
 #include "log.h"
 
@@ -40,6 +41,14 @@ static const char usage_text[] =
 	"      --force              replace an XDP program another tool attached\n"
 	"Output:\n"
 	"  -o, --output FILE        write the CSV to FILE; '-' (default) is standard output\n"
+	"      --schema NAME        appflowmeter (default: the original 78 columns) or extended\n"
+	"                           (33 more: bytes, handshake, flags, end reason, interface, ...;\n"
+	"                           docs/EXTENDED.md)\n"
+	"      --columns LIST       write these columns, in this order (names from either schema,\n"
+	"                           separated by commas); an unknown name lists the valid ones\n"
+	"      --label TEXT         fill the label column with TEXT (a dataset's class, e.g.\n"
+	"                           BENIGN); with the default schema it is added as the last one\n"
+	"      --no-header          no header line\n"
 	"      --precision N        significant digits of non-integer numbers (1-17, default 9)\n"
 	"Flow ending (seconds, decimals allowed):\n"
 	"      --idle-timeout S     end a flow after S seconds without packets (default 120)\n"
@@ -77,6 +86,10 @@ enum {
 	OPT_FORCE,
 	OPT_NETNS,
 	OPT_PID,
+	OPT_SCHEMA,
+	OPT_COLUMNS,
+	OPT_LABEL,
+	OPT_NO_HEADER,
 };
 
 static const struct option long_options[] = {
@@ -95,6 +108,10 @@ static const struct option long_options[] = {
 	{ "ingress-only", no_argument, NULL, OPT_INGRESS_ONLY },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "schema", required_argument, NULL, OPT_SCHEMA },
+	{ "columns", required_argument, NULL, OPT_COLUMNS },
+	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "no-header", no_argument, NULL, OPT_NO_HEADER },
 	{ "pid", required_argument, NULL, OPT_PID },
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ "help", no_argument, NULL, 'h' },
@@ -146,6 +163,7 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 	opt->active_ns = 1800ULL * 1000000000ULL;
 	opt->linger_ns = 5ULL * 1000000000ULL;
 	opt->precision = 9;
+	opt->schema = "appflowmeter";
 
 	opterr = 0;
 	optind = 1;
@@ -216,6 +234,27 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 		case OPT_FORCE:
 			opt->force = 1;
 			break;
+		case OPT_SCHEMA:
+			if (strcmp(optarg, "appflowmeter") != 0 && strcmp(optarg, "extended") != 0) {
+				afm_error("--schema: '%s' is not appflowmeter or extended", optarg);
+				return AFM_EXIT_USAGE;
+			}
+			opt->schema = optarg;
+			break;
+		case OPT_COLUMNS:
+			opt->columns = optarg;
+			break;
+		case OPT_LABEL:
+			if (!*optarg || strlen(optarg) > 200 || strpbrk(optarg, ",\"\r\n")) {
+				afm_error("--label: '%s' must be 1 to 200 characters, without commas, quotes or "
+					  "line breaks", optarg);
+				return AFM_EXIT_USAGE;
+			}
+			opt->label = optarg;
+			break;
+		case OPT_NO_HEADER:
+			opt->no_header = 1;
+			break;
 		case OPT_NETNS:
 		case OPT_PID:
 			if (opt->n_containers == AFM_MAX_INPUTS) {
@@ -260,6 +299,16 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 	if (opt->n_captures && (opt->n_interfaces || opt->n_containers)) {
 		afm_error("-r cannot be mixed with -i, --netns or --pid: meter captures or interfaces");
 		return AFM_EXIT_USAGE;
+	}
+	if (opt->columns) {	/* unknown names are usage errors, found before anything starts */
+		struct afm_schema probe;
+		char err[4096];
+
+		if (afm_schema_build(&probe, opt->schema, opt->columns, 0, err, sizeof(err)) != 0) {
+			afm_error("%s", err);
+			return AFM_EXIT_USAGE;
+		}
+		afm_schema_free(&probe);
 	}
 	if (opt->via_xdp && !opt->n_captures) {
 		afm_error("--via-xdp replays captures: it needs -r FILE");

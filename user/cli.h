@@ -24,6 +24,10 @@ struct afm_options {
 	uint64_t idle_ns, dns_idle_ns, active_ns, linger_ns;
 	int precision;
 	int quiet;
+	const char *schema;			/* --schema: appflowmeter or extended */
+	const char *columns;			/* --columns LIST, or NULL */
+	const char *label;			/* --label TEXT, or NULL */
+	int no_header;				/* --no-header */
 	const char *stats_json;			/* --stats-json */
 	int via_xdp;				/* --via-xdp */
 	int verbose;				/* -v */

@@ -177,6 +177,29 @@ static const struct afm_frag_entry *frag_lookup(struct afm_engine *e, const stru
 	return afm_keymap_get(&e->frags, &id, afm_key_hash(&id));
 }
 
+/* Flag counts and the handshake (docs/EXTENDED.md), one TCP packet at a time. */
+static void track_tcp(struct afm_flow *f, const struct afm_record *rec, uint8_t dir, uint64_t ts)
+{
+	const uint8_t flags = rec->tcp_flags, syn_ack = flags & (AFM_TCP_SYN | AFM_TCP_ACK);
+	const int from_src = dir == f->src_ep;
+
+	for (unsigned b = flags; b; b &= b - 1)
+		f->flags[dir][__builtin_ctz(b)]++;
+	if (f->handshake == AFM_HS_NONE && from_src && syn_ack == AFM_TCP_SYN) {
+		f->syn_ns = ts;
+		f->handshake = AFM_HS_SYN;
+	} else if (f->handshake == AFM_HS_SYN && !from_src && syn_ack == (AFM_TCP_SYN | AFM_TCP_ACK)) {
+		f->handshake = AFM_HS_SYNACK;
+	} else if (f->handshake == AFM_HS_SYNACK && from_src && syn_ack == AFM_TCP_ACK) {
+		f->ack_ns = ts;
+		f->handshake = AFM_HS_ACK;
+	}
+	if (f->handshake == AFM_HS_ACK && rec->payload) {	/* the final ACK itself may carry data */
+		f->data_ns = ts;
+		f->handshake = AFM_HS_DATA;
+	}
+}
+
 static struct afm_flow *flow_start(struct afm_engine *e, const struct afm_flow_key *key, uint64_t hash,
 				   const struct afm_record *rec, uint8_t dir)
 {
@@ -264,8 +287,11 @@ static int engine_packet(struct afm_engine *e, const struct afm_record *rec, uin
 		f->first_ns = ts;
 		earlier_deadline = 1;
 	}
-	if (tcp && rec->http_status >= 200 && rec->http_status <= 299)
-		f->success++;
+	if (tcp) {
+		if (rec->http_status >= 200 && rec->http_status <= 299)
+			f->success++;
+		track_tcp(f, rec, dir, ts);
+	}
 	if (tcp && !f->closed) {
 		if (flags & AFM_TCP_FIN)
 			f->fin_mask |= (uint8_t)(1u << dir);

@@ -47,6 +47,18 @@ struct afm_flow {
 	uint8_t fin_mask;		/* bit e: endpoint e sent a FIN */
 	uint8_t closed;			/* 0, or AFM_END_FIN / AFM_END_RST + 1 */
 	uint8_t end_reason;
+	uint8_t handshake;		/* enum afm_handshake: how far the TCP handshake went */
+	uint64_t syn_ns, ack_ns, data_ns;	/* times of its SYN, final ACK, first data */
+	uint32_t flags[2][8];		/* [endpoint][bit]: packets with that TCP flag */
+};
+
+/* docs/EXTENDED.md, "The TCP handshake". */
+enum afm_handshake {
+	AFM_HS_NONE = 0,
+	AFM_HS_SYN,		/* the client's SYN */
+	AFM_HS_SYNACK,		/* the server's SYN-ACK after it */
+	AFM_HS_ACK,		/* the client's ACK after that: complete */
+	AFM_HS_DATA,		/* and the first segment with data from then on */
 };
 
 struct afm_flow *afm_flow_new(const struct afm_flow_key *key, uint64_t hash);

@@ -503,4 +503,5 @@ void afm_kevent_record(const struct afm_event *ev, uint32_t i, struct afm_record
 	rec->dir = (info & AFM_KS_DIR) ? 1 : 0;
 	rec->tcp_flags = (uint8_t)(info >> AFM_KS_FLAGS_SHIFT);
 	rec->http_status = (info & AFM_KS_HTTP_2XX) ? 200 : 0;
+	rec->payload = (info & AFM_KS_PAYLOAD) ? 1 : 0;
 }

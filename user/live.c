@@ -56,7 +56,19 @@ struct live {
 	uint64_t gone_at[MAX_ATTACH];	/* monotonic ns when the interface went away, 0 */
 	int ended[MAX_ATTACH];		/* ... and its flows were written */
 	int n_att, n_present;
+	char iface_text[MAX_ATTACH][IF_NAMESIZE + 96];	/* the interface column */
 };
+
+/* The interface column: the attachment's host-side name, and the container's side. */
+static const char *iface_name(void *ctx, uint32_t ifindex)
+{
+	const struct live *l = ctx;
+
+	for (int i = 0; i < l->n_att; i++)
+		if ((uint32_t)l->att[i].host_ifindex == ifindex)
+			return l->iface_text[i];
+	return "-";
+}
 
 /* "veth1", or "veth1 (netns web, eth0)" for a container's peer. */
 static const char *describe(const struct afm_attach *a, char *buf, size_t len)
@@ -174,6 +186,19 @@ static int attach_all(struct live *l)
 			   opt->ingress_only ? "" : ", TC egress");
 	}
 	l->n_present = l->n_att;
+	for (int i = 0; i < l->n_att; i++) {
+		const struct afm_attach *a = &l->att[i];
+
+		if (*a->container)
+			snprintf(l->iface_text[i], sizeof(l->iface_text[i]), "%s/%s/%s", a->host_if, a->container,
+				 a->inner_if);
+		else
+			snprintf(l->iface_text[i], sizeof(l->iface_text[i]), "%s", a->host_if);
+		/* a path as container could hold a comma: the CSV must not */
+		for (char *c = l->iface_text[i]; *c; c++)
+			if (*c == ',' || *c == '"')
+				*c = '_';
+	}
 	return 0;
 }
 
@@ -285,9 +310,8 @@ int afm_live_run(const struct afm_options *opt)
 {
 	struct live l = { .opt = opt };
 	struct afm_csv_options csv_opt = {
-		.schema = &afm_schema_appflowmeter,
 		.precision = opt->precision,
-		.header = 1,
+		.header = !opt->no_header,
 		.line_buffered = output_is_a_stream(opt->output),
 	};
 	struct afm_engine_config ecfg = {
@@ -303,6 +327,7 @@ int afm_live_run(const struct afm_options *opt)
 		.on_event = on_event,
 		.ctx = &l,
 	};
+	struct afm_schema schema = { 0 };
 	struct sigaction sa = { .sa_handler = on_stop };
 	char err[512];
 	int status = AFM_EXIT_OK, ran = 0;
@@ -312,9 +337,19 @@ int afm_live_run(const struct afm_options *opt)
 		afm_error("%s", err);
 		return AFM_EXIT_KERNEL;
 	}
+	if (afm_schema_build(&schema, opt->schema, opt->columns, opt->label != NULL, err, sizeof(err)) != 0) {
+		afm_error("%s", err);
+		afm_kmeter_close(l.k);
+		return AFM_EXIT_USAGE;
+	}
+	csv_opt.schema = &schema;
+	l.sink.label = opt->label;
+	l.sink.iface_name = iface_name;
+	l.sink.iface_ctx = &l;
 	if (afm_csv_open(&l.sink.csv, opt->output, &csv_opt, err, sizeof(err)) != 0) {
 		afm_error("%s", err);
 		afm_kmeter_close(l.k);
+		afm_schema_free(&schema);
 		return AFM_EXIT_OUTPUT;
 	}
 	l.sink.counters = &l.counters;
@@ -366,6 +401,7 @@ out:
 	afm_scratch_free(&l.sink.scratch);
 	afm_reorder_free(&l.reorder);
 	afm_kmeter_close(l.k);
+	afm_schema_free(&schema);
 	l.counters.seconds = afm_now() - t0;
 	return ran ? afm_report(opt, &l.counters, status) : status;
 }

@@ -9,7 +9,7 @@ int afm_quiet;
 static void say(const char *tag, const char *fmt, va_list ap)
 {
 	/* One fprintf per line so that lines from threads never interleave. */
-	char line[1024];
+	char line[4096];
 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	fprintf(stderr, "%s: %s%s\n", AFM_PROG, tag, line);

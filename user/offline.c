@@ -80,9 +80,8 @@ int afm_offline_run(const struct afm_options *opt)
 {
 	struct offline o = { .opt = opt };
 	struct afm_csv_options csv_opt = {
-		.schema = &afm_schema_appflowmeter,
 		.precision = opt->precision,
-		.header = 1,
+		.header = !opt->no_header,
 	};
 	struct afm_engine_config ecfg = {
 		.idle_ns = opt->idle_ns,
@@ -92,6 +91,7 @@ int afm_offline_run(const struct afm_options *opt)
 	};
 	char err[512];
 	uint64_t total = 0;
+	struct afm_schema schema = { 0 };
 	int status = AFM_EXIT_OK, ran = 0;
 	double t0 = afm_now();
 
@@ -105,6 +105,13 @@ int afm_offline_run(const struct afm_options *opt)
 		}
 		total += afm_capture_size(o.caps[i]);
 	}
+	if (afm_schema_build(&schema, opt->schema, opt->columns, opt->label != NULL, err, sizeof(err)) != 0) {
+		afm_error("%s", err);
+		status = AFM_EXIT_USAGE;
+		goto out_caps;
+	}
+	csv_opt.schema = &schema;
+	o.sink.label = opt->label;
 	if (afm_csv_open(&o.sink.csv, opt->output, &csv_opt, err, sizeof(err)) != 0) {
 		afm_error("%s", err);
 		status = AFM_EXIT_OUTPUT;
@@ -164,5 +171,6 @@ out_csv:
 out_caps:
 	for (int i = 0; i < opt->n_captures; i++)
 		afm_capture_close(o.caps[i]);
+	afm_schema_free(&schema);
 	return status;
 }

@@ -40,6 +40,30 @@ void afm_scratch_free(struct afm_scratch *s)
 	s->cap = 0;
 }
 
+/* Seconds since the epoch with all nine decimals. */
+static void epoch_text(char *buf, uint64_t ns)
+{
+	size_t n = afm_fmt_u64(buf, ns / 1000000000ULL);
+	uint64_t frac = ns % 1000000000ULL;
+
+	buf[n] = '.';
+	for (int i = 9; i >= 1; i--) {
+		buf[n + (size_t)i] = (char)('0' + frac % 10);
+		frac /= 10;
+	}
+	buf[n + 10] = '\0';
+}
+
+static void vlan_text(char *buf, const struct afm_flow_key *k)
+{
+	size_t n = afm_fmt_u64(buf, k->vlan[0]);
+
+	if (k->vlan[1]) {
+		buf[n] = ':';
+		afm_fmt_u64(buf + n + 1, k->vlan[1]);
+	}
+}
+
 static const char *protocol_name(const struct afm_flow_key *k)
 {
 	if (k->port[0] == 80 || k->port[1] == 80)
@@ -57,6 +81,12 @@ static double rate(uint64_t count, uint64_t span_ns)
 	if (count < 2 || span_ns == 0)
 		return 0;
 	return (double)((long double)count * 1e9L / (long double)span_ns);
+}
+
+/* bytes / span for a direction with at least 2 packets; 0 for a zero span. */
+static double byte_rate(uint64_t bytes, uint64_t span_ns)
+{
+	return span_ns ? (double)((long double)bytes * 1e9L / (long double)span_ns) : 0;
 }
 
 static int is_time_ordered(const struct afm_timed *v, size_t n)
@@ -125,11 +155,36 @@ int afm_row_compute(const struct afm_flow *f, struct afm_row *row, struct afm_sc
 	row->success_rate = rate(f->success, span);
 	row->packets_rate = rate(f->n, span);
 
+	/* Extended schema: bytes, byte rates, handshake, identity, flags, times. */
+	row->rx_bytes = row->tx_bytes = 0;
+	for (size_t i = 0; i < nrx; i++)
+		row->rx_bytes += (uint64_t)s->rx[i].len;
+	for (size_t i = 0; i < ntx; i++)
+		row->tx_bytes += (uint64_t)s->tx[i].len;
+	row->total_bytes = row->rx_bytes + row->tx_bytes;
+	row->len_rate = f->n < 2 || !span ? 0 : (double)((long double)row->total_bytes * 1e9L / span);
+	row->handshake_duration = f->handshake >= AFM_HS_ACK
+					  ? (double)((long double)((int64_t)(f->ack_ns - f->syn_ns)) / 1e9L) : 0;
+	row->delta_start = f->handshake == AFM_HS_DATA
+				   ? (double)((long double)((int64_t)(f->data_ns - f->ack_ns)) / 1e9L) : 0;
+	row->ip_version = k->ip_version;
+	row->ip_protocol = k->proto;
+	vlan_text(row->vlan_ids, k);
+	for (int b = 0; b < 8; b++) {
+		row->flags[0][b] = f->flags[f->src_ep][b];
+		row->flags[1][b] = f->flags[!f->src_ep][b];
+	}
+	epoch_text(row->first_time, f->first_ns);
+	epoch_text(row->last_time, f->last_ns);
+	row->end_reason = afm_end_reason_name(f->end_reason);
+
 	/* rx lengths sorted into lens[0..nrx), tx into lens[nrx..n); all = their merge */
 	direction_features(s->rx, nrx, s, s->lens, &row->rx_rate, &row->rx_len, &row->rx_delta_len,
 			   &row->rx_delta_time);
 	direction_features(s->tx, ntx, s, s->lens + nrx, &row->tx_rate, &row->tx_len, &row->tx_delta_len,
 			   &row->tx_delta_time);
+	row->rx_len_rate = nrx < 2 ? 0 : byte_rate(row->rx_bytes, s->rx[nrx - 1].ts_ns - s->rx[0].ts_ns);
+	row->tx_len_rate = ntx < 2 ? 0 : byte_rate(row->tx_bytes, s->tx[ntx - 1].ts_ns - s->tx[0].ts_ns);
 	afm_merge_i64(s->lens, nrx, s->lens + nrx, ntx, s->values);
 	afm_stats_sorted(s->values, f->n, 1, &row->len);
 	return 0;

@@ -22,6 +22,18 @@ struct afm_row {
 	struct afm_stats len, rx_len, tx_len;
 	struct afm_stats rx_delta_len, tx_delta_len;
 	struct afm_stats rx_delta_time, tx_delta_time;
+
+	/* the extended schema (docs/EXTENDED.md) */
+	uint64_t total_bytes, rx_bytes, tx_bytes;
+	double len_rate, rx_len_rate, tx_len_rate;
+	double handshake_duration, delta_start;
+	uint64_t ip_version, ip_protocol;
+	char vlan_ids[16];
+	uint64_t flags[2][8];		/* [0 receiving, 1 sending][TCP flag bit] */
+	char first_time[32], last_time[32];
+	const char *end_reason;
+	const char *interface;		/* the caller's (the sink fills it) */
+	const char *label;
 };
 
 /* Scratch memory reused from flow to flow (grows to the largest flow). */

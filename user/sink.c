@@ -25,6 +25,8 @@ static void write_row(struct afm_sink *s, struct afm_flow *flow)
 	s->counters->flows_ended[flow->end_reason]++;
 	if (!afm_sink_error(s)) {
 		err = afm_row_compute(flow, &row, &s->scratch);
+		row.label = s->label ? s->label : "-";
+		row.interface = s->iface_name ? s->iface_name(s->iface_ctx, flow->key.ifindex) : "-";
 		if (!err)
 			err = afm_csv_write(&s->csv, &row);
 		if (!err)

@@ -18,10 +18,16 @@
 #define AFM_SINK_BATCH 256	/* flows per hand-over */
 #define AFM_SINK_QUEUE 64	/* batches in flight */
 
+/* The text of the interface column for a flow seen on ifindex (live mode). */
+typedef const char *(*afm_iface_name_fn)(void *ctx, uint32_t ifindex);
+
 struct afm_sink {
 	struct afm_csv csv;
 	struct afm_scratch scratch;
 	struct afm_counters *counters;	/* flows_written and flows_ended are the sink's */
+	const char *label;		/* --label, or NULL */
+	afm_iface_name_fn iface_name;	/* NULL: "-" */
+	void *iface_ctx;
 	int error;			/* first failure: -ENOMEM or a write -errno (atomic) */
 
 	int threaded;

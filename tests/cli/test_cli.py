@@ -165,6 +165,7 @@ class BadOutput(Meter):
                              stderr=subprocess.PIPE, text=True)
         p.stdout.close()
         err = p.stderr.read()
+        p.stderr.close()
         self.assertEqual(p.wait(timeout=30), EXIT_OUTPUT, err)
         self.assertIn('Broken pipe', err)
 
@@ -241,6 +242,101 @@ class Options(Meter):
         rows = self.rows(out)
         self.assertEqual(len(rows), 1)
         self.assertEqual(rows[0]['packets_numbers'], '8')
+
+
+class Extended(Meter):
+    """--schema extended, --columns, --label, --no-header (docs/EXTENDED.md)."""
+
+    def setUp(self):
+        super().setUp()
+        G.write(self.path('ok.pcap'), G.tcp_conversation())
+
+    def extended_row(self, path, *more):
+        out = self.path('x.csv')
+        r = self.run_meter('-q', '-r', path, '-o', out, '--schema', 'extended', *more)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = self.rows(out)
+        self.assertEqual(len(rows), 1)
+        return rows[0]
+
+    def test_handshake_bytes_flags_times(self):
+        # SYN 0 ms, SYN-ACK 1, ACK 2, GET 3 (data), 200 OK 4, FIN 5, FIN 6, ACK 7
+        row = self.extended_row(self.path('ok.pcap'))
+        want = {
+            'handshake_duration': '0.002', 'delta_start': '0.001',
+            'total_bytes': '488', 'receiving_bytes': '288', 'sending_bytes': '200',
+            'packets_len_rate': '%.9g' % (488 / 0.007),
+            'receiving_packets_len_rate': '%.9g' % (288 / 0.007),
+            'sending_packets_len_rate': '%.9g' % (200 / 0.005),
+            'min_receiving_packets_delta_time': '0.001',
+            'ip_version': '4', 'ip_protocol': '6', 'vlan_ids': '0',
+            'receiving_syn_flags': '1', 'receiving_fin_flags': '1', 'receiving_rst_flags': '0',
+            'receiving_psh_flags': '1', 'receiving_ack_flags': '4', 'receiving_urg_flags': '0',
+            'receiving_ece_flags': '0', 'receiving_cwr_flags': '0',
+            'sending_syn_flags': '1', 'sending_fin_flags': '1', 'sending_psh_flags': '1',
+            'sending_ack_flags': '3', 'sending_rst_flags': '0',
+            'first_packet_time': '1600000000.000000000', 'last_packet_time': '1600000000.007000000',
+            'end_reason': 'fin', 'interface': '-', 'label': '-',
+        }
+        for k, v in want.items():
+            self.assertEqual(row[k], v, k)
+
+    def test_data_on_the_final_ack_and_no_handshake(self):
+        recs = G.tcp_conversation()
+        c, s = '10.0.0.2', '10.0.0.1'
+        # the final ACK carries the request: delta_start 0
+        recs[2] = (recs[2][0], G.ether(G.checksumless_ipv4(c, s, 6, G.tcp(40000, 80, G.ACK, b'GET'))))
+        G.write(self.path('a.pcap'), recs)
+        row = self.extended_row(self.path('a.pcap'))
+        self.assertEqual(row['handshake_duration'], '0.002')
+        self.assertEqual(row['delta_start'], '0')
+        # a flow that starts with the SYN-ACK has no SYN: both 0
+        G.write(self.path('b.pcap'), recs[1:])
+        row = self.extended_row(self.path('b.pcap'))
+        self.assertEqual(row['src_port'], '40000')
+        self.assertEqual((row['handshake_duration'], row['delta_start']), ('0', '0'))
+
+    def test_vlan_ids_and_end_reasons(self):
+        ip = G.checksumless_ipv4('10.0.0.2', '10.0.0.1', 17, G.udp(5000, 6000, b'x'))
+        q1 = G.ether(b'\x00\x2a\x08\x00' + ip, 0x8100)
+        q2 = G.ether(b'\x00\x0a\x81\x00\x00\x14\x08\x00' + ip, 0x88a8)
+        t = 1_600_000_000 * G.NS
+        G.write(self.path('v.pcap'), [(t, q1), (t + 1, q2), (t + 200 * G.NS, q1)])
+        out = self.path('v.csv')
+        self.run_meter('-q', '-r', self.path('v.pcap'), '-o', out, '--schema', 'extended')
+        rows = self.rows(out)
+        self.assertEqual([(r['vlan_ids'], r['end_reason']) for r in rows],
+                         [('42', 'idle'), ('10:20', 'idle'), ('42', 'eof')])
+
+    def test_columns_pick_and_order(self):
+        out = self.path('c.csv')
+        r = self.run_meter('-q', '-r', self.path('ok.pcap'), '-o', out, '--columns',
+                           'dst_port,handshake_duration,flow_id,packets_numbers')
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(lines[0], 'dst_port,handshake_duration,flow_id,packets_numbers')
+        self.assertEqual(lines[1], '80,0.002,2020-09-13 12:26:40.000000--10.0.0.2--40000--10.0.0.1--80,8')
+
+    def test_unknown_column_lists_the_valid_ones(self):
+        line = self.assert_error(self.run_meter('-r', self.path('ok.pcap'), '--columns', 'duration,bogus'),
+                                 EXIT_USAGE, "unknown column 'bogus'")
+        for name in ('flow_id', 'skewness_sreceiving_packets_delta_time', 'handshake_duration', 'label'):
+            self.assertIn(name, line)
+
+    def test_label_and_no_header(self):
+        out = self.path('l.csv')
+        self.run_meter('-q', '-r', self.path('ok.pcap'), '-o', out, '--label', 'BENIGN', '--no-header')
+        with open(out) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(len(lines), 1)
+        cells = lines[0].split(',')
+        self.assertEqual(len(cells), 79)	# the 78, then label
+        self.assertEqual(cells[-1], 'BENIGN')
+        row = self.extended_row(self.path('ok.pcap'), '--label', 'DoS-Hulk')
+        self.assertEqual(row['label'], 'DoS-Hulk')
+        self.assert_error(self.run_meter('-r', self.path('ok.pcap'), '--label', 'a,b'), EXIT_USAGE, '--label')
+        self.assert_error(self.run_meter('-r', self.path('ok.pcap'), '--schema', 'wide'), EXIT_USAGE, '--schema')
 
 
 if __name__ == '__main__':
