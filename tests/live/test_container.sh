@@ -111,7 +111,7 @@ TD2=${PIDS[-1]}
 ip netns exec "$C2" sleep 600 &	# (exec: $! is the process in C2)
 SLEEPER=$!
 PIDS+=("$SLEEPER")
-ip netns exec "$H" "$BIN" --netns "$C1" --pid "$SLEEPER" --precision 17 -o "$WORK/live.csv" \
+ip netns exec "$H" "$BIN" --netns "$C1" --pid "$SLEEPER" --precision 17 --schema extended -o "$WORK/live.csv" \
 	--stats-json "$WORK/live.json" 2>"$WORK/meter.log" &
 METER=$!
 PIDS+=("$METER")
@@ -148,6 +148,19 @@ fi
 addrs=10.91.1.2,10.91.2.3,10.91.2.10,fd00:91:1::2,fd00:91:2::3,fd00:91:2::10
 if $PY tests/live/compare_live.py "$WORK/offline.csv" "$WORK/live.csv" --stats "$WORK/live.json" \
 	--only "$addrs" | sed 's/^live:/container:/'; then :; else fail=1; fi
+
+# The interface column names where each flow was seen: C1's or C2's veth peer.
+if $PY - "$WORK/live.csv" "vh1/netns $C1/eth0" "vh2/pid $SLEEPER/eth0" <<'PYEOF'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+want = {"10.91.1.2": sys.argv[2], "fd00:91:1::2": sys.argv[2], "10.91.2.3": sys.argv[3], "fd00:91:2::3": sys.argv[3]}
+bad = [(r["flow_id"], r["interface"]) for r in rows
+       for a in (r["src_ip"], r["dst_ip"]) if a in want and r["interface"] != want[a]]
+print(("FAIL container: interface column: %s" % bad[:3]) if bad else
+      "ok   container: the interface column names each flow's container (%d rows)" % len(rows))
+sys.exit(1 if bad else 0)
+PYEOF
+then :; else fail=1; fi
 
 after1=$(iface_state "$C1")
 after2=$(iface_state "$C2")
