@@ -51,7 +51,7 @@ static uint64_t flow_deadline(const struct afm_engine *e, const struct afm_flow 
 	uint64_t d = sat_add(f->last_ns, idle), a = sat_add(f->first_ns, e->cfg.active_ns);
 	int why = AFM_END_IDLE;
 
-	if (a < d) {
+	if (a <= d) {	/* on equal deadlines: the linger's reason, then active, then idle */
 		d = a;
 		why = AFM_END_ACTIVE;
 	}
@@ -209,12 +209,15 @@ static struct afm_flow *flow_start(struct afm_engine *e, const struct afm_flow_k
 		return NULL;
 	f->seq = e->next_seq++;
 	f->first_ns = f->last_ns = rec->ts_ns;
-	/* A SYN-ACK first means the SYN was missed: its destination is the client. */
+	/* A SYN-ACK first means the SYN was missed: its destination is the client, and the
+	 * handshake cannot be timed (docs/EXTENDED.md). */
 	if (key->proto == AFM_IPPROTO_TCP &&
-	    (rec->tcp_flags & (AFM_TCP_SYN | AFM_TCP_ACK)) == (AFM_TCP_SYN | AFM_TCP_ACK))
+	    (rec->tcp_flags & (AFM_TCP_SYN | AFM_TCP_ACK)) == (AFM_TCP_SYN | AFM_TCP_ACK)) {
 		f->src_ep = !dir;
-	else
+		f->handshake = AFM_HS_MISSED;
+	} else {
 		f->src_ep = dir;
+	}
 	f->heap_deadline = flow_deadline(e, f, NULL);
 	if (afm_keymap_put(&e->flows, f, hash) != 0 || afm_heap_push(&e->deadlines, f) != 0) {
 		afm_keymap_del(&e->flows, f, hash);

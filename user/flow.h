@@ -59,6 +59,7 @@ enum afm_handshake {
 	AFM_HS_SYNACK,		/* the server's SYN-ACK after it */
 	AFM_HS_ACK,		/* the client's ACK after that: complete */
 	AFM_HS_DATA,		/* and the first segment with data from then on */
+	AFM_HS_MISSED,		/* the flow began with a SYN-ACK: not timed */
 };
 
 struct afm_flow *afm_flow_new(const struct afm_flow_key *key, uint64_t hash);

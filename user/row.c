@@ -163,7 +163,7 @@ int afm_row_compute(const struct afm_flow *f, struct afm_row *row, struct afm_sc
 		row->tx_bytes += (uint64_t)s->tx[i].len;
 	row->total_bytes = row->rx_bytes + row->tx_bytes;
 	row->len_rate = f->n < 2 || !span ? 0 : (double)((long double)row->total_bytes * 1e9L / span);
-	row->handshake_duration = f->handshake >= AFM_HS_ACK
+	row->handshake_duration = f->handshake == AFM_HS_ACK || f->handshake == AFM_HS_DATA
 					  ? (double)((long double)((int64_t)(f->ack_ns - f->syn_ns)) / 1e9L) : 0;
 	row->delta_start = f->handshake == AFM_HS_DATA
 				   ? (double)((long double)((int64_t)(f->data_ns - f->ack_ns)) / 1e9L) : 0;

@@ -1,16 +1,19 @@
 #!/usr/bin/python3
 """Independent reference implementation of the app-flow-meter flow metering.
 
-Written only from ../../shared/docs/FEATURES.md (column meanings) and
-docs/METERING.md (the detailed rules), without looking at the C meter, so
-that comparing both outputs finds bugs in either.  Standard library only.
+Written only from ../../shared/docs/FEATURES.md (column meanings),
+docs/METERING.md (the detailed rules) and docs/EXTENDED.md (the extended
+schema), without looking at the C meter, so that comparing both outputs
+finds bugs in either.  Standard library only.
 
 Usage:
   afm_ref.py CAPTURE [--idle-timeout S] [--active-timeout S]
-             [--close-linger S] [--dns-timeout S] [--precision P] [-o OUT]
+             [--close-linger S] [--dns-timeout S] [--precision P]
+             [--schema appflowmeter|extended] [--label TEXT] [-o OUT]
 
-Writes the 78-column CSV (header, then one row per flow in the order flows
-end) to OUT or stdout, and a one-line JSON summary to stderr.
+Writes the CSV (78 columns, or 111 with --schema extended; header, then one
+row per flow in the order flows end) to OUT or stdout, and a one-line JSON
+summary to stderr.
 """
 
 import argparse
@@ -182,7 +185,7 @@ MAX_EXT = 8
 # fields of a packet record
 class Pkt:
     __slots__ = ('ts', 'wlen', 'v0', 'v1', 'ver', 'src', 'dst', 'sport', 'dport',
-                 'proto', 'flags', 'dnsid', 'http', 'frag', 'ipid')
+                 'proto', 'flags', 'dnsid', 'http', 'frag', 'ipid', 'tpay')
 
 
 def parse_frame(lt, buf):
@@ -274,6 +277,8 @@ def parse_frame(lt, buf):
         p.dst = bytes(buf[off + 16:off + 20])
         l4 = off + ihl
         ip_end = min(n, off + tot) if tot else n
+        # declared length left for the transport header and payload (None: 0 declared)
+        decl_l4 = (tot - ihl) if tot else None
     elif et == ETH_IPV6:
         if n - off < 40:
             return TRUNC
@@ -321,6 +326,7 @@ def parse_frame(lt, buf):
         p.proto = nh
         l4 = q
         ip_end = min(n, off + 40 + plen) if plen else n
+        decl_l4 = (plen - (q - (off + 40))) if plen else None
     else:
         return NOT_IP
 
@@ -328,6 +334,7 @@ def parse_frame(lt, buf):
     p.flags = 0
     p.dnsid = None
     p.http = None
+    p.tpay = False
     if p.frag == 'later':
         return p
     if p.proto == 6:
@@ -339,6 +346,9 @@ def parse_frame(lt, buf):
         p.sport = (buf[l4] << 8) | buf[l4 + 1]
         p.dport = (buf[l4 + 2] << 8) | buf[l4 + 3]
         p.flags = buf[l4 + 13]
+        # EXTENDED.md: TCP payload when declared length - IP headers - TCP header > 0;
+        # a declared length of 0 (TSO super-frames) counts as payload
+        p.tpay = decl_l4 is None or decl_l4 - doff > 0
         ps = l4 + doff
         if ip_end - ps >= 12:
             head = bytes(buf[ps:ps + 12])
@@ -406,6 +416,13 @@ def rate(count, span_ns):
     return float(Fraction(count * NS, span_ns))
 
 
+def byte_rate(count, nbytes, span_ns):
+    """Bytes per second of a set of `count` packets, by the rate rule."""
+    if count < 2 or span_ns <= 0:
+        return 0.0
+    return float(Fraction(nbytes * NS, span_ns))
+
+
 # ---------------------------------------------------------------------------
 # Text
 # ---------------------------------------------------------------------------
@@ -459,6 +476,17 @@ def ip_text(addr):
     return ':'.join(hexs)
 
 
+def secs_text(ns):
+    """Integer nanoseconds -> exact `SECONDS.NNNNNNNNN` (sign-magnitude)."""
+    sec, rem = divmod(abs(ns), NS)
+    return '%s%d.%09d' % ('-' if ns < 0 else '', sec, rem)
+
+
+def vlan_text(v0, v1):
+    """`0` untagged, `42` one tag, `10:20` QinQ (from the key's VLAN IDs)."""
+    return '%d:%d' % (v0, v1) if v1 else '%d' % v0
+
+
 def protocol_text(sport, dport):
     if sport == 80 or dport == 80:
         return 'HTTP'
@@ -498,9 +526,37 @@ COLUMNS = (
 )
 assert len(COLUMNS) == 78
 
+# TCP flag columns of the extended schema: (name, bit)
+FLAG_BITS = [('syn', 0x02), ('fin', 0x01), ('rst', 0x04), ('psh', 0x08),
+             ('ack', 0x10), ('urg', 0x20), ('ece', 0x40), ('cwr', 0x80)]
+FLAG_COLUMNS = (['receiving_%s_flags' % f for f, _b in FLAG_BITS]
+                + ['sending_%s_flags' % f for f, _b in FLAG_BITS])
+
+EXT_COLUMNS = (
+    ['min_receiving_packets_delta_time', 'total_bytes', 'receiving_bytes',
+     'sending_bytes', 'packets_len_rate', 'receiving_packets_len_rate',
+     'sending_packets_len_rate', 'handshake_duration', 'delta_start',
+     'ip_version', 'ip_protocol', 'vlan_ids']
+    + FLAG_COLUMNS
+    + ['first_packet_time', 'last_packet_time', 'end_reason', 'interface', 'label']
+)
+EXT_COLUMNS_ALL = COLUMNS + EXT_COLUMNS
+assert len(EXT_COLUMNS_ALL) == 111
+
+SCHEMAS = ('appflowmeter', 'extended')
+
+
+def columns_for(schema):
+    return list(EXT_COLUMNS_ALL if schema == 'extended' else COLUMNS)
+
+
 INT_COLUMNS = {'src_port', 'dst_port', 'packets_numbers', 'receiving_packets_numbers',
-               'sending_packets_numbers', 'success_packets_numbers'}
-TEXT_COLUMNS = {'flow_id', 'timestamp', 'src_ip', 'dst_ip', 'protocol'}
+               'sending_packets_numbers', 'success_packets_numbers',
+               'total_bytes', 'receiving_bytes', 'sending_bytes', 'ip_version',
+               'ip_protocol'} | set(FLAG_COLUMNS)
+TEXT_COLUMNS = {'flow_id', 'timestamp', 'src_ip', 'dst_ip', 'protocol',
+                'vlan_ids', 'end_reason', 'interface', 'label',
+                'first_packet_time', 'last_packet_time'}
 
 
 def fmt_num(x, prec):
@@ -527,10 +583,13 @@ def _delta_order(st):
 class Flow:
     __slots__ = ('seq', 'key', 'src', 'sport', 'dst', 'dport', 'proto', 'dns',
                  'first', 'last', 'closed', 'close', 'fin_rx', 'fin_tx',
-                 'deadline', 'rx', 'tx', 'success', 'ended')
+                 'deadline', 'rx', 'tx', 'success', 'ended',
+                 # extended schema
+                 'ver', 'v0', 'v1', 'close_reason', 'end_reason', 'by_synack',
+                 'hs_syn', 'hs_synack', 'hs_ack', 'hs_data', 'rx_flags', 'tx_flags')
 
 
-def flow_row(fl, prec):
+def flow_row(fl, prec, schema='appflowmeter', label=None):
     rx = sorted(fl.rx, key=lambda e: e[0])  # stable: ties keep arrival order
     tx = sorted(fl.tx, key=lambda e: e[0])
     rx_len = [e[1] for e in rx]
@@ -566,14 +625,42 @@ def flow_row(fl, prec):
     out += [f(v) for v in _delta_order(stats9(tx_dl))]
     rx_dt = [rx[i][0] - rx[i - 1][0] for i in range(1, len(rx))]
     tx_dt = [tx[i][0] - tx[i - 1][0] for i in range(1, len(tx))]
-    out += [f(v) for v in _delta_order(stats9(rx_dt, NS))[1:]]  # no min
+    rx_dt_st = _delta_order(stats9(rx_dt, NS))
+    out += [f(v) for v in rx_dt_st[1:]]  # no min
     out += [f(v) for v in _delta_order(stats9(tx_dt, NS))]
     assert len(out) == 78
+    if schema != 'extended':
+        return ','.join(out)
+
+    # EXTENDED.md
+    rx_bytes = sum(rx_len)
+    tx_bytes = sum(tx_len)
+    tot_bytes = rx_bytes + tx_bytes
+    if fl.proto == 6 and not fl.by_synack and fl.hs_ack is not None:
+        hs = Fraction(fl.hs_ack - fl.hs_syn, NS)
+        ds = Fraction(fl.hs_data - fl.hs_ack, NS) if fl.hs_data is not None else 0
+    else:
+        hs = ds = 0
+    out += [
+        f(rx_dt_st[0]),                       # min_receiving_packets_delta_time
+        str(tot_bytes), str(rx_bytes), str(tx_bytes),
+        f(byte_rate(npk, tot_bytes, dur)),
+        f(byte_rate(len(rx), rx_bytes, span(rx))),
+        f(byte_rate(len(tx), tx_bytes, span(tx))),
+        f(float(hs)), f(float(ds)),
+        str(fl.ver), str(fl.proto), vlan_text(fl.v0, fl.v1),
+    ]
+    out += [str(c) for c in fl.rx_flags]
+    out += [str(c) for c in fl.tx_flags]
+    out += [secs_text(fl.first), secs_text(fl.last), fl.end_reason, '-',
+            label if label is not None else '-']
+    assert len(out) == 111
     return ','.join(out)
 
 
 class Meter:
-    def __init__(self, idle_ns, active_ns, linger_ns, prec, emit, dns_idle_ns=30 * NS):
+    def __init__(self, idle_ns, active_ns, linger_ns, prec, emit, dns_idle_ns=30 * NS,
+                 schema='appflowmeter', label=None):
         self.idle = idle_ns
         self.dns_idle = dns_idle_ns
         self.active = active_ns
@@ -586,23 +673,35 @@ class Meter:
         self.seq = 0
         self.frags = {}
         self.nflows = 0
+        self.schema = schema
+        self.label = label
 
-    def _end(self, fl):
+    def _end(self, fl, reason):
         fl.ended = True
+        fl.end_reason = reason
         del self.open[fl.key]
         self.nflows += 1
-        self.emit(flow_row(fl, self.prec))
+        self.emit(flow_row(fl, self.prec, self.schema, self.label))
 
-    def _deadline(self, fl):
-        d = fl.last + (self.dns_idle if fl.dns else self.idle)
+    def _deadline_reason(self, fl):
+        """(deadline, end reason if the flow ends by it).
+
+        The deadline is the earliest of idle, active and linger (METERING.md
+        section 3).  On equal deadlines the closing linger's reason (fin/rst)
+        wins, then active, then idle.
+        """
+        d, why = fl.last + (self.dns_idle if fl.dns else self.idle), 'idle'
         a = fl.first + self.active
-        if a < d:
-            d = a
+        if a <= d:
+            d, why = a, 'active'
         if fl.closed:
             c = fl.close + self.linger
-            if c < d:
-                d = c
-        return d
+            if c <= d:
+                d, why = c, fl.close_reason
+        return d, why
+
+    def _deadline(self, fl):
+        return self._deadline_reason(fl)[0]
 
     def take(self, p):
         ts = p.ts
@@ -626,7 +725,7 @@ class Meter:
             d, _s, fl = heapq.heappop(heap)
             if fl.ended or fl.deadline != d:
                 continue  # stale entry
-            self._end(fl)
+            self._end(fl, self._deadline_reason(fl)[1])
 
         ea = (p.src, p.sport)
         eb = (p.dst, p.dport)
@@ -636,7 +735,7 @@ class Meter:
         fl = self.open.get(key)
         is_tcp = p.proto == 6
         if fl is not None and fl.closed and is_tcp and (p.flags & 0x12) == 0x02:
-            self._end(fl)
+            self._end(fl, fl.close_reason)  # a new SYN on a lingering flow
             fl = None
         if fl is None:
             fl = Flow()
@@ -658,6 +757,12 @@ class Meter:
             fl.tx = []
             fl.success = 0
             fl.ended = False
+            fl.ver, fl.v0, fl.v1 = p.ver, p.v0, p.v1
+            fl.close_reason = fl.end_reason = None
+            fl.by_synack = is_tcp and (p.flags & 0x12) == 0x12
+            fl.hs_syn = fl.hs_synack = fl.hs_ack = fl.hs_data = None
+            fl.rx_flags = [0] * 8
+            fl.tx_flags = [0] * 8
             self.open[key] = fl
 
         receiving = p.src == fl.src and p.sport == fl.sport
@@ -668,10 +773,29 @@ class Meter:
             fl.last = ts
         if p.http is not None and 200 <= p.http <= 299:
             fl.success += 1
+        if is_tcp:
+            fg = p.flags  # 0 for a later fragment (no TCP header)
+            cnt = fl.rx_flags if receiving else fl.tx_flags
+            for i, (_name, bit) in enumerate(FLAG_BITS):
+                if fg & bit:
+                    cnt[i] += 1
+            # the handshake, in the order packets are taken (EXTENDED.md)
+            if fl.hs_syn is None:
+                if receiving and (fg & 0x12) == 0x02:
+                    fl.hs_syn = ts
+            elif fl.hs_synack is None:
+                if not receiving and (fg & 0x12) == 0x12:
+                    fl.hs_synack = ts
+            elif fl.hs_ack is None:
+                if receiving and (fg & 0x12) == 0x10:
+                    fl.hs_ack = ts
+            if fl.hs_ack is not None and fl.hs_data is None and p.tpay:
+                fl.hs_data = ts  # the ACK itself included
         if is_tcp and not fl.closed:
             if p.flags & 0x04:  # RST
                 fl.closed = True
                 fl.close = ts
+                fl.close_reason = 'rst'
             elif p.flags & 0x01:  # FIN
                 if receiving:
                     fl.fin_rx = True
@@ -680,14 +804,16 @@ class Meter:
                 if fl.fin_rx and fl.fin_tx:
                     fl.closed = True
                     fl.close = ts
+                    fl.close_reason = 'fin'
         d = self._deadline(fl)
         if d != fl.deadline:
             fl.deadline = d
             heapq.heappush(heap, (d, fl.seq, fl))
 
     def finish(self):
+        # a closed flow still lingering keeps its fin/rst; the others: eof
         for fl in sorted(self.open.values(), key=lambda x: x.seq):
-            self._end(fl)
+            self._end(fl, fl.close_reason if fl.closed else 'eof')
 
 
 # ---------------------------------------------------------------------------
@@ -705,14 +831,14 @@ def seconds_to_ns(text):
 
 
 def run(path, idle_ns=120 * NS, active_ns=1800 * NS, linger_ns=5 * NS, prec=9,
-        out=None, dns_idle_ns=30 * NS):
+        out=None, dns_idle_ns=30 * NS, schema='appflowmeter', label=None):
     """Meter one capture; write CSV lines to `out` (a file); return summary."""
     lines = []
     emit = lines.append
     skipped = {'not_ip': 0, 'truncated': 0, 'malformed': 0,
                'ipv6_ext_chain': 0, 'vlan_depth': 0}
     npk = metered = 0
-    meter = Meter(idle_ns, active_ns, linger_ns, prec, emit, dns_idle_ns)
+    meter = Meter(idle_ns, active_ns, linger_ns, prec, emit, dns_idle_ns, schema, label)
     for lt, ts, buf, wlen in read_capture(path):
         npk += 1
         p = parse_frame(lt, buf)
@@ -725,7 +851,7 @@ def run(path, idle_ns=120 * NS, active_ns=1800 * NS, linger_ns=5 * NS, prec=9,
         meter.take(p)
     meter.finish()
     if out is not None:
-        out.write(','.join(COLUMNS) + '\n')
+        out.write(','.join(columns_for(schema)) + '\n')
         for line in lines:
             out.write(line + '\n')
     return {'packets': npk, 'metered': metered, 'skipped': skipped,
@@ -740,18 +866,25 @@ def main(argv=None):
     ap.add_argument('--close-linger', type=seconds_to_ns, default=5 * NS)
     ap.add_argument('--dns-timeout', type=seconds_to_ns, default=30 * NS)
     ap.add_argument('--precision', type=int, default=9)
+    ap.add_argument('--schema', choices=SCHEMAS, default='appflowmeter')
+    ap.add_argument('--label', help='text of the extended `label` column')
     ap.add_argument('-o', '--output')
     a = ap.parse_args(argv)
     if a.precision < 1:
         ap.error('--precision must be >= 1')
+    if a.label is not None and (a.label == '' or any(c in a.label for c in ',"\r\n')):
+        ap.error('--label must be non-empty, without commas, quotes or line breaks')
+    # With --schema appflowmeter the label is not written by the reference
+    # (the meter then appends a label column; not modelled here).
+    kw = dict(schema=a.schema, label=a.label)
     try:
         if a.output:
             with open(a.output, 'w', newline='') as out:
                 summary, _ = run(a.capture, a.idle_timeout, a.active_timeout,
-                                 a.close_linger, a.precision, out, a.dns_timeout)
+                                 a.close_linger, a.precision, out, a.dns_timeout, **kw)
         else:
             summary, _ = run(a.capture, a.idle_timeout, a.active_timeout,
-                             a.close_linger, a.precision, sys.stdout, a.dns_timeout)
+                             a.close_linger, a.precision, sys.stdout, a.dns_timeout, **kw)
     except (CaptureError, OSError) as e:
         print('afm_ref: %s: %s' % (a.capture, e), file=sys.stderr)
         return 2

@@ -3,8 +3,8 @@
 Run from the repository root:  /usr/bin/python3 -m unittest tests/ref/test_ref.py
 
 Hand-computed statistics, text formats, the capture readers (pcap/pcapng in
-both byte orders and resolutions) and the metering rules of docs/METERING.md
-on small synthetic captures.
+both byte orders and resolutions), the metering rules of docs/METERING.md and
+the extended columns of docs/EXTENDED.md on small synthetic captures.
 """
 
 import os
@@ -644,6 +644,414 @@ class TestMeter(unittest.TestCase):
         tmp.dir.cleanup()
 
 
+# ---------------------------------------------------------------------------
+# the extended schema (docs/EXTENDED.md)
+# ---------------------------------------------------------------------------
+
+def meter_ext(pkts, **kw):
+    """Like meter(), with --schema extended: rows as dicts of all 111 columns."""
+    t_ = Tmp()
+    p = t_.path()
+    write_pcap(p, pkts, linktype=kw.pop('linktype', 1), nano=True)
+    summary, lines = R.run(p, schema='extended', **kw)
+    cols = R.columns_for('extended')
+    rows = []
+    for ln in lines:
+        cells = ln.split(',')
+        assert len(cells) == len(cols) == 111, len(cells)
+        assert all(c != '' for c in cells)  # no cell is ever empty
+        rows.append(dict(zip(cols, cells)))
+    t_.dir.cleanup()
+    return summary, rows
+
+
+T0 = 1639586100 * NS + 123456789    # 2021-12-15 16:35:00.123456789 UTC
+MS = 10 ** 6
+C6, S6 = '2001:db8::1', '2001:db8::80'
+PSH, URG, ECE, CWR = 0x08, 0x20, 0x40, 0x80
+
+
+def t6(ts, src, sp, dst, dp, flags, payload=b''):
+    return (ts, eth(ipv6(src, dst, 6, tcp(sp, dp, flags, payload)), 0x86dd))
+
+
+def ext_part(row):
+    return {k: row[k] for k in R.EXT_COLUMNS}
+
+
+class TestExtendedColumns(unittest.TestCase):
+    def test_header(self):
+        cols = R.columns_for('extended')
+        self.assertEqual(cols[:78], R.COLUMNS)
+        self.assertEqual(cols[78:], [
+            'min_receiving_packets_delta_time', 'total_bytes', 'receiving_bytes',
+            'sending_bytes', 'packets_len_rate', 'receiving_packets_len_rate',
+            'sending_packets_len_rate', 'handshake_duration', 'delta_start',
+            'ip_version', 'ip_protocol', 'vlan_ids',
+            'receiving_syn_flags', 'receiving_fin_flags', 'receiving_rst_flags',
+            'receiving_psh_flags', 'receiving_ack_flags', 'receiving_urg_flags',
+            'receiving_ece_flags', 'receiving_cwr_flags',
+            'sending_syn_flags', 'sending_fin_flags', 'sending_rst_flags',
+            'sending_psh_flags', 'sending_ack_flags', 'sending_urg_flags',
+            'sending_ece_flags', 'sending_cwr_flags',
+            'first_packet_time', 'last_packet_time', 'end_reason', 'interface', 'label'])
+        self.assertEqual(R.columns_for('appflowmeter'), R.COLUMNS)
+
+    def test_first_78_unchanged(self):
+        pk = [u(T0, A, 1000, B, 2000, b'a' * 60), u(T0 + NS, B, 2000, A, 1000, b'b' * 7),
+              u(T0 + 3 * NS, A, 1000, B, 2000, b'c')]
+        _s, rows = meter(pk)
+        _s, xrows = meter_ext(pk)
+        self.assertEqual([xrows[0][c] for c in R.COLUMNS], [rows[0][c] for c in R.COLUMNS])
+
+    # --- handshake -------------------------------------------------------
+
+    def test_handshake_data_on_final_ack(self):
+        pk = [t(T0, A, 40000, B, 80, SYN),
+              t(T0 + 1000, B, 80, A, 40000, SYN | ACK),
+              t(T0 + 2500, A, 40000, B, 80, ACK | PSH, b'GET / HTTP/1.1\r\n\r\n'),
+              t(T0 + 9000, B, 80, A, 40000, ACK, b'HTTP/1.1 200 OK\r\n')]
+        _s, rows = meter_ext(pk)
+        r = rows[0]
+        self.assertEqual(r['handshake_duration'], '2.5e-06')
+        self.assertEqual(r['delta_start'], '0')          # the ACK carries the data
+        self.assertEqual(r['first_packet_time'], '1639586100.123456789')
+        self.assertEqual(r['last_packet_time'], '1639586100.123465789')
+        self.assertEqual(r['timestamp'], '2021-12-15 16:35:00.123456')
+
+    def test_handshake_then_data_later(self):
+        pk = [t(T0, A, 40000, B, 443, SYN),
+              t(T0 + 300 * MS, A, 40000, B, 443, SYN),            # retransmitted SYN
+              t(T0 + 310 * MS, A, 40000, B, 443, ACK, b'early'),  # before SYN-ACK: ignored
+              t(T0 + 320 * MS, B, 443, A, 40000, SYN | ACK),
+              t(T0 + 330 * MS, B, 443, A, 40000, SYN | ACK),      # second SYN-ACK: ignored
+              t(T0 + 350 * MS, A, 40000, B, 443, ACK),            # the ACK, no payload
+              t(T0 + 351 * MS, A, 40000, B, 443, ACK),            # duplicate ACK, no payload
+              t(T0 + 400 * MS, B, 443, A, 40000, ACK | PSH, b'x' * 5),   # DATA, from dst
+              t(T0 + 500 * MS, A, 40000, B, 443, ACK | PSH, b'y')]
+        _s, rows = meter_ext(pk, prec=17)
+        r = rows[0]
+        # from the first SYN to the ACK; from the ACK to the first payload, either way
+        self.assertEqual(float(r['handshake_duration']), 0.35)
+        self.assertEqual(float(r['delta_start']), 0.05)
+
+    def test_handshake_ipv6_and_padding_is_not_payload(self):
+        # Ethernet padding after an empty segment is not payload: the IP length counts
+        pad = b'\x00' * 6
+        pk = [t6(T0, C6, 5555, S6, 80, SYN),
+              t6(T0 + 4 * MS, S6, 80, C6, 5555, SYN | ACK),
+              (T0 + 6 * MS, eth(ipv6(C6, S6, 6, tcp(5555, 80, ACK)), 0x86dd) + pad),
+              t6(T0 + 10 * MS, C6, 5555, S6, 80, ACK | PSH, b'GET')]
+        _s, rows = meter_ext(pk, prec=17)
+        r = rows[0]
+        self.assertEqual(float(r['handshake_duration']), 0.006)
+        self.assertEqual(float(r['delta_start']), 0.004)
+        self.assertEqual((r['ip_version'], r['ip_protocol']), ('6', '6'))
+
+    def test_synack_first_has_no_handshake(self):
+        pk = [t(T0, B, 80, A, 40000, SYN | ACK),
+              t(T0 + 10, A, 40000, B, 80, ACK),
+              t(T0 + 20, A, 40000, B, 80, ACK | PSH, b'data')]
+        _s, rows = meter_ext(pk)
+        r = rows[0]
+        self.assertEqual((r['src_ip'], r['src_port']), (A, '40000'))
+        self.assertEqual((r['handshake_duration'], r['delta_start']), ('0', '0'))
+        self.assertEqual((r['sending_syn_flags'], r['sending_ack_flags'],
+                          r['receiving_syn_flags'], r['receiving_ack_flags'],
+                          r['receiving_psh_flags']), ('1', '1', '0', '2', '1'))
+
+    def test_no_handshake(self):
+        # mid-stream: no SYN at all
+        _s, rows = meter_ext([t(T0, A, 40000, B, 80, ACK, b'a'),
+                              t(T0 + 5, B, 80, A, 40000, ACK, b'b'),
+                              t(T0 + 9, A, 40000, B, 80, ACK)])
+        self.assertEqual((rows[0]['handshake_duration'], rows[0]['delta_start']), ('0', '0'))
+        # SYN and SYN-ACK, but no ACK from src
+        _s, rows = meter_ext([t(T0, A, 40000, B, 80, SYN),
+                              t(T0 + 5, B, 80, A, 40000, SYN | ACK),
+                              t(T0 + 9, B, 80, A, 40000, ACK, b'banner')])
+        self.assertEqual((rows[0]['handshake_duration'], rows[0]['delta_start']), ('0', '0'))
+        # complete handshake, no payload ever: delta_start 0
+        _s, rows = meter_ext([t(T0, A, 40000, B, 80, SYN),
+                              t(T0 + 5, B, 80, A, 40000, SYN | ACK),
+                              t(T0 + 9, A, 40000, B, 80, ACK),
+                              t(T0 + 12, A, 40000, B, 80, FIN | ACK)])
+        self.assertEqual((rows[0]['handshake_duration'], rows[0]['delta_start']),
+                         ('9e-09', '0'))
+        # UDP: both 0, flags 0
+        _s, rows = meter_ext([u(T0, A, 1, B, 2, b'x'), u(T0 + 5, B, 2, A, 1, b'y')])
+        r = rows[0]
+        self.assertEqual((r['handshake_duration'], r['delta_start'], r['ip_protocol']),
+                         ('0', '0', '17'))
+        self.assertTrue(all(r[c] == '0' for c in R.FLAG_COLUMNS))
+
+    def test_payload_rule(self):
+        def pay(frame, lt=1):
+            p = R.parse_frame(lt, frame)
+            self.assertNotIsInstance(p, str)
+            return p.tpay
+        self.assertFalse(pay(eth(ipv4(A, B, 6, tcp(1, 2, ACK)))))
+        self.assertTrue(pay(eth(ipv4(A, B, 6, tcp(1, 2, ACK, b'x')))))
+        # IPv4 options and TCP options are headers, not payload
+        self.assertFalse(pay(eth(ipv4(A, B, 6, tcp(1, 2, ACK, doff=8), ihl=6))))
+        self.assertTrue(pay(eth(ipv4(A, B, 6, tcp(1, 2, ACK, b'z', doff=8), ihl=6))))
+        # declared length 0 (TSO super-frame) counts as payload, even with no bytes
+        self.assertTrue(pay(eth(ipv4(A, B, 6, tcp(1, 2, ACK), tot=0))))
+        self.assertTrue(pay(ipv6(C6, S6, 6, tcp(1, 2, ACK))[:4] + b'\x00\x00'
+                            + ipv6(C6, S6, 6, tcp(1, 2, ACK))[6:], lt=101))
+        # declared length counts, not the captured bytes (snaplen cut, padding)
+        self.assertTrue(pay(eth(ipv4(A, B, 6, tcp(1, 2, ACK), tot=20 + 20 + 100))))
+        self.assertFalse(pay(eth(ipv4(A, B, 6, tcp(1, 2, ACK, b'pad'), tot=40))))
+        # IPv6 extension headers are IP headers
+        dopt = bytes([6, 1]) + b'\x00' * 14
+        self.assertFalse(pay(ipv6(C6, S6, 60, tcp(1, 2, ACK), dopt), lt=101))
+        self.assertTrue(pay(ipv6(C6, S6, 60, tcp(1, 2, ACK, b'd'), dopt), lt=101))
+        # a later fragment is not a TCP segment
+        p = R.parse_frame(1, eth(ipv4(A, B, 6, b'\x12' * 40, ident=3, off=10)))
+        self.assertEqual((p.frag, p.flags, p.tpay), ('later', 0, False))
+
+    def test_later_fragment_not_data_no_flags(self):
+        first = tcp(40000, 80, ACK | PSH, b'q' * 16)
+        pk = [t(T0, A, 40000, B, 80, SYN),
+              t(T0 + 100, B, 80, A, 40000, SYN | ACK),
+              t(T0 + 200, A, 40000, B, 80, ACK),
+              # later fragment first (its first fragment never seen): own flow, ports 0
+              (T0 + 250, eth(ipv4(A, B, 6, b'\xff' * 24, ident=7, off=5))),
+              (T0 + 300, eth(ipv4(A, B, 6, first, ident=9, mf=True))),   # first fragment: DATA
+              (T0 + 400, eth(ipv4(A, B, 6, b'\xff' * 24, ident=9, off=5)))]
+        _s, rows = meter_ext(pk)
+        by = {r['src_port']: r for r in rows}
+        r = by['40000']
+        self.assertEqual(r['packets_numbers'], '5')
+        self.assertEqual(r['delta_start'], '1e-07')
+        # the later fragment (0xff bytes where a TCP header would be) adds no flag
+        self.assertEqual([r['receiving_%s_flags' % f] for f, _b in R.FLAG_BITS],
+                         ['1', '0', '0', '1', '2', '0', '0', '0'])
+        z = by['0']
+        self.assertEqual((z['packets_numbers'], z['ip_protocol']), ('1', '6'))
+        self.assertTrue(all(z[c] == '0' for c in R.FLAG_COLUMNS))
+        self.assertEqual((z['handshake_duration'], z['delta_start']), ('0', '0'))
+
+        # a later fragment after the ACK does not count as DATA either
+        pk = [t(T0, A, 40000, B, 80, SYN),
+              t(T0 + 100, B, 80, A, 40000, SYN | ACK),
+              (T0 + 150, eth(ipv4(A, B, 6, tcp(40000, 80, ACK), ident=4, mf=True))),
+              (T0 + 200, eth(ipv4(A, B, 6, b'\x00' * 30, ident=4, off=3))),
+              t(T0 + 900, B, 80, A, 40000, ACK, b'resp')]
+        _s, rows = meter_ext(pk)
+        r = rows[0]
+        self.assertEqual(r['packets_numbers'], '5')
+        # the first fragment is the ACK (flags ACK, declared length = headers only)
+        self.assertEqual(r['handshake_duration'], '1.5e-07')
+        self.assertEqual(r['delta_start'], '7.5e-07')
+
+    # --- times and volumes -----------------------------------------------
+
+    def test_bytes_rates_and_min_delta(self):
+        pk = [(T0, eth(ipv4(A, B, 17, udp(1, 2, b'a'))), 1000),
+              (T0 + 3 * NS, eth(ipv4(A, B, 17, udp(1, 2, b'b'))), 500),
+              (T0 + 4 * NS, eth(ipv4(B, A, 17, udp(2, 1, b'c'))), 64),
+              (T0 + 5 * NS, eth(ipv4(A, B, 17, udp(1, 2, b'd'))), 100)]
+        _s, rows = meter_ext(pk)
+        r = rows[0]
+        self.assertEqual((r['total_bytes'], r['receiving_bytes'], r['sending_bytes']),
+                         ('1664', '1600', '64'))
+        self.assertEqual(r['packets_len_rate'], R.fmt_num(1664 / 5, 9))
+        self.assertEqual(r['receiving_packets_len_rate'], '320')      # 1600 B / 5 s
+        self.assertEqual(r['sending_packets_len_rate'], '0')          # one packet
+        self.assertEqual(r['min_receiving_packets_delta_time'], '2')  # gaps 3 s, 2 s
+        self.assertEqual(r['max_receiving_packets_delta_time'], '3')
+        self.assertEqual(r['min_sending_packets_delta_time'], '0')
+        self.assertEqual((r['first_packet_time'], r['last_packet_time']),
+                         ('1639586100.123456789', '1639586105.123456789'))
+        # one packet: every rate 0, min delta 0
+        _s, rows = meter_ext([(T0, eth(ipv4(A, B, 17, udp(1, 2))), 42)])
+        r = rows[0]
+        self.assertEqual((r['total_bytes'], r['packets_len_rate'],
+                          r['receiving_packets_len_rate'],
+                          r['min_receiving_packets_delta_time'],
+                          r['first_packet_time'], r['last_packet_time']),
+                         ('42', '0', '0', '0', '1639586100.123456789',
+                          '1639586100.123456789'))
+        # two packets at the same time: span 0, rate 0
+        _s, rows = meter_ext([u(T0, A, 1, B, 2), u(T0, A, 1, B, 2)])
+        self.assertEqual((rows[0]['packets_len_rate'], rows[0]['receiving_packets_len_rate']),
+                         ('0', '0'))
+
+    def test_out_of_order_times(self):
+        pk = [u(T0 + 10 * NS, A, 1, B, 2), u(T0 + 5 * NS, A, 1, B, 2),
+              u(T0 + 12 * NS, A, 1, B, 2)]
+        _s, rows = meter_ext(pk)
+        r = rows[0]
+        self.assertEqual((r['first_packet_time'], r['last_packet_time']),
+                         ('1639586105.123456789', '1639586112.123456789'))
+        self.assertEqual(r['min_receiving_packets_delta_time'], '2')
+
+    def test_seconds_text(self):
+        self.assertEqual(R.secs_text(0), '0.000000000')
+        self.assertEqual(R.secs_text(1639586100123456789), '1639586100.123456789')
+        self.assertEqual(R.secs_text(5 * NS + 7), '5.000000007')
+        self.assertEqual(R.secs_text(-1), '-0.000000001')
+
+    # --- identity --------------------------------------------------------
+
+    def test_vlan_ids_and_identity(self):
+        l3 = ipv4(A, B, 6, tcp(1, 80, SYN))
+        pk = [(T0, eth(l3)), (T0 + 1, eth(l3, vlans=(42,))), (T0 + 2, eth(l3, vlans=(10, 20))),
+              (T0 + 3, eth(ipv4(A, B, 1, b'\x08' + b'\x00' * 7), vlans=(4095,))),
+              (T0 + 4, eth(ipv6(C6, S6, 58, b'\x80' + b'\x00' * 7), 0x86dd, vlans=(7, 4094)))]
+        _s, rows = meter_ext(pk)
+        self.assertEqual([(r['vlan_ids'], r['ip_version'], r['ip_protocol']) for r in rows],
+                         [('0', '4', '6'), ('42', '4', '6'), ('10:20', '4', '6'),
+                          ('4095', '4', '1'), ('7:4094', '6', '58')])
+        self.assertEqual(R.vlan_text(0, 0), '0')
+
+    # --- flags -----------------------------------------------------------
+
+    def test_flags_per_direction(self):
+        pk = [t(T0, A, 40000, B, 80, SYN | ECE | CWR),
+              t(T0 + 1, B, 80, A, 40000, SYN | ACK | ECE),
+              t(T0 + 2, A, 40000, B, 80, ACK),
+              t(T0 + 3, A, 40000, B, 80, ACK | PSH | URG, b'u'),
+              t(T0 + 4, A, 40000, B, 80, ACK | CWR, b'v'),
+              t(T0 + 5, B, 80, A, 40000, ACK | PSH | ECE, b'w'),
+              t(T0 + 6, B, 80, A, 40000, FIN | ACK),
+              t(T0 + 7, A, 40000, B, 80, FIN | ACK | PSH),
+              t(T0 + 8, B, 80, A, 40000, ACK),
+              t(T0 + 9, A, 40000, B, 80, RST)]
+        _s, rows = meter_ext(pk)
+        r = rows[0]
+        got = {c: int(r[c]) for c in R.FLAG_COLUMNS}
+        want = {'receiving_syn_flags': 1, 'receiving_fin_flags': 1, 'receiving_rst_flags': 1,
+                'receiving_psh_flags': 2, 'receiving_ack_flags': 4, 'receiving_urg_flags': 1,
+                'receiving_ece_flags': 1, 'receiving_cwr_flags': 2,
+                'sending_syn_flags': 1, 'sending_fin_flags': 1, 'sending_rst_flags': 0,
+                'sending_psh_flags': 1, 'sending_ack_flags': 4, 'sending_urg_flags': 0,
+                'sending_ece_flags': 2, 'sending_cwr_flags': 0}
+        self.assertEqual(got, want)
+        self.assertEqual(r['end_reason'], 'fin')   # closed by the FINs, RST in the linger
+
+    # --- end reasons -----------------------------------------------------
+
+    def _fin_flow(self, t0, sp=40000):
+        return [t(t0, A, sp, B, 80, SYN), t(t0 + 1, B, 80, A, sp, SYN | ACK),
+                t(t0 + 2, A, sp, B, 80, ACK),
+                t(t0 + NS, A, sp, B, 80, FIN | ACK), t(t0 + 2 * NS, B, 80, A, sp, FIN | ACK)]
+
+    def reasons(self, pk, **kw):
+        _s, rows = meter_ext(pk, **kw)
+        return [(r['src_port'], r['packets_numbers'], r['end_reason']) for r in rows]
+
+    def test_fin_when_linger_passes(self):
+        pk = self._fin_flow(T0) + [t(T0 + 2 * NS + 1, A, 40000, B, 80, ACK),
+                                   u(T0 + 7 * NS + 3, A, 1, B, 2)]   # clock past close+5 s
+        self.assertEqual(self.reasons(pk), [('40000', '6', 'fin'), ('1', '1', 'eof')])
+
+    def test_fin_at_eof_during_linger(self):
+        pk = self._fin_flow(T0) + [t(T0 + 2 * NS + 1, A, 40000, B, 80, ACK)]
+        self.assertEqual(self.reasons(pk), [('40000', '6', 'fin')])
+        # exactly at close + linger the flow is still open: still fin at the end
+        pk = self._fin_flow(T0) + [u(T0 + 7 * NS, A, 1, B, 2)]
+        self.assertEqual(self.reasons(pk), [('40000', '5', 'fin'), ('1', '1', 'eof')])
+
+    def test_fin_on_new_syn(self):
+        pk = self._fin_flow(T0) + [t(T0 + 3 * NS, A, 40000, B, 80, SYN)]
+        self.assertEqual(self.reasons(pk), [('40000', '5', 'fin'), ('40000', '1', 'eof')])
+
+    def test_rst(self):
+        base = [t(T0, A, 40000, B, 80, SYN), t(T0 + 1, B, 80, A, 40000, RST | ACK)]
+        self.assertEqual(self.reasons(base), [('40000', '2', 'rst')])             # at EOF
+        self.assertEqual(self.reasons(base + [t(T0 + NS, A, 40000, B, 80, SYN)]),  # new SYN
+                         [('40000', '2', 'rst'), ('40000', '1', 'eof')])
+        self.assertEqual(self.reasons(base + [u(T0 + 6 * NS, A, 1, B, 2)]),       # linger
+                         [('40000', '2', 'rst'), ('1', '1', 'eof')])
+        # a FIN one way then an RST: rst
+        pk = [t(T0, A, 40000, B, 80, ACK), t(T0 + 1, A, 40000, B, 80, FIN | ACK),
+              t(T0 + 2, B, 80, A, 40000, RST)]
+        self.assertEqual(self.reasons(pk), [('40000', '3', 'rst')])
+
+    def test_idle_active_eof(self):
+        pk = [u(T0, A, 1, B, 2), u(T0 + 121 * NS, A, 1, B, 2)]
+        self.assertEqual(self.reasons(pk), [('1', '1', 'idle'), ('1', '1', 'eof')])
+        pk = [u(T0 + i * 100 * NS, A, 1, B, 2) for i in range(20)]      # 0 .. 1900 s
+        self.assertEqual(self.reasons(pk), [('1', '19', 'active'), ('1', '1', 'eof')])
+        # half-closed (FIN one way only) is not closed: eof
+        pk = [t(T0, A, 40000, B, 80, ACK), t(T0 + 1, A, 40000, B, 80, FIN | ACK)]
+        self.assertEqual(self.reasons(pk), [('40000', '2', 'eof')])
+        # DNS idle (30 s)
+        pk = [u(T0, A, 5000, B, 53, b'\x00\x09'), u(T0 + 31 * NS, A, 5001, B, 53, b'\x00\x08')]
+        self.assertEqual(self.reasons(pk), [('5000', '1', 'idle'), ('5001', '1', 'eof')])
+
+    def test_closed_flow_idle_before_linger(self):
+        # idle 1 s < linger 5 s: the idle deadline comes first
+        pk = self._fin_flow(T0) + [u(T0 + 3 * NS + 1, A, 1, B, 2)]
+        self.assertEqual(self.reasons(pk, idle_ns=NS), [('40000', '5', 'idle'),
+                                                         ('1', '1', 'eof')])
+        # active before linger
+        pk = self._fin_flow(T0) + [u(T0 + 4 * NS, A, 1, B, 2)]
+        self.assertEqual(self.reasons(pk, active_ns=3 * NS), [('40000', '5', 'active'),
+                                                               ('1', '1', 'eof')])
+
+    def test_equal_deadlines(self):
+        # linger == idle (close at 2 s, idle 5 s, linger 5 s): fin
+        pk = self._fin_flow(T0) + [u(T0 + 8 * NS, A, 1, B, 2)]
+        self.assertEqual(self.reasons(pk, idle_ns=5 * NS), [('40000', '5', 'fin'),
+                                                             ('1', '1', 'eof')])
+        # linger == active (close at 2 s, active 7 s): fin
+        self.assertEqual(self.reasons(pk, active_ns=7 * NS), [('40000', '5', 'fin'),
+                                                               ('1', '1', 'eof')])
+        # linger == idle == active: fin
+        self.assertEqual(self.reasons(pk, idle_ns=5 * NS, active_ns=7 * NS),
+                         [('40000', '5', 'fin'), ('1', '1', 'eof')])
+        # rst: linger == idle
+        pk = [t(T0, A, 40000, B, 80, SYN), t(T0 + NS, B, 80, A, 40000, RST | ACK),
+              u(T0 + 7 * NS, A, 1, B, 2)]
+        self.assertEqual(self.reasons(pk, idle_ns=5 * NS), [('40000', '2', 'rst'),
+                                                             ('1', '1', 'eof')])
+        # idle == active (last 5 s + idle 5 s = first + active 10 s): active
+        pk = [u(T0, A, 1, B, 2), u(T0 + 5 * NS, A, 1, B, 2), u(T0 + 11 * NS, A, 3, B, 4)]
+        self.assertEqual(self.reasons(pk, idle_ns=5 * NS, active_ns=10 * NS),
+                         [('1', '2', 'active'), ('3', '1', 'eof')])
+
+    # --- interface, label, CLI --------------------------------------------
+
+    def test_interface_and_label(self):
+        pk = [u(T0, A, 1, B, 2)]
+        _s, rows = meter_ext(pk)
+        self.assertEqual((rows[0]['interface'], rows[0]['label']), ('-', '-'))
+        _s, rows = meter_ext(pk, label='lab-1 run/2')
+        self.assertEqual((rows[0]['interface'], rows[0]['label']), ('-', 'lab-1 run/2'))
+
+    def test_cli_extended(self):
+        tmp = Tmp()
+        p = tmp.path()
+        write_pcap(p, [u(0, A, 1, B, 2), u(NS, B, 2, A, 1)])
+        out = tmp.path('csv')
+        cmd = [sys.executable, os.path.join(HERE, 'afm_ref.py'), p, '-o', out]
+        r = subprocess.run(cmd + ['--schema', 'extended', '--label', 'cap1'],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(lines[0].split(','), R.columns_for('extended'))
+        row = dict(zip(lines[0].split(','), lines[1].split(',')))
+        self.assertEqual((row['label'], row['interface'], row['end_reason'],
+                          row['first_packet_time']), ('cap1', '-', 'eof', '0.000000000'))
+        c = subprocess.run([sys.executable, os.path.join(HERE, 'compare.py'), out, out],
+                           capture_output=True, text=True)
+        self.assertEqual((c.returncode, c.stdout.strip()), (0, '1 rows, 111 columns agree'))
+        # default schema: 78 columns
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(out) as f:
+            self.assertEqual(f.readline().rstrip('\n').split(','), R.COLUMNS)
+        # a label that cannot be a CSV cell, an unknown schema
+        for bad in (['--label', 'a,b'], ['--label', ''], ['--schema', 'wide']):
+            r = subprocess.run(cmd + bad, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2, bad)
+        tmp.dir.cleanup()
+
+
 class CompareCatchesDifferences(unittest.TestCase):
     """compare.py must fail on any real difference, or its 'agree' means nothing."""
 
@@ -700,6 +1108,69 @@ class CompareCatchesDifferences(unittest.TestCase):
     def test_integer_and_text_columns_are_exact(self):
         self.assertEqual(self._compare([self._row()], [self._row(port=1002)]), 1)
         self.assertEqual(self._compare([self._row()], [self._row(first_time='2020-01-01 00:00:00.000001')]), 1)
+
+
+
+class CompareExtendedColumns(unittest.TestCase):
+    """compare.py: the extended text and integer columns are compared exactly."""
+
+    COLS = R.columns_for('extended')
+
+    def _row(self, **over):
+        vals = {'flow_id': '2020-01-01 00:00:00.000000--10.0.0.1--1000--10.0.0.2--80',
+                'timestamp': '2020-01-01 00:00:00.000000', 'src_ip': '10.0.0.1',
+                'dst_ip': '10.0.0.2', 'protocol': 'HTTP', 'vlan_ids': '10:20',
+                'end_reason': 'fin', 'interface': '-', 'label': '-',
+                'first_packet_time': '1577836800.000000001',
+                'last_packet_time': '1577836801.000000001'}
+        cells = []
+        for name in self.COLS:
+            if name in over:
+                cells.append(over[name])
+            elif name in vals:
+                cells.append(vals[name])
+            elif name in R.INT_COLUMNS:
+                cells.append('3')
+            else:
+                cells.append('0.5')
+        return ','.join(cells)
+
+    def _compare(self, e, a):
+        with tempfile.TemporaryDirectory() as d:
+            paths = []
+            for name, row in (('e.csv', e), ('a.csv', a)):
+                paths.append(os.path.join(d, name))
+                with open(paths[-1], 'w') as f:
+                    f.write(','.join(self.COLS) + '\n' + row + '\n')
+            return subprocess.run([sys.executable, os.path.join(HERE, 'compare.py')] + paths,
+                                  capture_output=True, text=True).returncode
+
+    def test_sets(self):
+        import compare as C
+        ext_text = {'vlan_ids', 'end_reason', 'interface', 'label',
+                    'first_packet_time', 'last_packet_time'}
+        ext_int = {'total_bytes', 'receiving_bytes', 'sending_bytes', 'ip_version',
+                   'ip_protocol'} | set(R.FLAG_COLUMNS)
+        self.assertTrue(ext_text <= C.TEXT_COLUMNS)
+        self.assertTrue(ext_int <= C.INT_COLUMNS)
+        self.assertEqual(C.TEXT_COLUMNS, R.TEXT_COLUMNS)
+        self.assertEqual(C.INT_COLUMNS, R.INT_COLUMNS)
+
+    def test_exact(self):
+        self.assertEqual(self._compare(self._row(), self._row()), 0)
+        # numerically equal within 1e-9 but a different text: a difference
+        self.assertEqual(self._compare(self._row(), self._row(
+            first_packet_time='1577836800.000000002')), 1)
+        self.assertEqual(self._compare(self._row(), self._row(
+            last_packet_time='1577836801.00000000')), 1)
+        for col, val in (('vlan_ids', '10'), ('end_reason', 'eof'), ('label', 'x'),
+                         ('interface', 'eth0'), ('total_bytes', '4'),
+                         ('sending_cwr_flags', '2'), ('ip_version', '6')):
+            self.assertEqual(self._compare(self._row(), self._row(**{col: val})), 1, col)
+        # a float column keeps its tolerance
+        self.assertEqual(self._compare(self._row(), self._row(
+            handshake_duration='0.50000000001')), 0)
+        self.assertEqual(self._compare(self._row(), self._row(delta_start='0.5001')), 1)
 
 
 if __name__ == '__main__':

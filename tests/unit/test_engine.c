@@ -237,3 +237,20 @@ Test(engine, live_advance_ends_idle_flows)
 	afm_engine_advance(&eng, 120 * S + 1);
 	cr_assert_eq(out.n, 1);
 }
+
+Test(engine, equal_deadlines_end_as_active_and_closing_reasons_come_first)
+{
+	struct afm_engine_config cfg = { 10 * S, 10 * S, 20 * S, 10 * S };
+
+	afm_engine_free(&eng);
+	cr_assert_eq(afm_engine_init(&eng, &cfg, collect, &out), 0);
+	/* idle deadline 10 + 10 = 20 s, active 0 + 20 = 20 s: active */
+	feed(pkt(0, 1, 17, 1, 9, 0, 60));
+	feed(pkt(10 * S, 1, 17, 1, 9, 0, 60));
+	/* closed at 10 s: linger deadline 20 s = idle deadline 20 s: rst */
+	feed(pkt(10 * S, 1, 6, 2, 80, AFM_TCP_RST, 60));
+	feed(pkt(30 * S, 1, 17, 3, 9, 0, 60));
+	cr_assert_eq(out.n, 2);
+	cr_assert_eq(out.flows[0]->end_reason, AFM_END_ACTIVE);
+	cr_assert_eq(out.flows[1]->end_reason, AFM_END_RST);
+}
