@@ -2,9 +2,12 @@
 #
 #   make          build build/app-flow-meter
 #   make run      (as root: install missing packages) meter samples/sample.pcap -> flows.csv
-#   make test     (as root: install missing packages) build and run every test
+#   make test     (as root: install missing packages) build and run every test: the
+#                 suite, again under ASan/UBSan, valgrind, and each fuzzer for 60 s
+#   make check    the suite alone (unit, command line, corpus, live)
 #   make bench    throughput and memory on a large generated capture
-#   make SAN=1    the same targets built with AddressSanitizer and UBSan (in build-san/)
+#   make test-asan  the suite built with AddressSanitizer and UBSan (in build-san/)
+#   make fuzz     the libFuzzer harnesses, FUZZ_SECONDS each (default 60)
 
 SHARED ?= $(abspath ../shared)
 PCAPS ?= $(SHARED)/pcaps
@@ -30,7 +33,7 @@ LDLIBS := -lbpf -lelf -lz -lpcap -lm -lpthread
 CLANG ?= clang
 BPFTOOL ?= bpftool
 ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
-BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux -Wall -Wextra -Werror
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux -Wall -Wextra -Werror
 VMLINUX := vmlinux/vmlinux.h
 BPF_OBJ := $(BUILD)/afm.bpf.o
 SKEL := $(BUILD)/afm.skel.h
@@ -43,7 +46,7 @@ UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(UNIT_SRCS))
 
 BIN := $(BUILD)/app-flow-meter
 
-.PHONY: all deps run test unit cli corpus live bench clean
+.PHONY: all deps run test check test-asan valgrind unit cli corpus live bench fuzz clean
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -88,7 +91,7 @@ unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
 
 cli: $(BIN)
-	BIN=$(BIN) /usr/bin/python3 -m unittest tests/cli/test_cli.py
+	BIN=$(BIN) /usr/bin/python3 -m unittest tests/cli/test_cli.py tests/cli/test_hostile.py
 
 corpus: $(BIN)
 	PCAPS=$(PCAPS) BIN=$(BIN) OUT=$(BUILD)/corpus bash tests/corpus.sh
@@ -99,9 +102,23 @@ live: $(BIN) $(BUILD)/bench/ref.bpf.o
 	BIN=$(BIN) PASS_OBJ=$(BUILD)/bench/ref.bpf.o bash tests/live/test_attach.sh
 	BIN=$(BIN) bash tests/live/test_container.sh
 
-test: deps
-	$(MAKE) --no-print-directory all $(BUILD)/unit-tests
+valgrind: $(BIN)
+	BIN=$(BIN) PCAPS=$(PCAPS) bash tests/valgrind.sh
+
+# The whole suite on one build (build/, or build-san/ with SAN=1).
+check: all $(BUILD)/unit-tests
 	$(MAKE) --no-print-directory unit cli corpus live
+
+# The same suite built with AddressSanitizer and UBSan.
+test-asan:
+	$(MAKE) --no-print-directory SAN=1 check
+
+# Everything CI runs: the suite, the suite under ASan/UBSan, valgrind, the fuzzers.
+test: deps
+	$(MAKE) --no-print-directory check
+	$(MAKE) --no-print-directory test-asan
+	$(MAKE) --no-print-directory valgrind
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 # ---- bench ------------------------------------------------------------------
 
@@ -130,6 +147,39 @@ bench: $(BIN) $(BPF_OBJ) $(BUILD)/bench/gen-capture $(BUILD)/bench/pcap-floor $(
 	$(BUILD)/bench/bpf-bench $(BUILD)/bench/blaster
 	BUILD=$(BUILD) BIN=$(BIN) bash bench/run.sh
 
+# ---- fuzz -------------------------------------------------------------------
+# libFuzzer harnesses (clang, ASan, UBSan) for the parser and the capture reader,
+# seeded from the shared captures; FUZZ_SECONDS each (CI: 60). A crash stops the run
+# and leaves its input in build-fuzz/; it then belongs in tests/fuzz/regressions/.
+
+FUZZ_SECONDS ?= 60
+FUZZ := build-fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Iinclude -I$(BUILD) -Iuser $(FUZZ_SAN)
+FUZZ_LIB := $(patsubst user/%.c,$(FUZZ)/user/%.o,$(filter-out user/main.c,$(USER_SRCS)))
+
+$(FUZZ)/user $(FUZZ)/seeds:
+	@mkdir -p $@
+
+$(FUZZ)/user/%.o: user/%.c $(SKEL) | $(FUZZ)/user
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ)/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/pipeline.h $(FUZZ_LIB)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) $(LDLIBS) -o $@
+
+$(FUZZ)/seeds/.made: tests/fuzz/make_seeds.py | $(FUZZ)/seeds
+	/usr/bin/python3 tests/fuzz/make_seeds.py $(PCAPS) $(FUZZ)/seeds
+	@touch $@
+
+fuzz: $(FUZZ)/fuzz-packets $(FUZZ)/fuzz-capture $(FUZZ)/seeds/.made
+	@mkdir -p $(FUZZ)/corpus-packets $(FUZZ)/corpus-capture
+	$(FUZZ)/fuzz-packets -runs=0 tests/fuzz/regressions/packets
+	$(FUZZ)/fuzz-capture -runs=0 tests/fuzz/regressions/capture
+	$(FUZZ)/fuzz-packets -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+		-artifact_prefix=$(FUZZ)/ -print_final_stats=1 $(FUZZ)/corpus-packets $(FUZZ)/seeds/packets
+	$(FUZZ)/fuzz-capture -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+		-artifact_prefix=$(FUZZ)/ -print_final_stats=1 $(FUZZ)/corpus-capture $(FUZZ)/seeds/capture
+
 # ---- run --------------------------------------------------------------------
 
 run: deps
@@ -138,6 +188,6 @@ run: deps
 	@echo "wrote flows.csv ($$(($$(wc -l < flows.csv) - 1)) flows)"
 
 clean:
-	rm -rf build build-san flows.csv $(VMLINUX)
+	rm -rf build build-san build-fuzz flows.csv $(VMLINUX)
 
 -include $(wildcard $(BUILD)/user/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d)

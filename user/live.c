@@ -188,16 +188,17 @@ static int attach_all(struct live *l)
 	l->n_present = l->n_att;
 	for (int i = 0; i < l->n_att; i++) {
 		const struct afm_attach *a = &l->att[i];
+		char text[sizeof(l->iface_text[0])];
 
 		if (*a->container)
-			snprintf(l->iface_text[i], sizeof(l->iface_text[i]), "%s/%s/%s", a->host_if, a->container,
-				 a->inner_if);
+			snprintf(text, sizeof(text), "%s/%s/%s", a->host_if, a->container, a->inner_if);
 		else
-			snprintf(l->iface_text[i], sizeof(l->iface_text[i]), "%s", a->host_if);
+			snprintf(text, sizeof(text), "%s", a->host_if);
 		/* a path as container could hold a comma: the CSV must not */
-		for (char *c = l->iface_text[i]; *c; c++)
+		for (char *c = text; *c; c++)
 			if (*c == ',' || *c == '"')
 				*c = '_';
+		memcpy(l->iface_text[i], text, sizeof(text));
 	}
 	return 0;
 }

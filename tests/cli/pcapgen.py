@@ -65,3 +65,33 @@ def write(path, records, linktype=1, tail=b''):
         for ts, frame in records:
             f.write(record(ts, frame))
         f.write(tail)
+
+
+# ---- pcapng ------------------------------------------------------------------
+
+def _block(btype, body):
+    body += b'\x00' * (-len(body) % 4)
+    n = 12 + len(body)
+    return struct.pack('<II', btype, n) + body + struct.pack('<I', n)
+
+
+def shb():
+    return _block(0x0A0D0D0A, struct.pack('<IHHq', 0x1A2B3C4D, 1, 0, -1))
+
+
+def idb(linktype=1, snaplen=65535, tsresol=None):
+    opts = b''
+    if tsresol is not None:
+        opts += struct.pack('<HHB3x', 9, 1, tsresol)
+    if opts:
+        opts += struct.pack('<HH', 0, 0)
+    return _block(1, struct.pack('<HHI', linktype, 0, snaplen) + opts)
+
+
+def epb(iface, ts_units, frame, orig_len=None):
+    return _block(6, struct.pack('<IIIII', iface, ts_units >> 32, ts_units & 0xffffffff, len(frame),
+                                 len(frame) if orig_len is None else orig_len) + frame)
+
+
+def raw_block(btype, body):
+    return _block(btype, body)

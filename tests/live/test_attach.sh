@@ -70,8 +70,9 @@ if [ -n "$h" ]; then echo "FAIL attach: left behind after SIGTERM: $h"; fail=1; 
 ip netns exec "$CLI_NS" "$BIN" -i "$CLI_IF" -o /dev/null 2>"$WORK/kill.log" &
 pid=$!
 wait_for_text "$WORK/kill.log" "metering $CLI_IF"
-case "$(hooks)" in *afm_xdp*afm_tc*) echo "ok   attach: both hooks attached: $(hooks)" ;;
-*) echo "FAIL attach: the meter's hooks are not both there: $(hooks)"; fail=1 ;; esac
+h=$(hooks)
+case "$h" in *afm_xdp*afm_tc*) echo "ok   attach: both hooks attached: $h" ;;
+*) echo "FAIL attach: the meter's hooks are not both there: $h"; fail=1 ;; esac
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null || true
 sleep 0.2

@@ -1,0 +1,69 @@
+#!/usr/bin/python3
+"""Seeds for the fuzzers from the shared captures: the first frames of each capture in
+fuzz_packets' record format, and the first 32 KiB of each capture file.
+
+Usage: make_seeds.py PCAPS_DIR OUT_DIR
+"""
+import os
+import struct
+import sys
+
+LINKS = {1: 0, 113: 1, 276: 2, 12: 3, 14: 3, 101: 3, 228: 3, 229: 3, 0: 4, 108: 4}
+
+
+def pcap_frames(path, limit):
+    """(link, ts_ns, frame, wire_len) of the first frames of a classic pcap; [] for pcapng."""
+    with open(path, 'rb') as f:
+        head = f.read(24)
+        if len(head) < 24:
+            return []
+        magic = struct.unpack('<I', head[:4])[0]
+        if magic in (0xa1b2c3d4, 0xa1b23c4d):
+            e = '<'
+        elif magic in (0xd4c3b2a1, 0x4d3cb2a1):
+            e = '>'
+        else:
+            return []
+        nano = magic in (0xa1b23c4d, 0x4d3cb2a1)
+        link = struct.unpack(e + 'I', head[20:24])[0] & 0xffff
+        out = []
+        while len(out) < limit:
+            rh = f.read(16)
+            if len(rh) < 16:
+                break
+            sec, frac, caplen, wire = struct.unpack(e + 'IIII', rh)
+            data = f.read(caplen)
+            out.append((LINKS.get(link, 0), sec * 10**9 + frac * (1 if nano else 1000), data, wire))
+        return out
+
+
+def main():
+    src, out = sys.argv[1], sys.argv[2]
+    os.makedirs(os.path.join(out, 'packets'), exist_ok=True)
+    os.makedirs(os.path.join(out, 'capture'), exist_ok=True)
+    for name in sorted(os.listdir(src)):
+        path = os.path.join(src, name)
+        if not name.endswith(('.pcap', '.pcapng')):
+            continue
+        with open(path, 'rb') as f:
+            head = f.read(32768)
+        with open(os.path.join(out, 'capture', name), 'wb') as f:
+            f.write(head)
+        frames = pcap_frames(path, 64)
+        if not frames:
+            continue
+        rec = bytearray()
+        prev = frames[0][1]
+        for link, ts, data, wire in frames:
+            step = max(0, min(255, (ts - prev) // 10**7)) & ~1	# forward steps only
+            prev = ts
+            data = data[:512]
+            rec += struct.pack('<BBHH', link, step, len(data), max(0, min(65535, wire - len(data)))) + data
+            if len(rec) > 4000:
+                break
+        with open(os.path.join(out, 'packets', name + '.rec'), 'wb') as f:
+            f.write(rec)
+
+
+if __name__ == '__main__':
+    main()
