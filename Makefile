@@ -91,7 +91,7 @@ unit: $(BUILD)/unit-tests
 	$(BUILD)/unit-tests --jobs 2
 
 cli: $(BIN)
-	BIN=$(BIN) /usr/bin/python3 -m unittest tests/cli/test_cli.py tests/cli/test_hostile.py
+	BIN=$(BIN) /usr/bin/python3 -m unittest tests/cli/test_cli.py tests/cli/test_hostile.py tests/cli/test_output.py
 
 corpus: $(BIN)
 	PCAPS=$(PCAPS) BIN=$(BIN) OUT=$(BUILD)/corpus bash tests/corpus.sh

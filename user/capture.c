@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "afm_record.h"
 
@@ -71,7 +72,7 @@ struct afm_capture *afm_capture_open(const char *path, char *err, size_t errlen)
 	struct stat st;
 	FILE *f;
 
-	f = fopen(path, "rb");
+	f = strcmp(path, "-") == 0 ? fdopen(dup(STDIN_FILENO), "rb") : fopen(path, "rb");
 	if (!f) {
 		int e = errno;
 

@@ -21,8 +21,10 @@ static const char usage_text[] =
 	"of the original AppFlowMeter; see docs/METERING.md and FEATURES.md).\n"
 	"\n"
 	"Input:\n"
-	"  -r, --read FILE          read a pcap or pcapng capture (repeat for several files:\n"
-	"                           they are read in order as one stream of time)\n"
+	"  -r, --read FILE          read a pcap or pcapng capture ('-': standard input); repeat\n"
+	"                           for several, or give a directory (its *.pcap, *.pcapng,\n"
+	"                           *.cap, *.dmp by name) or a quoted glob: they are read in\n"
+	"                           order as one stream of time\n"
 	"      --via-xdp            with -r: run every packet through the kernel's XDP program\n"
 	"                           (BPF_PROG_TEST_RUN) instead of the user-space parser; the\n"
 	"                           CSV is the same (a test of the kernel path; needs root)\n"
@@ -49,6 +51,11 @@ static const char usage_text[] =
 	"      --label TEXT         fill the label column with TEXT (a dataset's class, e.g.\n"
 	"                           BENIGN); with the default schema it is added as the last one\n"
 	"      --no-header          no header line\n"
+	"      --rotate-rows N      rotation: OUT.csv becomes OUT.000001.csv, OUT.000002.csv...,\n"
+	"                           a new file every N rows; each is written as NAME.part and\n"
+	"                           renamed when complete. SIGHUP ends the current file (for\n"
+	"                           logrotate; without rotation the file is reopened)\n"
+	"      --rotate-seconds S   rotation: a new file every S seconds (with rows in it)\n"
 	"      --precision N        significant digits of non-integer numbers (1-17, default 9)\n"
 	"Flow ending (seconds, decimals allowed):\n"
 	"      --idle-timeout S     end a flow after S seconds without packets (default 120)\n"
@@ -56,10 +63,16 @@ static const char usage_text[] =
 	"      --active-timeout S   cut a flow that has lasted S seconds (default 1800)\n"
 	"      --close-linger S     after FIN both ways or RST, keep the flow open S seconds\n"
 	"                           for the closing packets that follow (default 5)\n"
+	"      --max-flows N        keep at most N flows open; past that, the least recently\n"
+	"                           active one ends (end_reason evicted). Default: a quarter of\n"
+	"                           the available memory at 1 KiB a flow\n"
 	"Other:\n"
 	"  -q, --quiet              no progress line and no summary (errors still print)\n"
 	"  -v, --verbose            print libbpf's messages and the BPF verifier's log\n"
-	"      --stats-json FILE    also write the summary counters to FILE as JSON\n"
+	"      --stats-json FILE    also write the summary counters to FILE as JSON (live:\n"
+	"                           rewritten every --stats-interval)\n"
+	"      --stats-interval S   live: a status line on stderr every S seconds (packets/s,\n"
+	"                           flows open, rows written, losses; default 10, 0: none)\n"
 	"  -h, --help               show this help\n"
 	"  -V, --version            show the version\n"
 	"\n"
@@ -90,6 +103,10 @@ enum {
 	OPT_COLUMNS,
 	OPT_LABEL,
 	OPT_NO_HEADER,
+	OPT_MAX_FLOWS,
+	OPT_ROTATE_ROWS,
+	OPT_ROTATE_SECONDS,
+	OPT_STATS_INTERVAL,
 };
 
 static const struct option long_options[] = {
@@ -112,6 +129,10 @@ static const struct option long_options[] = {
 	{ "columns", required_argument, NULL, OPT_COLUMNS },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "no-header", no_argument, NULL, OPT_NO_HEADER },
+	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "rotate-rows", required_argument, NULL, OPT_ROTATE_ROWS },
+	{ "rotate-seconds", required_argument, NULL, OPT_ROTATE_SECONDS },
+	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "pid", required_argument, NULL, OPT_PID },
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
 	{ "help", no_argument, NULL, 'h' },
@@ -134,6 +155,22 @@ static int parse_seconds(const char *opt, const char *text, uint64_t *ns)
 	*ns = (uint64_t)llround(s * 1e9);
 	if (*ns == 0)
 		*ns = 1;
+	return 0;
+}
+
+/* A positive whole number. */
+static int parse_count(const char *opt, const char *text, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno || end == text || *end || v == 0 || *text == '-') {
+		afm_error("%s: '%s' is not a positive whole number", opt, text);
+		return -1;
+	}
+	*out = v;
 	return 0;
 }
 
@@ -164,6 +201,7 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 	opt->linger_ns = 5ULL * 1000000000ULL;
 	opt->precision = 9;
 	opt->schema = "appflowmeter";
+	opt->stats_interval_ns = 10ULL * 1000000000ULL;
 
 	opterr = 0;
 	optind = 1;
@@ -255,6 +293,21 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 		case OPT_NO_HEADER:
 			opt->no_header = 1;
 			break;
+		case OPT_MAX_FLOWS:
+			bad = parse_count("--max-flows", optarg, &opt->max_flows);
+			break;
+		case OPT_ROTATE_ROWS:
+			bad = parse_count("--rotate-rows", optarg, &opt->rotate_rows);
+			break;
+		case OPT_ROTATE_SECONDS:
+			bad = parse_seconds("--rotate-seconds", optarg, &opt->rotate_ns);
+			break;
+		case OPT_STATS_INTERVAL:
+			if (strcmp(optarg, "0") == 0)
+				opt->stats_interval_ns = 0;
+			else
+				bad = parse_seconds("--stats-interval", optarg, &opt->stats_interval_ns);
+			break;
 		case OPT_NETNS:
 		case OPT_PID:
 			if (opt->n_containers == AFM_MAX_INPUTS) {
@@ -309,6 +362,11 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 			return AFM_EXIT_USAGE;
 		}
 		afm_schema_free(&probe);
+	}
+	if ((opt->rotate_rows || opt->rotate_ns) && strcmp(opt->output, "-") == 0) {
+		afm_error("--rotate-rows and --rotate-seconds need an output file (-o FILE); standard "
+			  "output stays one stream");
+		return AFM_EXIT_USAGE;
 	}
 	if (opt->via_xdp && !opt->n_captures) {
 		afm_error("--via-xdp replays captures: it needs -r FILE");

@@ -28,6 +28,10 @@ struct afm_options {
 	const char *columns;			/* --columns LIST, or NULL */
 	const char *label;			/* --label TEXT, or NULL */
 	int no_header;				/* --no-header */
+	uint64_t max_flows;			/* --max-flows (0: from the memory) */
+	uint64_t rotate_rows;			/* --rotate-rows */
+	uint64_t rotate_ns;			/* --rotate-seconds */
+	uint64_t stats_interval_ns;		/* --stats-interval (live) */
 	const char *stats_json;			/* --stats-json */
 	int via_xdp;				/* --via-xdp */
 	int verbose;				/* -v */

@@ -2,6 +2,7 @@
 #include "counters.h"
 
 #include <errno.h>
+#include <unistd.h>
 
 static const char *const verdict_names[AFM_VERDICT_COUNT] = {
 	[AFM_OK] = "metered",
@@ -88,9 +89,14 @@ static void json_group(FILE *f, const char *name, const uint64_t *v, int count, 
 
 int afm_counters_write_json(const struct afm_counters *c, const char *path)
 {
-	FILE *f = fopen(path, "w");
+	/* Written beside and renamed: a reader never sees half of it. */
+	char tmp[4200];
+	FILE *f;
 	int err = 0;
 
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
 	fprintf(f, "{\"packets\":%llu,\"bytes\":%llu,\"metered\":%llu,\"skipped_total\":%llu",
@@ -101,10 +107,17 @@ int afm_counters_write_json(const struct afm_counters *c, const char *path)
 	json_group(f, "lost", c->lost, AFM_LOSS_COUNT, 0, afm_loss_name);
 	fprintf(f, ",\"flows_written\":%llu", (unsigned long long)c->flows_written);
 	json_group(f, "flows_ended", c->flows_ended, AFM_END_COUNT, 0, afm_end_reason_name);
+	fprintf(f, ",\"flows_open\":%llu,\"flows_open_max\":%llu,\"sample_bytes_per_packet\":%.2f",
+		(unsigned long long)c->flows_open, (unsigned long long)c->flows_open_max,
+		c->samples ? (double)c->sample_bytes / (double)c->samples : 0.0);
 	fprintf(f, ",\"seconds\":%.6f}\n", c->seconds);
 	if (ferror(f))
 		err = errno ? -errno : -EIO;
 	if (fclose(f) != 0 && !err)
 		err = errno ? -errno : -EIO;
+	if (!err && rename(tmp, path) != 0)
+		err = -errno;
+	if (err)
+		unlink(tmp);
 	return err;
 }

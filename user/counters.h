@@ -26,6 +26,9 @@ struct afm_counters {
 	uint64_t lost[AFM_LOSS_COUNT];
 	uint64_t flows_written;
 	uint64_t flows_ended[AFM_END_COUNT];
+	uint64_t flows_open;			/* still open (live status) */
+	uint64_t flows_open_max;		/* the most open at once */
+	uint64_t sample_bytes, samples;		/* per-flow sample storage: bytes held, samples */
 	double seconds;				/* wall-clock time of the run */
 };
 

@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* The CSV writer: one line per flow, columns as the schema says. */
+/*
+ * The CSV writer: one line per flow, columns as the schema says. To a file, to
+ * standard output, or to a series of files (rotation): with --rotate-rows N or
+ * --rotate-seconds S, OUT.csv becomes OUT.000001.csv, OUT.000002.csv, ...; each is
+ * written as NAME.part and renamed when complete, so that a reader never sees half a
+ * file. A reopen (SIGHUP, for logrotate) ends the current file and starts anew.
+ */
 #ifndef AFM_CSV_H
 #define AFM_CSV_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,20 +17,29 @@
 #include "columns.h"
 #include "row.h"
 
-struct afm_csv {
-	FILE *out;
-	char *path;		/* "-" for stdout */
-	const struct afm_schema *schema;
-	int precision;
-	uint64_t rows;
-	int error;		/* first write errno, 0 if none */
-};
-
 struct afm_csv_options {
 	const struct afm_schema *schema;
 	int precision;		/* significant digits of non-integer numbers */
-	int header;		/* write the header line */
+	int header;		/* write the header line (in every file) */
 	int line_buffered;	/* flush every row (live mode on a pipe) */
+	uint64_t rotate_rows;	/* 0: no limit */
+	uint64_t rotate_ns;	/* 0: no limit (wall-clock time) */
+};
+
+struct afm_csv {
+	struct afm_csv_options opt;
+	FILE *out;
+	char *path;		/* "-" for stdout */
+	char part[4096];	/* the file being written, while rotating */
+	uint64_t rows;		/* rows written in all */
+	uint64_t file_rows;	/* ... in the current file */
+	uint64_t opened_ns;	/* when the current file was opened */
+	uint64_t seq;		/* number of the current file (rotation) */
+	uint64_t files;		/* files completed */
+	int rotating;
+	int reopen;		/* set by afm_csv_request_reopen(), any thread */
+	int error;		/* first write errno, 0 if none */
+	pthread_mutex_t lock;	/* rows (writer thread) against reopen and tick (main) */
 };
 
 /* Opens path ("-": stdout). On failure returns -errno with a one-line reason in err. */
@@ -31,7 +47,13 @@ int afm_csv_open(struct afm_csv *w, const char *path, const struct afm_csv_optio
 		 size_t errlen);
 /* Returns 0 or -errno (the writer then stays failed; see afm_csv_close). */
 int afm_csv_write(struct afm_csv *w, const struct afm_row *row);
-/* Flushes and closes; returns 0 or -errno with the reason in err. */
+/* Ask for the current file to be ended and a new one begun (async-signal-safe). */
+void afm_csv_request_reopen(struct afm_csv *w);
+/* Let time pass: rotates on --rotate-seconds, reopens when asked, flushes. */
+int afm_csv_tick(struct afm_csv *w);
+/* The first error so far, as a one-line reason; "" when none. */
+const char *afm_csv_error(const struct afm_csv *w, char *buf, size_t len);
+/* Flushes and closes (renaming the last part); returns 0 or -errno with the reason in err. */
 int afm_csv_close(struct afm_csv *w, char *err, size_t errlen);
 
 #endif

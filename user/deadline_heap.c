@@ -4,18 +4,18 @@
 #include <errno.h>
 #include <stdlib.h>
 
-/* The keys live in the heap array, so sifting does not touch the flows' memory. */
+/* The keys live in the heap array, so comparing does not touch the flows' memory. */
 static inline int before(const struct afm_heap_item *a, const struct afm_heap_item *b)
 {
-	if (a->deadline != b->deadline)
-		return a->deadline < b->deadline;
+	if (a->key != b->key)
+		return a->key < b->key;
 	return a->seq < b->seq;
 }
 
 static inline void place(struct afm_heap *h, size_t i, struct afm_heap_item it)
 {
 	h->items[i] = it;
-	it.flow->heap_idx = (uint32_t)i;
+	it.flow->heap_idx[h->which] = (uint32_t)i;
 }
 
 /*
@@ -61,7 +61,7 @@ static void sift_down(struct afm_heap *h, size_t i)
 	place(h, i, it);
 }
 
-int afm_heap_push(struct afm_heap *h, struct afm_flow *f)
+int afm_heap_push(struct afm_heap *h, struct afm_flow *f, uint64_t key)
 {
 	if (h->count == h->cap) {
 		size_t cap = h->cap ? h->cap * 2 : 1024;
@@ -72,28 +72,30 @@ int afm_heap_push(struct afm_heap *h, struct afm_flow *f)
 		h->items = items;
 		h->cap = cap;
 	}
-	h->items[h->count] = (struct afm_heap_item){ f->heap_deadline, f->seq, f };
+	h->items[h->count] = (struct afm_heap_item){ key, f->seq, f };
 	sift_up(h, h->count++);
 	return 0;
 }
 
-void afm_heap_update(struct afm_heap *h, struct afm_flow *f)
+void afm_heap_rekey(struct afm_heap *h, struct afm_flow *f, uint64_t key)
 {
-	h->items[f->heap_idx].deadline = f->heap_deadline;
-	sift_up(h, f->heap_idx);
-	sift_down(h, f->heap_idx);
+	uint32_t i = f->heap_idx[h->which];
+
+	h->items[i].key = key;
+	sift_up(h, i);
+	sift_down(h, f->heap_idx[h->which]);
 }
 
 void afm_heap_remove(struct afm_heap *h, struct afm_flow *f)
 {
-	size_t i = f->heap_idx;
+	size_t i = f->heap_idx[h->which];
 
 	if (i != --h->count) {
 		struct afm_flow *moved = h->items[h->count].flow;
 
 		place(h, i, h->items[h->count]);
 		sift_up(h, i);
-		if (moved->heap_idx == i)
+		if (moved->heap_idx[h->which] == i)
 			sift_down(h, i);
 	}
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Binary min-heap of open flows ordered by (heap_deadline, seq). Each flow knows its
- * position (heap_idx), so a flow can be removed or re-keyed in O(log n).
+ * Min-heap of open flows ordered by (key, seq). Each flow knows its position in each
+ * heap it is in (heap_idx[which]), so it can be removed or re-keyed in O(log n). The
+ * engine keeps two: by deadline, and by last activity (for --max-flows).
  */
 #ifndef AFM_DEADLINE_HEAP_H
 #define AFM_DEADLINE_HEAP_H
@@ -11,23 +12,27 @@
 #include "flow.h"
 
 struct afm_heap_item {
-	uint64_t deadline;	/* the flow's heap_deadline */
-	uint64_t seq;		/* the flow's creation order: ties end in that order */
+	uint64_t key;		/* a deadline, or a last-activity time */
+	uint64_t seq;		/* the flow's creation order: ties go in that order */
 	struct afm_flow *flow;
 };
 
 struct afm_heap {
 	struct afm_heap_item *items;
 	size_t count, cap;
+	int which;		/* index into afm_flow.heap_idx */
 };
 
-int afm_heap_push(struct afm_heap *h, struct afm_flow *f);	/* 0 or -ENOMEM */
+int afm_heap_push(struct afm_heap *h, struct afm_flow *f, uint64_t key);	/* 0 or -ENOMEM */
 void afm_heap_remove(struct afm_heap *h, struct afm_flow *f);
-/* Call after f->heap_deadline changed, in either direction. */
-void afm_heap_update(struct afm_heap *h, struct afm_flow *f);
+void afm_heap_rekey(struct afm_heap *h, struct afm_flow *f, uint64_t key);
 static inline struct afm_flow *afm_heap_top(const struct afm_heap *h)
 {
 	return h->count ? h->items[0].flow : NULL;
+}
+static inline uint64_t afm_heap_key(const struct afm_heap *h, const struct afm_flow *f)
+{
+	return h->items[f->heap_idx[h->which]].key;
 }
 void afm_heap_free(struct afm_heap *h);
 

@@ -23,6 +23,7 @@ int afm_engine_init(struct afm_engine *e, const struct afm_engine_config *cfg, a
 {
 	memset(e, 0, sizeof(*e));
 	e->cfg = *cfg;
+	e->activity.which = 1;
 	e->sink = sink;
 	e->sink_ctx = sink_ctx;
 	if (afm_keymap_init(&e->flows, 1 << 14) != 0)
@@ -72,6 +73,9 @@ static void end_flow(struct afm_engine *e, struct afm_flow *f, int reason)
 {
 	afm_keymap_del(&e->flows, f, f->hash);
 	afm_heap_remove(&e->deadlines, f);
+	afm_heap_remove(&e->activity, f);
+	e->sample_bytes += (uint64_t)f->cap * sizeof(*f->samples);
+	e->samples += f->n;
 	if (f->older)
 		f->older->newer = f->newer;
 	else
@@ -90,13 +94,12 @@ static void expire(struct afm_engine *e, uint64_t now)
 {
 	struct afm_flow *f;
 
-	while ((f = afm_heap_top(&e->deadlines)) && f->heap_deadline < now) {
+	while ((f = afm_heap_top(&e->deadlines)) && e->deadlines.items[0].key < now) {
 		int reason;
 		uint64_t d = flow_deadline(e, f, &reason);
 
-		if (d != f->heap_deadline) {	/* the heap held a stale lower bound */
-			f->heap_deadline = d;
-			afm_heap_update(&e->deadlines, f);
+		if (d != e->deadlines.items[0].key) {	/* the heap held a stale lower bound */
+			afm_heap_rekey(&e->deadlines, f, d);
 			continue;
 		}
 		end_flow(e, f, reason);
@@ -177,6 +180,26 @@ static const struct afm_frag_entry *frag_lookup(struct afm_engine *e, const stru
 	return afm_keymap_get(&e->frags, &id, afm_key_hash(&id));
 }
 
+/*
+ * --max-flows: end the least recently active flow (oldest last packet; the oldest
+ * flow on a tie). The activity heap holds lower bounds of the flows' last packet
+ * times, brought up to date when they reach the top.
+ */
+static void evict_one(struct afm_engine *e)
+{
+	struct afm_flow *f;
+
+	while ((f = afm_heap_top(&e->activity))) {
+		if (e->activity.items[0].key != f->last_ns) {
+			afm_heap_rekey(&e->activity, f, f->last_ns);
+			continue;
+		}
+		e->evicted++;
+		end_flow(e, f, AFM_END_EVICTED);
+		return;
+	}
+}
+
 /* Flag counts and the handshake (docs/EXTENDED.md), one TCP packet at a time. */
 static void track_tcp(struct afm_flow *f, const struct afm_record *rec, uint8_t dir, uint64_t ts)
 {
@@ -218,9 +241,18 @@ static struct afm_flow *flow_start(struct afm_engine *e, const struct afm_flow_k
 	} else {
 		f->src_ep = dir;
 	}
-	f->heap_deadline = flow_deadline(e, f, NULL);
-	if (afm_keymap_put(&e->flows, f, hash) != 0 || afm_heap_push(&e->deadlines, f) != 0) {
+	if (afm_keymap_put(&e->flows, f, hash) != 0) {
+		afm_flow_free(f);
+		return NULL;
+	}
+	if (afm_heap_push(&e->deadlines, f, flow_deadline(e, f, NULL)) != 0) {
 		afm_keymap_del(&e->flows, f, hash);
+		afm_flow_free(f);
+		return NULL;
+	}
+	if (afm_heap_push(&e->activity, f, f->last_ns) != 0) {
+		afm_keymap_del(&e->flows, f, hash);
+		afm_heap_remove(&e->deadlines, f);
 		afm_flow_free(f);
 		return NULL;
 	}
@@ -272,9 +304,13 @@ static int engine_packet(struct afm_engine *e, const struct afm_record *rec, uin
 		f = NULL;
 	}
 	if (!f) {
+		if (e->cfg.max_flows && e->flows.count >= e->cfg.max_flows)
+			evict_one(e);
 		f = flow_start(e, key, hash, rec, dir);
 		if (!f)
 			return -ENOMEM;
+		if (e->flows.count > e->open_max)
+			e->open_max = e->flows.count;
 	}
 
 	uint32_t len = rec->wire_len > AFM_SAMPLE_LEN_MAX ? AFM_SAMPLE_LEN_MAX : rec->wire_len;
@@ -310,10 +346,8 @@ static int engine_packet(struct afm_engine *e, const struct afm_record *rec, uin
 	if (earlier_deadline) {
 		uint64_t d = flow_deadline(e, f, NULL);
 
-		if (d < f->heap_deadline) {
-			f->heap_deadline = d;
-			afm_heap_update(&e->deadlines, f);
-		}
+		if (d < afm_heap_key(&e->deadlines, f))
+			afm_heap_rekey(&e->deadlines, f, d);
 	}
 	return 0;
 }
@@ -399,4 +433,5 @@ void afm_engine_free(struct afm_engine *e)
 	afm_keymap_free(&e->flows);
 	afm_keymap_free(&e->frags);
 	afm_heap_free(&e->deadlines);
+	afm_heap_free(&e->activity);
 }

@@ -19,6 +19,7 @@ struct afm_engine_config {
 	uint64_t dns_idle_ns;	/* idle timeout of DNS (UDP/53) flows */
 	uint64_t active_ns;	/* --active-timeout */
 	uint64_t linger_ns;	/* --close-linger */
+	uint64_t max_flows;	/* --max-flows: open flows at most (0: no limit) */
 };
 
 /* Receives each ended flow, and owns it from then on (afm_flow_free). */
@@ -29,7 +30,8 @@ struct afm_frag_entry;
 struct afm_engine {
 	struct afm_engine_config cfg;
 	struct afm_keymap flows;
-	struct afm_heap deadlines;
+	struct afm_heap deadlines;	/* by deadline (a lower bound of it: see expire()) */
+	struct afm_heap activity;	/* by last packet time (a lower bound), for eviction */
 	struct afm_flow *oldest, *newest;	/* open flows in creation order */
 	struct afm_keymap frags;		/* first fragments seen, by datagram identity */
 	struct afm_frag_entry *frag_oldest, *frag_newest;
@@ -38,6 +40,10 @@ struct afm_engine {
 	afm_flow_sink sink;
 	void *sink_ctx;
 	uint64_t frag_later_matched, frag_later_unmatched;
+	uint64_t evicted;		/* flows ended by --max-flows */
+	uint64_t open_max;		/* the most flows open at once */
+	/* sample storage of the flows ended so far: bytes allocated, samples held */
+	uint64_t sample_bytes, samples;
 };
 
 int afm_engine_init(struct afm_engine *e, const struct afm_engine_config *cfg, afm_flow_sink sink,

@@ -37,11 +37,10 @@ struct afm_flow {
 	uint64_t seq;			/* creation order */
 	uint64_t first_ns, last_ns;	/* smallest and largest packet timestamp */
 	uint64_t close_ns;		/* timestamp of the closing FIN/RST */
-	uint64_t heap_deadline;		/* deadline as the heap knows it (a lower bound) */
 	struct afm_flow *older, *newer;	/* open flows in creation order */
 	struct afm_sample *samples;
 	uint32_t n, cap;
-	uint32_t heap_idx;
+	uint32_t heap_idx[2];		/* positions in the deadline and activity heaps */
 	uint32_t success;		/* HTTP 2xx response lines */
 	uint8_t src_ep;			/* which endpoint of the key is src */
 	uint8_t fin_mask;		/* bit e: endpoint e sent a FIN */

@@ -18,6 +18,7 @@
 #include "progress.h"
 #include "reorder.h"
 #include "report.h"
+#include "settings.h"
 #include "sink.h"
 
 #define MS 1000000ULL
@@ -56,6 +57,7 @@ struct live {
 	uint64_t gone_at[MAX_ATTACH];	/* monotonic ns when the interface went away, 0 */
 	int ended[MAX_ATTACH];		/* ... and its flows were written */
 	int n_att, n_present;
+	double started;			/* afm_now() at start */
 	char iface_text[MAX_ATTACH][IF_NAMESIZE + 96];	/* the interface column */
 };
 
@@ -236,8 +238,8 @@ static int check_interfaces(struct live *l, uint64_t mono)
 	return 0;
 }
 
-/* Add the kernel's counters to the run's. */
-static void collect_counters(struct live *l)
+/* The kernel's counters into the run's; at the end, check that none is missing. */
+static void collect_counters(struct live *l, int final)
 {
 	struct afm_kcounters kc;
 	struct afm_counters *c = &l->counters;
@@ -251,16 +253,41 @@ static void collect_counters(struct live *l)
 	for (int v = 1; v < AFM_VERDICT_COUNT; v++)
 		c->skipped[v] = kc.skipped[v];
 	c->lost[AFM_LOST_RINGBUF] = kc.lost_ringbuf;
+	c->flows_open = afm_engine_open_flows(&l->engine);
 	/* Every batched sample came to user space or was counted lost on the way. */
-	if (kc.batched != l->received + kc.lost_ringbuf)
+	if (final && kc.batched != l->received + kc.lost_ringbuf)
 		afm_warn("kernel accounting: %llu samples batched, %llu received, %llu lost",
 			 (unsigned long long)kc.batched, (unsigned long long)l->received,
 			 (unsigned long long)kc.lost_ringbuf);
 }
 
+/* --stats-interval: a line on stderr, and --stats-json rewritten. */
+static void status(struct live *l, double now)
+{
+	static uint64_t last_packets;
+	static double last_time;
+	struct afm_counters *c = &l->counters;
+
+	collect_counters(l, 0);
+	c->seconds = now - l->started;
+	c->flows_open_max = l->engine.open_max;
+	if (!afm_quiet) {
+		double dt = now - (last_time ? last_time : l->started);
+
+		fprintf(stderr, "app-flow-meter: %.0f s: %.0f packets/s, %llu flows open, %llu rows written, "
+				"%llu lost\n", c->seconds, dt > 0 ? (double)(c->packets - last_packets) / dt : 0.0,
+			(unsigned long long)c->flows_open, (unsigned long long)l->sink.csv.rows,
+			(unsigned long long)afm_counters_lost(c));
+	}
+	last_packets = c->packets;
+	last_time = now;
+	if (l->opt->stats_json && afm_counters_write_json(c, l->opt->stats_json) != 0)
+		afm_warn("cannot write statistics %s: %s", l->opt->stats_json, strerror(errno));
+}
+
 static void run_loop(struct live *l)
 {
-	uint64_t last_sweep = 0, last_release = 0;
+	uint64_t last_sweep = 0, last_release = 0, last_status = clock_ns(CLOCK_MONOTONIC);
 
 	while (!stop_signal && !afm_sink_error(&l->sink)) {
 		int n = afm_kmeter_poll(l->k, POLL_MS);
@@ -283,7 +310,12 @@ static void run_loop(struct live *l)
 			if (!check_interfaces(l, mono))
 				break;
 			afm_sink_flush(&l->sink);	/* rows of ended flows out now */
+			afm_csv_tick(&l->sink.csv);	/* rotation in time, SIGHUP, flush */
 			last_release = mono;
+		}
+		if (l->opt->stats_interval_ns && mono - last_status >= l->opt->stats_interval_ns) {
+			status(l, afm_now());
+			last_status = mono;
 		}
 	}
 }
@@ -310,17 +342,8 @@ static int output_is_a_stream(const char *path)
 int afm_live_run(const struct afm_options *opt)
 {
 	struct live l = { .opt = opt };
-	struct afm_csv_options csv_opt = {
-		.precision = opt->precision,
-		.header = !opt->no_header,
-		.line_buffered = output_is_a_stream(opt->output),
-	};
-	struct afm_engine_config ecfg = {
-		.idle_ns = opt->idle_ns,
-		.dns_idle_ns = opt->dns_idle_ns,
-		.active_ns = opt->active_ns,
-		.linger_ns = opt->linger_ns,
-	};
+	struct afm_csv_options csv_opt;
+	struct afm_engine_config ecfg;
 	struct afm_kmeter_config kcfg = {
 		.slots = 16384,
 		.ringbuf_bytes = 16 << 20,
@@ -343,7 +366,8 @@ int afm_live_run(const struct afm_options *opt)
 		afm_kmeter_close(l.k);
 		return AFM_EXIT_USAGE;
 	}
-	csv_opt.schema = &schema;
+	afm_csv_settings(opt, &schema, output_is_a_stream(opt->output), &csv_opt);
+	afm_engine_settings(opt, &ecfg);
 	l.sink.label = opt->label;
 	l.sink.iface_name = iface_name;
 	l.sink.iface_ctx = &l;
@@ -360,7 +384,9 @@ int afm_live_run(const struct afm_options *opt)
 		goto out;
 	}
 	afm_sink_start(&l.sink, 1);
+	afm_reopen_on_sighup(&l.sink.csv);
 	l.mono_to_real = mono_to_real_offset();
+	l.started = t0;
 
 	/* No SA_RESTART: the ring buffer poll returns at once on a signal. */
 	sigemptyset(&sa.sa_mask);
@@ -382,9 +408,12 @@ int afm_live_run(const struct afm_options *opt)
 	afm_kmeter_detach(l.k);
 	drain(&l);
 	afm_engine_flush(&l.engine, AFM_END_SHUTDOWN);
+	l.counters.flows_open_max = l.engine.open_max;
+	l.counters.sample_bytes = l.engine.sample_bytes;
+	l.counters.samples = l.engine.samples;
 	afm_engine_free(&l.engine);
 	afm_sink_stop(&l.sink);
-	collect_counters(&l);
+	collect_counters(&l, 1);
 	if (l.reorder.late)
 		afm_warn("%llu samples reached user space after younger ones had been metered "
 			 "(they are metered all the same)", (unsigned long long)l.reorder.late);

@@ -89,8 +89,11 @@ class BadInput(Meter):
         r = self.run_meter('-r', p, '-o', '-', as_nobody=True)
         self.assert_error(r, EXIT_INPUT, 'secret.pcap', 'Permission denied')
 
-    def test_directory(self):
-        self.assert_error(self.run_meter('-r', self.dir), EXIT_INPUT, 'is a directory')
+    def test_directory_without_captures(self):
+        self.assert_error(self.run_meter('-r', self.dir), EXIT_INPUT, 'no capture in this directory')
+
+    def test_glob_matching_nothing(self):
+        self.assert_error(self.run_meter('-r', self.path('*.pcap')), EXIT_INPUT, 'no capture matches')
 
     def test_empty_file(self):
         open(self.path('empty.pcap'), 'wb').close()
@@ -243,6 +246,29 @@ class Options(Meter):
         # receiving packets at 0, 2, 3, 5, 7 ms: gaps 2, 1, 2, 2 ms
         self.assertEqual(row['mean_receiving_packets_delta_time'], '0.00175')
         self.assertEqual(row['success_packets_numbers'], '1')
+
+    def test_a_directory_or_a_glob_is_its_captures_in_name_order(self):
+        recs = G.tcp_conversation()
+        d = self.path('caps')
+        os.mkdir(d)
+        G.write(os.path.join(d, 'b.pcap'), recs[4:])
+        G.write(os.path.join(d, 'a.pcap'), recs[:4])
+        with open(os.path.join(d, 'notes.txt'), 'w') as f:
+            f.write('not a capture')
+        for arg in (d, os.path.join(d, '*.pcap')):
+            out = self.path('d.csv')
+            r = self.run_meter('-r', arg, '-o', out)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(self.rows(out)[0]['packets_numbers'], '8', arg)
+            self.assertIn('packets 8 read', r.stderr)
+
+    def test_captures_out_of_time_order_get_a_warning(self):
+        recs = G.tcp_conversation()
+        G.write(self.path('late.pcap'), [(t + 3600 * G.NS, f) for t, f in recs])
+        G.write(self.path('early.pcap'), recs)
+        r = self.run_meter('-q', '-r', self.path('late.pcap'), '-r', self.path('early.pcap'), '-o', os.devnull)
+        self.assertEqual(r.returncode, 0)
+        self.assertIn('early.pcap starts 3600 s before', r.stderr)
 
     def test_several_captures_are_one_stream_of_time(self):
         recs = G.tcp_conversation()

@@ -22,7 +22,8 @@ struct pipeline {
 /* Short timeouts, so that inputs spanning seconds reach every ending rule. */
 static inline int pipeline_start(struct pipeline *p)
 {
-	struct afm_engine_config cfg = { 2000000000ULL, 1000000000ULL, 5000000000ULL, 500000000ULL };
+	/* and few flows, so that eviction is exercised too */
+	struct afm_engine_config cfg = { 2000000000ULL, 1000000000ULL, 5000000000ULL, 500000000ULL, 64 };
 	struct afm_csv_options opt = { .schema = &afm_schema_extended, .precision = 17, .header = 1 };
 	char err[256];
 

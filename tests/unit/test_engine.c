@@ -25,7 +25,7 @@ static struct ended out;
 
 static void setup(void)
 {
-	struct afm_engine_config cfg = { 120 * S, 30 * S, 1800 * S, 5 * S };
+	struct afm_engine_config cfg = { 120 * S, 30 * S, 1800 * S, 5 * S, 0 };
 
 	memset(&out, 0, sizeof(out));
 	cr_assert_eq(afm_engine_init(&eng, &cfg, collect, &out), 0);
@@ -240,7 +240,7 @@ Test(engine, live_advance_ends_idle_flows)
 
 Test(engine, equal_deadlines_end_as_active_and_closing_reasons_come_first)
 {
-	struct afm_engine_config cfg = { 10 * S, 10 * S, 20 * S, 10 * S };
+	struct afm_engine_config cfg = { 10 * S, 10 * S, 20 * S, 10 * S, 0 };
 
 	afm_engine_free(&eng);
 	cr_assert_eq(afm_engine_init(&eng, &cfg, collect, &out), 0);
@@ -253,4 +253,25 @@ Test(engine, equal_deadlines_end_as_active_and_closing_reasons_come_first)
 	cr_assert_eq(out.n, 2);
 	cr_assert_eq(out.flows[0]->end_reason, AFM_END_ACTIVE);
 	cr_assert_eq(out.flows[1]->end_reason, AFM_END_RST);
+}
+
+Test(engine, max_flows_evicts_the_least_recently_active)
+{
+	struct afm_engine_config cfg = { 120 * S, 30 * S, 1800 * S, 5 * S, 2 };
+
+	afm_engine_free(&eng);
+	cr_assert_eq(afm_engine_init(&eng, &cfg, collect, &out), 0);
+	feed(pkt(0, 1, 17, 1, 9, 0, 60));		/* A */
+	feed(pkt(1 * S, 1, 17, 2, 9, 0, 60));	/* B */
+	feed(pkt(2 * S, 1, 17, 1, 9, 0, 60));	/* A again: B is now the least recent */
+	feed(pkt(3 * S, 1, 17, 3, 9, 0, 60));	/* C: one must go */
+	cr_assert_eq(out.n, 1);
+	cr_assert_eq(out.flows[0]->key.port[0], 2);
+	cr_assert_eq(out.flows[0]->end_reason, AFM_END_EVICTED);
+	feed(pkt(4 * S, 1, 17, 4, 9, 0, 60));	/* D: A (last 2 s) goes */
+	cr_assert_eq(out.n, 2);
+	cr_assert_eq(out.flows[1]->key.port[0], 1);
+	cr_assert_eq(out.flows[1]->n, 2);
+	cr_assert_eq(eng.evicted, 2);
+	cr_assert_eq(afm_engine_open_flows(&eng), 2);
 }
