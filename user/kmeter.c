@@ -96,9 +96,12 @@ int afm_kmeter_open(struct afm_kmeter **out, const struct afm_kmeter_config *cfg
 
 	verbose = cfg->verbose;
 	libbpf_set_print(print_libbpf);
-	if (geteuid() != 0 && !(has_capability(39 /* CAP_BPF */) && has_capability(CAP_NET_ADMIN))) {
-		snprintf(err, errlen,
-			 "the kernel meter needs root, or the capabilities CAP_BPF and CAP_NET_ADMIN (try sudo)");
+	/* CAP_PERFMON: without it the verifier refuses the pointer arithmetic of the
+	 * programs (Spectre v1 hardening for unprivileged loaders). */
+	if (geteuid() != 0 && !(has_capability(39 /* CAP_BPF */) && has_capability(38 /* CAP_PERFMON */) &&
+				has_capability(CAP_NET_ADMIN))) {
+		snprintf(err, errlen, "the kernel meter needs root, or the capabilities CAP_BPF, CAP_PERFMON and "
+			 "CAP_NET_ADMIN (try sudo)");
 		return -EPERM;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
@@ -143,7 +146,7 @@ int afm_kmeter_open(struct afm_kmeter **out, const struct afm_kmeter_config *cfg
 	if (ret) {
 		if (ret == -EPERM)
 			snprintf(err, errlen, "cannot load the BPF programs: permission denied (root, or CAP_BPF, "
-				 "CAP_NET_ADMIN and enough locked memory, are needed)");
+				 "CAP_PERFMON and CAP_NET_ADMIN, are needed)");
 		else
 			snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-ret),
 				 verbose ? "" : " (run with -v to see the verifier's log)");

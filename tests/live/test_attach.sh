@@ -39,7 +39,17 @@ hooks() {
 
 cp "$BIN" "$WORK/afm" && chmod 755 "$WORK" "$WORK/afm"
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$WORK/afm" -i lo 2>&1) && st=0 || st=$?
-check "unprivileged user" "$st" 6 "$out" "needs root, or the capabilities CAP_BPF and CAP_NET_ADMIN"
+check "unprivileged user" "$st" 6 "$out" "needs root, or the capabilities CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN"
+
+# With exactly the capabilities it names (no root), it runs.
+ip netns exec "$CLI_NS" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=+bpf,+perfmon,+net_admin \
+	--ambient-caps=+bpf,+perfmon,+net_admin "$WORK/afm" -i "$CLI_IF" -o /dev/null --stats-interval 0 \
+	2>"$WORK/caps.log" &
+pid=$!
+wait_for_text "$WORK/caps.log" "metering $CLI_IF"
+kill -INT "$pid"
+wait "$pid" && st=0 || st=$?
+check "CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN suffice" "$st" 0 "$(cat "$WORK/caps.log")" "writing the open flows"
 
 out=$("$BIN" -i nosuchif0 2>&1) && st=0 || st=$?
 check "no such interface" "$st" 6 "$out" "cannot attach XDP to nosuchif0: no such interface"
