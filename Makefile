@@ -8,6 +8,8 @@
 #   make bench    throughput and memory on a large generated capture
 #   make test-asan  the suite built with AddressSanitizer and UBSan (in build-san/)
 #   make fuzz     the libFuzzer harnesses, FUZZ_SECONDS each (default 60)
+#   make install  the program, its man page, docs and a systemd unit under PREFIX
+#                 (default /usr/local; DESTDIR for staging); make uninstall
 
 SHARED ?= $(abspath ../shared)
 PCAPS ?= $(SHARED)/pcaps
@@ -46,7 +48,8 @@ UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(UNIT_SRCS))
 
 BIN := $(BUILD)/app-flow-meter
 
-.PHONY: all deps run test check test-asan valgrind unit cli corpus live bench fuzz clean
+.PHONY: all deps run test check test-asan valgrind unit cli corpus live install-test bench fuzz \
+	install uninstall clean
 .DELETE_ON_ERROR:
 
 all: $(BIN)
@@ -105,9 +108,14 @@ live: $(BIN) $(BUILD)/bench/ref.bpf.o
 valgrind: $(BIN)
 	BIN=$(BIN) PCAPS=$(PCAPS) bash tests/valgrind.sh
 
+# make install into a staging directory; the man page, the unit, and (as root) the
+# unit's command line run with the unit's privileges on a veth.
+install-test: $(BIN)
+	BIN=$(BIN) SAN=$(SAN) bash tests/install.sh
+
 # The whole suite on one build (build/, or build-san/ with SAN=1).
 check: all $(BUILD)/unit-tests
-	$(MAKE) --no-print-directory unit cli corpus live
+	$(MAKE) --no-print-directory unit cli corpus live install-test
 
 # The same suite built with AddressSanitizer and UBSan.
 test-asan:
@@ -186,6 +194,29 @@ run: deps
 	$(MAKE) --no-print-directory all
 	$(BIN) -r samples/sample.pcap -o flows.csv
 	@echo "wrote flows.csv ($$(($$(wc -l < flows.csv) - 1)) flows)"
+
+# ---- install ----------------------------------------------------------------
+# systemd looks for units in $(PREFIX)/lib/systemd/system for PREFIX /usr and /usr/local.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/app-flow-meter
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCS := README.md docs/METERING.md docs/EXTENDED.md
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/app-flow-meter
+	install -D -m 0644 docs/app-flow-meter.1 $(DESTDIR)$(MANDIR)/man1/app-flow-meter.1
+	install -d $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	sed 's|@BINDIR@|$(BINDIR)|g' contrib/app-flow-meter@.service > $(DESTDIR)$(UNITDIR)/app-flow-meter@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/app-flow-meter@.service
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/app-flow-meter $(DESTDIR)$(MANDIR)/man1/app-flow-meter.1 \
+		$(DESTDIR)$(UNITDIR)/app-flow-meter@.service
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build build-san build-fuzz flows.csv $(VMLINUX)

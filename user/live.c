@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,8 +262,8 @@ static void collect_counters(struct live *l, int final)
 			 (unsigned long long)kc.lost_ringbuf);
 }
 
-/* --stats-interval: a line on stderr, and --stats-json rewritten. */
-static void status(struct live *l, double now)
+/* --stats-interval: a line on stderr (when line), and --stats-json rewritten. */
+static void status(struct live *l, double now, bool line)
 {
 	static uint64_t last_packets;
 	static double last_time;
@@ -271,7 +272,7 @@ static void status(struct live *l, double now)
 	collect_counters(l, 0);
 	c->seconds = now - l->started;
 	c->flows_open_max = l->engine.open_max;
-	if (!afm_quiet) {
+	if (line && !afm_quiet) {
 		double dt = now - (last_time ? last_time : l->started);
 
 		fprintf(stderr, "app-flow-meter: %.0f s: %.0f packets/s, %llu flows open, %llu rows written, "
@@ -289,6 +290,8 @@ static void run_loop(struct live *l)
 {
 	uint64_t last_sweep = 0, last_release = 0, last_status = clock_ns(CLOCK_MONOTONIC);
 
+	if (l->opt->stats_json)
+		status(l, afm_now(), false);	/* there from the start, for monitoring */
 	while (!stop_signal && !afm_sink_error(&l->sink)) {
 		int n = afm_kmeter_poll(l->k, POLL_MS);
 
@@ -314,7 +317,7 @@ static void run_loop(struct live *l)
 			last_release = mono;
 		}
 		if (l->opt->stats_interval_ns && mono - last_status >= l->opt->stats_interval_ns) {
-			status(l, afm_now());
+			status(l, afm_now(), true);
 			last_status = mono;
 		}
 	}
