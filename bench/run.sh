@@ -82,8 +82,15 @@ offline() {
 need_time
 full=$(capture synthetic-full 65535)
 headers=$(capture synthetic 128)
-"$BIN" -q -r "$headers" -o "$BUILD/bench/synthetic.csv" || die "app-flow-meter failed"
+"$BIN" -q -r "$headers" -o "$BUILD/bench/synthetic.csv" --stats-json "$BUILD/bench/synthetic.json" ||
+	die "app-flow-meter failed"
 flows=$(($(wc -l <"$BUILD/bench/synthetic.csv") - 1))
+memory=$("$PY" - "$BUILD/bench/synthetic.json" <<'PYEOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+print(f"{c['flows_open_max']:,} flows open at most, {c['sample_bytes_per_packet']} bytes of samples per packet")
+PYEOF
+)
 
 echo
 echo "app-flow-meter bench: 5,000,000 packets, $flows flows written; median of $RUNS runs"
@@ -91,6 +98,7 @@ echo "offline (-r), packets/s; floor: the bare libpcap read loop over the same f
 printf '  %-14s %10s %11s %11s %7s %14s\n' "capture" "size" "floor" "meter" "ratio" "peak RSS MiB"
 offline "whole packets" "$full"
 offline "headers only" "$headers"
+echo "  memory: $memory"
 
 if [ "$(id -u)" -eq 0 ]; then
 	# Each program is kept in the XDP dispatcher by a link on an idle interface (see
