@@ -3,8 +3,10 @@
 #   make          build build/app-flow-meter
 #   make run      (as root: install missing packages) meter samples/sample.pcap -> flows.csv
 #   make test     (as root: install missing packages) build and run every test: the
-#                 suite, again under ASan/UBSan, valgrind, and each fuzzer for 60 s
-#   make check    the suite alone (unit, command line, corpus, live)
+#                 suite, the soak, the suite under ASan/UBSan, valgrind, and each
+#                 fuzzer for 60 s
+#   make check    the suite alone (unit, command line, corpus, live, install)
+#   make soak     (as root) 60 s of live traffic: flat memory, every row, no loss
 #   make bench    throughput and memory on a large generated capture
 #   make test-asan  the suite built with AddressSanitizer and UBSan (in build-san/)
 #   make fuzz     the libFuzzer harnesses, FUZZ_SECONDS each (default 60)
@@ -48,7 +50,7 @@ UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(UNIT_SRCS))
 
 BIN := $(BUILD)/app-flow-meter
 
-.PHONY: all deps run test check test-asan valgrind unit cli corpus live install-test bench fuzz \
+.PHONY: all deps run test check test-asan valgrind unit cli corpus live install-test soak bench fuzz \
 	install uninstall clean
 .DELETE_ON_ERROR:
 
@@ -113,6 +115,11 @@ valgrind: $(BIN)
 install-test: $(BIN)
 	BIN=$(BIN) SAN=$(SAN) bash tests/install.sh
 
+# As root: 60 s of live traffic, many short flows: RSS flat, every row, no loss.
+SOAK_SECONDS ?= 60
+soak: $(BIN) $(BUILD)/bench/blaster
+	BIN=$(BIN) BLASTER=$(BUILD)/bench/blaster SOAK_SECONDS=$(SOAK_SECONDS) bash tests/live/test_soak.sh
+
 # The whole suite on one build (build/, or build-san/ with SAN=1).
 check: all $(BUILD)/unit-tests
 	$(MAKE) --no-print-directory unit cli corpus live install-test
@@ -121,9 +128,11 @@ check: all $(BUILD)/unit-tests
 test-asan:
 	$(MAKE) --no-print-directory SAN=1 check
 
-# Everything CI runs: the suite, the suite under ASan/UBSan, valgrind, the fuzzers.
+# Everything CI runs: the suite, the soak, the suite under ASan/UBSan, valgrind, the
+# fuzzers.
 test: deps
 	$(MAKE) --no-print-directory check
+	$(MAKE) --no-print-directory soak
 	$(MAKE) --no-print-directory test-asan
 	$(MAKE) --no-print-directory valgrind
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
