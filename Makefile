@@ -175,6 +175,8 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Iinclude -I$(BUILD) -Iuser $(FUZZ_SAN)
 FUZZ_LIB := $(patsubst user/%.c,$(FUZZ)/user/%.o,$(filter-out user/main.c,$(USER_SRCS)))
 
+.PRECIOUS: $(FUZZ)/user/%.o
+
 $(FUZZ)/user $(FUZZ)/seeds:
 	@mkdir -p $@
 
