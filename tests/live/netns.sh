@@ -83,6 +83,28 @@ servers_start() {
 	return 1
 }
 
+# stop_tcpdump PID CAPTURE LOG: stop a tcpdump once it has written all it received,
+# and check that it did: its capture is the reference, and a packet it lost would
+# read as the meter's error. Packets still in its ring when it stops are lost, so it
+# must run with --immediate-mode (else a block waits up to its 1 s timeout), and it is
+# stopped once the capture has stopped growing.
+stop_tcpdump() {
+	local pid=$1 cap=$2 log=$3 size=-1 i captured received
+	for i in $(seq 50); do
+		[ "$(stat -c %s "$cap")" = "$size" ] && break
+		size=$(stat -c %s "$cap")
+		sleep 0.2
+	done
+	kill -TERM "$pid"
+	wait "$pid" 2>/dev/null || true
+	captured=$(sed -n 's/^\([0-9]*\) packets\? captured$/\1/p' "$log")
+	received=$(sed -n 's/^\([0-9]*\) packets\? received by filter$/\1/p' "$log")
+	if [ -z "$captured" ] || [ "$captured" != "$received" ]; then
+		echo "FAIL: tcpdump wrote ${captured:-?} of the ${received:-?} packets it received ($cap): no reference"
+		return 1
+	fi
+}
+
 # Wait until a file mentions a text (a background program is ready).
 wait_for_text() {
 	local file=$1 text=$2 i

@@ -98,7 +98,7 @@ before2=$(iface_state "$C2")
 servers_start	# in S: HTTP, DNS, iperf3 (tests/live/netns.sh)
 
 capture() {	# capture NS FILE LOG: tcpdump on the container's eth0
-	ip netns exec "$1" tcpdump -i eth0 -s 256 -U --time-stamp-precision=nano -w "$2" 2>"$3" &
+	ip netns exec "$1" tcpdump -i eth0 -s 256 --immediate-mode -U --time-stamp-precision=nano -w "$2" 2>"$3" &
 	PIDS+=("$!")
 	wait_for_text "$3" "listening on"
 }
@@ -132,9 +132,8 @@ sleep 0.5
 kill -TERM "$METER"
 st=0
 wait "$METER" || st=$?
-sleep 0.3
-kill -TERM "$TD1" "$TD2"
-wait "$TD1" "$TD2" 2>/dev/null || true
+stop_tcpdump "$TD1" "$WORK/c1.pcap" "$WORK/td1.log" || exit 1
+stop_tcpdump "$TD2" "$WORK/c2.pcap" "$WORK/td2.log" || exit 1
 if [ "$st" -ne 0 ]; then
 	echo "FAIL container: the meter exited with status $st:"
 	cat "$WORK/meter.log"
