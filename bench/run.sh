@@ -102,16 +102,16 @@ echo "  memory: $memory"
 
 if [ "$(id -u)" -eq 0 ]; then
 	# Each program is kept in the XDP dispatcher by a link on an idle interface (see
-	# bench/bpf_bench.c): three veth ends in a scratch namespace.
+	# bench/bpf_bench.c): four veth ends in a scratch namespace.
 	ns=afm-bench-$$
 	ip netns add "$ns"
 	trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
-	for i in 1 2 3; do
+	for i in 1 2 3 4; do
 		ip -n "$ns" link add "b$i" type veth peer name "c$i"
 		ip -n "$ns" link set "b$i" up
 	done
 	echo
-	ip netns exec "$ns" "$BUILD/bench/bpf-bench" "$BUILD/afm.bpf.o" "$BUILD/bench/ref.bpf.o" b1 b2 b3
+	ip netns exec "$ns" "$BUILD/bench/bpf-bench" "$BUILD/afm.bpf.o" "$BUILD/bench/ref.bpf.o" b1 b2 b3 b4
 
 	# The live rate: sender and meter in two namespaces joined by a veth pair.
 	tx=afm-bench-tx-$$

@@ -11,11 +11,13 @@
  * Nothing is dropped silently: every packet is counted as batched, skipped (by reason)
  * or lost (ring buffer full) in per-CPU counters.
  *
- * Programs: afm_xdp (ingress), afm_tc (egress), afm_sweep (run by user space on each
- * CPU with BPF_PROG_TEST_RUN). --via-xdp runs afm_xdp on the packets of a capture.
+ * Programs: afm_xdp or afm_xdp_compat (ingress, see xdp_meter()), afm_tc (egress),
+ * afm_sweep (run by user space on each CPU with BPF_PROG_TEST_RUN). --via-xdp runs the
+ * XDP program on the packets of a capture.
  */
 #include "vmlinux.h"
 
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
@@ -254,23 +256,47 @@ static __always_inline void meter(void *data, void *data_end, __u32 ifindex, __u
 }
 
 /*
- * Frags-aware: multi-buffer frames (jumbo MTUs, LRO/GRO on capable drivers) are
- * accepted; the headers are in the first buffer, the length counts every buffer.
+ * The XDP program, frags-aware: multi-buffer frames (jumbo MTUs, LRO/GRO on capable
+ * drivers) are accepted; the headers are in the first buffer, the length counts every
+ * buffer. That length is bpf_xdp_get_buff_len(), a helper call (5 ns here, a sixth of
+ * the program); with fast set, the program reads the frame's frags flag through
+ * bpf_cast_to_kern_ctx() (Linux 6.2, inlined by the verifier) and calls the helper only
+ * for a multi-buffer frame. Two programs: afm_xdp (fast) and afm_xdp_compat, for
+ * kernels without the kfunc; user space loads one (user/kmeter.c). The kfunc is weak so
+ * that the object still opens where the kernel lacks it.
  */
-SEC("xdp.frags")
-int afm_xdp(struct xdp_md *ctx)
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
+
+static __always_inline int xdp_meter(struct xdp_md *ctx, const int fast)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 
-	if (cfg_replay)
+	if (cfg_replay) {
 		meter(data, data_end, 0, replay.wire_len, replay.seq, replay.ts_ns);
-	else {
-		__u64 now = bpf_ktime_get_ns();
-
-		meter(data, data_end, ctx->ingress_ifindex, bpf_xdp_get_buff_len(ctx), now, now);
+		return XDP_PASS;
 	}
+	__u64 now = bpf_ktime_get_ns(), len;
+
+	if (fast && !(((struct xdp_buff *)bpf_cast_to_kern_ctx(ctx))->flags &
+		      bpf_core_enum_value(enum xdp_buff_flags, XDP_FLAGS_HAS_FRAGS)))
+		len = (__u64)(data_end - data);
+	else
+		len = bpf_xdp_get_buff_len(ctx);
+	meter(data, data_end, ctx->ingress_ifindex, len, now, now);
 	return XDP_PASS;
+}
+
+SEC("xdp.frags")
+int afm_xdp(struct xdp_md *ctx)
+{
+	return xdp_meter(ctx, 1);
+}
+
+SEC("xdp.frags")
+int afm_xdp_compat(struct xdp_md *ctx)
+{
+	return xdp_meter(ctx, 0);
 }
 
 SEC("tc")

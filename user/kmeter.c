@@ -3,6 +3,7 @@
 #include "kmeter.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/capability.h>
@@ -44,6 +45,7 @@ struct hook {
 
 struct afm_kmeter {
 	struct afm_bpf *skel;
+	struct bpf_program *xdp;	/* afm_xdp, or afm_xdp_compat (see bpf/afm.bpf.c) */
 	struct ring_buffer *rb;
 	afm_kevent_fn on_event;
 	void *ctx;
@@ -64,6 +66,19 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 	if (!verbose)
 		return 0;	/* warnings too: without -v, our own one-line errors say it */
 	return vfprintf(stderr, fmt, ap);
+}
+
+/* Does the running kernel have the kfunc `name`? (its BTF names it) */
+static int kernel_has_kfunc(const char *name)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int found;
+
+	if (!vmlinux)
+		return 0;
+	found = btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0;
+	btf__free(vmlinux);
+	return found;
 }
 
 static int has_capability(int cap)
@@ -142,6 +157,15 @@ int afm_kmeter_open(struct afm_kmeter **out, const struct afm_kmeter_config *cfg
 		bpf_map__set_max_entries(k->skel->maps.events, cfg->ringbuf_bytes);
 		k->skel->rodata->cfg_wakeup_bytes = cfg->ringbuf_bytes / 4;
 	}
+	/* One XDP program: the fast one where the kernel has its kfunc (Linux 6.2); the
+	 * environment variable AFM_XDP_COMPAT=1 takes the other (for the tests). */
+	const char *env = getenv("AFM_XDP_COMPAT");
+	int compat = cfg->compat_xdp || (env && strcmp(env, "1") == 0);
+	int fast = !compat && kernel_has_kfunc("bpf_cast_to_kern_ctx");
+
+	k->xdp = fast ? k->skel->progs.afm_xdp : k->skel->progs.afm_xdp_compat;
+	bpf_program__set_autoload(k->skel->progs.afm_xdp, fast);
+	bpf_program__set_autoload(k->skel->progs.afm_xdp_compat, !fast);
 	ret = afm_bpf__load(k->skel);
 	if (ret) {
 		if (ret == -EPERM)
@@ -152,6 +176,9 @@ int afm_kmeter_open(struct afm_kmeter **out, const struct afm_kmeter_config *cfg
 				 verbose ? "" : " (run with -v to see the verifier's log)");
 		goto fail;
 	}
+	if (verbose)
+		afm_notice("XDP program %s%s", bpf_program__name(k->xdp),
+			   fast ? "" : compat ? " (AFM_XDP_COMPAT=1)" : " (the kernel has no bpf_cast_to_kern_ctx, Linux 6.2)");
 	/* A replay stays on one CPU: each CPU has its own flow table, and a flow's
 	 * packets must meet in one batch for the replay to test the batching. */
 	if (cfg->replay && sched_getaffinity(0, sizeof(k->affinity), &k->affinity) == 0) {
@@ -241,7 +268,7 @@ int afm_kmeter_attach_xdp(struct afm_kmeter *k, const char *ifname, enum afm_xdp
 			  const char **used, char *err, size_t errlen)
 {
 	int ifindex = ifindex_of(ifname, err, errlen, "XDP");
-	int prog_fd = bpf_program__fd(k->skel->progs.afm_xdp);
+	int prog_fd = bpf_program__fd(k->xdp);
 	char other[64];
 	__u32 other_id;
 	int fd;
@@ -453,7 +480,12 @@ int afm_kmeter_drain(struct afm_kmeter *k)
 int afm_kmeter_replay(struct afm_kmeter *k, const void *frame, uint32_t len, const struct afm_replay *r)
 {
 	k->skel->bss->replay = *r;
-	return test_run(bpf_program__fd(k->skel->progs.afm_xdp), frame, len);
+	return test_run(bpf_program__fd(k->xdp), frame, len);
+}
+
+const char *afm_kmeter_xdp_program(const struct afm_kmeter *k)
+{
+	return bpf_program__name(k->xdp);
 }
 
 uint64_t afm_kmeter_drained(const struct afm_kmeter *k)

@@ -29,6 +29,7 @@ struct afm_kmeter_config {
 	uint32_t slots;			/* flow table slots per CPU: a power of two */
 	uint32_t ringbuf_bytes;		/* ring buffer size, a power of two >= page size */
 	int verbose;			/* print libbpf's and the verifier's messages */
+	int compat_xdp;			/* afm_xdp_compat even where afm_xdp would load (tests) */
 	afm_kevent_fn on_event;
 	void *ctx;
 };
@@ -54,6 +55,8 @@ int afm_kmeter_sweep(struct afm_kmeter *k, uint64_t now, uint64_t flush_after);
  * batch still in a CPU's table (read from user space: nothing writes them any more).
  */
 int afm_kmeter_drain(struct afm_kmeter *k);
+/* The XDP program loaded: "afm_xdp", or "afm_xdp_compat" on kernels before 6.2. */
+const char *afm_kmeter_xdp_program(const struct afm_kmeter *k);
 /* Samples afm_kmeter_drain() took from the tables (the kernel counted them batched). */
 uint64_t afm_kmeter_drained(const struct afm_kmeter *k);
 /* Run the XDP program on one replayed frame. */

@@ -31,7 +31,7 @@ check() {	# check NAME STATUS WANT_STATUS OUTPUT WANT_TEXT
 hooks() {
 	{ in_cli ip -d link show "$CLI_IF" | grep -o 'xdp[a-z]*' | sort -u | tr '\n' ' '; } || true
 	local p
-	for p in afm_xdp afm_tc ref_pass; do
+	for p in afm_xdp afm_xdp_compat afm_tc ref_pass; do
 		bpftool prog show name "$p" 2>/dev/null | grep -q "name $p" && printf '%s ' "$p"
 	done
 	true

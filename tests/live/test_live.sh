@@ -2,7 +2,8 @@
 # Live metering, for real: the meter on one end of a veth pair (XDP ingress, TC egress)
 # while tcpdump captures the same interface and real clients talk to real servers.
 # The meter's CSV must equal, flow for flow, what -r gives on tcpdump's capture: packet
-# counts and every length statistic exactly, times within 1 ms. Needs root.
+# counts and every length statistic exactly, times within 1 ms. The same on the other
+# end with the XDP program for kernels before 6.2 (afm_xdp_compat). Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=$(realpath "${BIN:-build/app-flow-meter}")
@@ -20,33 +21,51 @@ netns_setup
 servers_start
 
 # (ip netns exec execs: $! is the program itself, which the signals below must reach)
-ip netns exec "$CLI_NS" tcpdump -i "$CLI_IF" -s 256 -U --time-stamp-precision=nano \
-	-w "$WORK/capture.pcap" 2>"$WORK/tcpdump.log" &
-TCPDUMP=$!
-PIDS+=("$TCPDUMP")
-wait_for_text "$WORK/tcpdump.log" "listening on"
-ip netns exec "$CLI_NS" "$BIN" -i "$CLI_IF" --precision 17 -o "$WORK/live.csv" --stats-json "$WORK/live.json" \
-	2>"$WORK/meter.log" &
-METER=$!
-PIDS+=("$METER")
-wait_for_text "$WORK/meter.log" "metering $CLI_IF"
+# start_side NAME NS IFACE XDP_COMPAT: tcpdump and the meter (-v: it names its XDP
+# program) on one end of the pair.
+declare -A TCPDUMP METER
+start_side() {
+	local name=$1 ns=$2 ifname=$3
+	ip netns exec "$ns" tcpdump -i "$ifname" -s 256 --immediate-mode -U --time-stamp-precision=nano \
+		-w "$WORK/$name.pcap" 2>"$WORK/$name.tcpdump.log" &
+	TCPDUMP[$name]=$!
+	PIDS+=("$!")
+	wait_for_text "$WORK/$name.tcpdump.log" "listening on"
+	AFM_XDP_COMPAT=$4 ip netns exec "$ns" "$BIN" -v -i "$ifname" --precision 17 -o "$WORK/$name.csv" \
+		--stats-json "$WORK/$name.json" 2>"$WORK/$name.log" &
+	METER[$name]=$!
+	PIDS+=("$!")
+	wait_for_text "$WORK/$name.log" "metering $ifname"
+}
+
+# stop_and_compare NAME PROGRAM: stop both; the live CSV against -r on the capture.
+stop_and_compare() {
+	local name=$1 status=0
+	kill -TERM "${METER[$name]}"
+	wait "${METER[$name]}" || status=$?
+	stop_tcpdump "${TCPDUMP[$name]}" "$WORK/$name.pcap" "$WORK/$name.tcpdump.log" || return 1
+	if [ "$status" -ne 0 ]; then
+		echo "FAIL live ($name): the meter exited with status $status:"
+		cat "$WORK/$name.log"
+		return 1
+	fi
+	grep -q "XDP program $2\b" "$WORK/$name.log" ||
+		{ echo "FAIL live ($name): not metered by $2: $(grep 'XDP program' "$WORK/$name.log")"; return 1; }
+	echo "live ($name, $2):"
+	"$BIN" -q --precision 17 -r "$WORK/$name.pcap" -o "$WORK/$name.offline.csv"
+	$PY tests/live/compare_live.py "$WORK/$name.offline.csv" "$WORK/$name.csv" --stats "$WORK/$name.json" \
+		--only "$SRV4,$CLI4,$SRV6,$CLI6"
+}
+
+start_side client "$CLI_NS" "$CLI_IF" 0
+start_side server "$SRV_NS" "$SRV_IF" 1
 sleep 0.3
 
 client_traffic in_cli
 
 sleep 0.5
-kill -TERM "$METER"
-status=0
-wait "$METER" || status=$?
-sleep 0.3
-kill -TERM "$TCPDUMP"
-wait "$TCPDUMP" || true
-if [ "$status" -ne 0 ]; then
-	echo "FAIL live: the meter exited with status $status:"
-	cat "$WORK/meter.log"
-	exit 1
-fi
-"$BIN" -q --precision 17 -r "$WORK/capture.pcap" -o "$WORK/offline.csv"
-$PY tests/live/compare_live.py "$WORK/offline.csv" "$WORK/live.csv" --stats "$WORK/live.json" \
-	--only "$SRV4,$CLI4,$SRV6,$CLI6"
-rm -rf "$WORK"
+fail=0
+stop_and_compare client afm_xdp || fail=1
+stop_and_compare server afm_xdp_compat || fail=1
+[ "$fail" -eq 0 ] && rm -rf "$WORK"
+exit "$fail"

@@ -25,10 +25,11 @@ static void on_event(void *ctx, const struct afm_event *ev)
 	events[n_events++] = *ev;
 }
 
-static void open_meter(uint32_t slots, uint32_t ringbuf)
+static void open_meter_program(uint32_t slots, uint32_t ringbuf, int compat_xdp)
 {
 	struct afm_kmeter_config cfg = {
-		.replay = 1, .slots = slots, .ringbuf_bytes = ringbuf, .on_event = on_event,
+		.replay = 1, .slots = slots, .ringbuf_bytes = ringbuf, .compat_xdp = compat_xdp,
+		.on_event = on_event,
 	};
 	char err[256];
 
@@ -37,6 +38,13 @@ static void open_meter(uint32_t slots, uint32_t ringbuf)
 	n_events = 0;
 	seq = 0;
 	cr_assert_eq(afm_kmeter_open(&km, &cfg, err, sizeof(err)), 0, "%s", err);
+	if (compat_xdp)
+		cr_assert_str_eq(afm_kmeter_xdp_program(km), "afm_xdp_compat");
+}
+
+static void open_meter(uint32_t slots, uint32_t ringbuf)
+{
+	open_meter_program(slots, ringbuf, 0);
 }
 
 static void close_meter(void)
@@ -82,14 +90,14 @@ static struct frame tcp4(uint16_t sport, uint16_t dport, uint8_t flags, const ch
 TestSuite(bpf, .fini = close_meter);
 
 /* Every header path: the kernel's sample equals the user-space parser's record. */
-Test(bpf, kernel_and_user_parsers_agree_on_every_header_path)
+static void header_paths(int compat_xdp)
 {
 	static const uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
 	static const uint8_t b6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
 	struct frame fr[12];
 	int n = 0;
 
-	open_meter(1024, 1 << 20);
+	open_meter_program(1024, 1 << 20, compat_xdp);
 	fr[n++] = tcp4(40000, 80, AFM_TCP_PSH | AFM_TCP_ACK, "HTTP/1.1 204 No Content\r\n");
 	fr[n++] = tcp4(40000, 80, AFM_TCP_ACK, "HTTP/1.1 404 Not Found\r\n");
 	memset(&fr[n], 0, sizeof(fr[n]));	/* VLAN, UDP DNS */
@@ -157,6 +165,17 @@ Test(bpf, kernel_and_user_parsers_agree_on_every_header_path)
 
 	cr_assert_eq(c.packets, (uint64_t)n);
 	cr_assert_eq(c.batched, (uint64_t)n);
+}
+
+Test(bpf, kernel_and_user_parsers_agree_on_every_header_path)
+{
+	header_paths(0);
+}
+
+/* The XDP program for kernels without bpf_cast_to_kern_ctx loads and agrees too. */
+Test(bpf, the_compat_program_agrees_too)
+{
+	header_paths(1);
 }
 
 Test(bpf, skip_reasons_are_counted)
