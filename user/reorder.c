@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sort.h"
+
 struct afm_reorder_run {
 	uint32_t left;		/* samples not yet released */
 	uint32_t pad;
@@ -54,31 +56,7 @@ int afm_reorder_push(struct afm_reorder *r, const struct afm_event *ev)
 	return 0;
 }
 
-/* Stable bottom-up merge sort by time. */
-static struct afm_pending *sort_by_time(struct afm_pending *v, struct afm_pending *tmp, size_t n)
-{
-	struct afm_pending *src = v, *dst = tmp;
-
-	for (size_t width = 1; width < n; width *= 2) {
-		for (size_t lo = 0; lo < n; lo += 2 * width) {
-			size_t mid = lo + width < n ? lo + width : n;
-			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-			size_t i = lo, j = mid, k = lo;
-
-			while (i < mid && j < hi)
-				dst[k++] = src[j].ts < src[i].ts ? src[j++] : src[i++];
-			while (i < mid)
-				dst[k++] = src[i++];
-			while (j < hi)
-				dst[k++] = src[j++];
-		}
-		struct afm_pending *t = src;
-
-		src = dst;
-		dst = t;
-	}
-	return src;
-}
+AFM_DEFINE_TIME_SORT(sort_by_time, struct afm_pending, ts)
 
 void afm_reorder_release(struct afm_reorder *r, uint64_t horizon, afm_sample_fn fn, void *ctx)
 {

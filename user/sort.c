@@ -76,29 +76,13 @@ void afm_merge_i64(const int64_t *a, size_t na, const int64_t *b, size_t nb, int
 		out[k++] = b[j++];
 }
 
+/* Used only for out-of-order captures. */
+AFM_DEFINE_TIME_SORT(sort_timed, struct afm_timed, ts_ns)
+
 void afm_sort_timed(struct afm_timed *v, size_t n, struct afm_timed *tmp)
 {
-	/* Bottom-up merge sort: stable, O(n log n), used only for out-of-order captures. */
-	struct afm_timed *src = v, *dst = tmp;
+	struct afm_timed *sorted = sort_timed(v, tmp, n);
 
-	for (size_t width = 1; width < n; width *= 2) {
-		for (size_t lo = 0; lo < n; lo += 2 * width) {
-			size_t mid = lo + width < n ? lo + width : n;
-			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-			size_t i = lo, j = mid, k = lo;
-
-			while (i < mid && j < hi)
-				dst[k++] = src[j].ts_ns < src[i].ts_ns ? src[j++] : src[i++];
-			while (i < mid)
-				dst[k++] = src[i++];
-			while (j < hi)
-				dst[k++] = src[j++];
-		}
-		struct afm_timed *t = src;
-
-		src = dst;
-		dst = t;
-	}
-	if (src != v)
-		memcpy(v, src, n * sizeof(*v));
+	if (sorted != v)
+		memcpy(v, sorted, n * sizeof(*v));
 }

@@ -20,4 +20,36 @@ struct afm_timed {
 /* Stable sort by ts_ns (equal timestamps keep their order); tmp holds n entries. */
 void afm_sort_timed(struct afm_timed *v, size_t n, struct afm_timed *tmp);
 
+/*
+ * AFM_DEFINE_TIME_SORT(name, type, key) defines
+ *     static type *name(type *v, type *tmp, size_t n)
+ * a stable bottom-up merge sort of v[0..n) by its uint64_t member `key` (equal keys
+ * keep their order), with tmp as scratch for n entries; it returns v or tmp, whichever
+ * holds the result. For the few arrays sorted by time: packets, released samples.
+ */
+#define AFM_DEFINE_TIME_SORT(name, type, key)                                           \
+	static type *name(type *v, type *tmp, size_t n)                                 \
+	{                                                                                \
+		type *src = v, *dst = tmp, *t;                                           \
+                                                                                         \
+		for (size_t width = 1; width < n; width *= 2) {                          \
+			for (size_t lo = 0; lo < n; lo += 2 * width) {                   \
+				size_t mid = lo + width < n ? lo + width : n;            \
+				size_t hi = lo + 2 * width < n ? lo + 2 * width : n;     \
+				size_t i = lo, j = mid, k = lo;                          \
+                                                                                         \
+				while (i < mid && j < hi)                                \
+					dst[k++] = src[j].key < src[i].key ? src[j++] : src[i++]; \
+				while (i < mid)                                          \
+					dst[k++] = src[i++];                             \
+				while (j < hi)                                           \
+					dst[k++] = src[j++];                             \
+			}                                                                \
+			t = src;                                                         \
+			src = dst;                                                       \
+			dst = t;                                                         \
+		}                                                                        \
+		return src;                                                              \
+	}
+
 #endif
