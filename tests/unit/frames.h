@@ -147,4 +147,17 @@ static inline void f_text(struct frame *f, const char *s)
 
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 
+/* The common case: TCP over IPv4 (DF set), 10.0.0.2 -> 10.0.0.1, then the payload. */
+static inline struct frame tcp4(uint16_t sport, uint16_t dport, uint8_t flags, const char *payload)
+{
+	struct frame f = { 0 };
+
+	f_eth(&f, 0x0800);
+	f_ipv4(&f, 6, IP4(10, 0, 0, 2), IP4(10, 0, 0, 1), 5, 0x4000, 7);
+	f_tcp(&f, sport, dport, flags, 5);
+	f_text(&f, payload);
+	f_ipv4_end(&f);
+	return f;
+}
+
 #endif

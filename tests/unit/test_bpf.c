@@ -75,18 +75,6 @@ static struct afm_kcounters counters(void)
 	return c;
 }
 
-static struct frame tcp4(uint16_t sport, uint16_t dport, uint8_t flags, const char *payload)
-{
-	struct frame f = { 0 };
-
-	f_eth(&f, 0x0800);
-	f_ipv4(&f, 6, IP4(10, 0, 0, 2), IP4(10, 0, 0, 1), 5, 0, 7);
-	f_tcp(&f, sport, dport, flags, 5);
-	f_text(&f, payload);
-	f_ipv4_end(&f);
-	return f;
-}
-
 TestSuite(bpf, .fini = close_meter);
 
 /* Every header path: the kernel's sample equals the user-space parser's record. */

@@ -13,18 +13,6 @@ static int parse(const struct frame *f, int link, struct afm_record *rec)
 	return afm_parse(f->b, f->b + f->n, link, rec);
 }
 
-static struct frame tcp4(uint16_t sport, uint16_t dport, uint8_t flags, const char *payload)
-{
-	struct frame f = { 0 };
-
-	f_eth(&f, 0x0800);
-	f_ipv4(&f, 6, IP4(10, 0, 0, 2), IP4(10, 0, 0, 1), 5, 0x4000, 7);
-	f_tcp(&f, sport, dport, flags, 5);
-	f_text(&f, payload);
-	f_ipv4_end(&f);
-	return f;
-}
-
 static uint32_t addr4(const uint8_t *a)
 {
 	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 | (uint32_t)a[2] << 8 | a[3];
