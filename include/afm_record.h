@@ -65,6 +65,7 @@ enum afm_verdict {
 	AFM_SKIP_MALFORMED,	/* impossible header value */
 	AFM_SKIP_IPV6_EXT_CHAIN,	/* more IPv6 extension headers than the parser walks */
 	AFM_SKIP_VLAN_DEPTH,	/* more than two VLAN tags */
+	AFM_SKIP_OVERSIZED,	/* a capture record's original length beyond any real frame */
 	AFM_VERDICT_COUNT,
 };
 
@@ -76,6 +77,9 @@ enum afm_link {
 	AFM_LINK_RAW,		/* bare IPv4 or IPv6, version from the first nibble */
 	AFM_LINK_NULL,		/* BSD loopback: 4-byte address family, either byte order */
 };
+
+/* A capture record longer than this on the wire is damage, not a frame (skipped). */
+#define AFM_WIRE_LEN_MAX (16u << 20)
 
 #define AFM_VLAN_MAX 2
 #define AFM_IPV6_EXT_MAX 8

@@ -63,8 +63,9 @@ for k in ('packets', 'metered'):
 for k, v in ref['skipped'].items():
     if got['skipped'].get(k) != v:
         bad.append('skipped %s: reference %d, meter %s' % (k, v, got['skipped'].get(k)))
-if ref['flows'] != got['flows_written']:
-    bad.append('flows: reference %d, meter %d' % (ref['flows'], got['flows_written']))
+if ref['flows'] != got['rows_written'] or got['rows_lost'] or got['flows_ended_total'] != got['rows_written']:
+    bad.append('flows: reference %d, meter %d ended, %d rows written, %d lost'
+               % (ref['flows'], got['flows_ended_total'], got['rows_written'], got['rows_lost']))
 seen = got['metered'] + got['skipped_total'] + got['lost_total']
 if seen != got['packets']:
     bad.append('accounting: %d read != %d metered + skipped + lost' % (got['packets'], seen))
@@ -93,7 +94,7 @@ PYEOF
 				fail=$((fail + 1))
 				continue
 			fi
-			if ! $PY -c 'import json,sys; a,b=(json.load(open(p)) for p in sys.argv[1:]); ks=("packets","metered","skipped","lost","flows_written","flows_ended"); sys.exit(any(a[k]!=b[k] for k in ks))' "$OUT/$b.json" "$OUT/$b.xdp.json"; then
+			if ! $PY -c 'import json,sys; a,b=(json.load(open(p)) for p in sys.argv[1:]); ks=("packets","metered","skipped","lost","rows_written","flows_ended"); sys.exit(any(a[k]!=b[k] for k in ks))' "$OUT/$b.json" "$OUT/$b.xdp.json"; then
 				echo "FAIL [$name] $b: --via-xdp accounting differs from -r"
 				fail=$((fail + 1))
 				continue

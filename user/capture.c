@@ -11,13 +11,17 @@
 #include <unistd.h>
 
 #include "afm_record.h"
+#include "textfmt.h"
 
 struct afm_capture {
 	pcap_t *pcap;
 	FILE *file;		/* owned by pcap once opened */
 	void *map;		/* the file mapped, when libpcap reads it from memory */
 	uint64_t unmapped;	/* bytes at the start of map already given back */
-	uint64_t packets;
+	uint64_t packets;	/* records read */
+	uint64_t clock;		/* the largest timestamp so far */
+	uint64_t jumps;		/* records more than a day away from the ones before */
+	char first_jump[160];
 	char *path;
 	uint64_t size;
 	int link;
@@ -153,6 +157,23 @@ struct afm_capture *afm_capture_open(const char *path, char *err, size_t errlen)
 	return c;
 }
 
+/* A timestamp far from the capture's others is damage: it moves the capture clock. */
+static void check_time(struct afm_capture *c, uint64_t t)
+{
+	const uint64_t day = 86400ULL * 1000000000ULL;
+
+	if (c->clock && (t > c->clock + day || t + day < c->clock) && c->jumps++ == 0) {
+		char when[AFM_TIME_TEXT];
+
+		afm_fmt_time(when, t);
+		snprintf(c->first_jump, sizeof(c->first_jump), "record %llu at %s UTC, %.0f days %s the records before it",
+			 (unsigned long long)c->packets, when,
+			 (double)(t > c->clock ? t - c->clock : c->clock - t) / 864e11, t > c->clock ? "after" : "before");
+	}
+	if (t > c->clock)
+		c->clock = t;
+}
+
 int afm_capture_next(struct afm_capture *c, struct afm_packet *pkt)
 {
 	struct pcap_pkthdr *h;
@@ -162,7 +183,7 @@ int afm_capture_next(struct afm_capture *c, struct afm_packet *pkt)
 	if (ret == 1) {
 		/* Give back the pages read (they stay in the page cache): the meter's
 		 * resident memory stays its own, however large the capture. */
-		if (c->map && (c->packets++ & 0x3fff) == 0) {
+		if (c->map && (c->packets & 0x3fff) == 0) {
 			uint64_t off = afm_capture_offset(c) & ~(uint64_t)0xfffff;
 
 			if (off > c->unmapped) {
@@ -170,11 +191,19 @@ int afm_capture_next(struct afm_capture *c, struct afm_packet *pkt)
 				c->unmapped = off;
 			}
 		}
+		c->packets++;
 		pkt->data = data;
 		pkt->caplen = h->caplen;
 		pkt->wire_len = h->len;
-		/* With nanosecond precision libpcap puts nanoseconds in tv_usec. */
-		pkt->ts_ns = (uint64_t)h->ts.tv_sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
+		/* With nanosecond precision libpcap puts nanoseconds in tv_usec. A pcap
+		 * record's seconds are an unsigned 32-bit number that libpcap reads as
+		 * signed: from 2038 on they come negative. */
+		int64_t sec = (int64_t)h->ts.tv_sec;
+
+		if (sec < 0)
+			sec = (int64_t)(uint32_t)sec;
+		pkt->ts_ns = (uint64_t)sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
+		check_time(c, pkt->ts_ns);
 		return AFM_CAPTURE_PACKET;
 	}
 	if (ret == PCAP_ERROR_BREAK)
@@ -187,6 +216,44 @@ int afm_capture_next(struct afm_capture *c, struct afm_packet *pkt)
 const char *afm_capture_error(const struct afm_capture *c)
 {
 	return c->error;
+}
+
+uint64_t afm_capture_records(const struct afm_capture *c)
+{
+	return c->packets;
+}
+
+uint64_t afm_capture_time_jumps(const struct afm_capture *c, const char **first)
+{
+	*first = c->first_jump;
+	return c->jumps;
+}
+
+int afm_capture_sniff(const char *path)
+{
+	static const uint32_t magics[] = {
+		0xa1b2c3d4, 0xa1b23c4d,	/* pcap, microseconds and nanoseconds */
+		0xa1b2cd34, 0xa1b234cd,	/* modified pcap (Kuznetzov, FMESQUITA) */
+		0xa12b3c4d,		/* Navtel */
+		0x0a0d0d0a,		/* pcapng section header (the same in both byte orders) */
+	};
+	unsigned char b[4];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(b, 1, sizeof(b), f);
+	fclose(f);
+	if (n < sizeof(b))
+		return 0;
+	uint32_t be = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	uint32_t le = (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
+
+	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
+		if (be == magics[i] || le == magics[i])
+			return 1;
+	return 0;
 }
 
 int afm_capture_link(const struct afm_capture *c)

@@ -28,6 +28,18 @@ enum afm_capture_status {
 struct afm_capture *afm_capture_open(const char *path, char *err, size_t errlen);
 int afm_capture_next(struct afm_capture *c, struct afm_packet *pkt);
 const char *afm_capture_error(const struct afm_capture *c);
+/* Records read so far (the number of the last one returned). */
+uint64_t afm_capture_records(const struct afm_capture *c);
+/*
+ * Records whose time is more than a day away from the capture's records before them
+ * (a damaged timestamp), and where the first one is.
+ */
+uint64_t afm_capture_time_jumps(const struct afm_capture *c, const char **first);
+/*
+ * Does the file start like a capture (a pcap or pcapng magic number)? 1 yes, 0 no,
+ * -errno when it cannot be read.
+ */
+int afm_capture_sniff(const char *path);
 int afm_capture_link(const struct afm_capture *c);	/* enum afm_link */
 const char *afm_capture_path(const struct afm_capture *c);
 uint64_t afm_capture_size(const struct afm_capture *c);

@@ -63,7 +63,8 @@ static const char usage_text[] =
 	"      --dns-timeout S      the same for DNS flows, one per transaction (default 30)\n"
 	"      --active-timeout S   cut a flow that has lasted S seconds (default 1800)\n"
 	"      --close-linger S     after FIN both ways or RST, keep the flow open S seconds\n"
-	"                           for the closing packets that follow (default 5)\n"
+	"                           for the closing packets that follow (default 5; 0: end it\n"
+	"                           at the closing packet, as CICFlowMeter does)\n"
 	"      --max-flows N        keep at most N flows open; past that, the least recently\n"
 	"                           active one ends (end_reason evicted). Default: a quarter of\n"
 	"                           the available memory at 1 KiB a flow\n"
@@ -141,22 +142,27 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* Seconds with decimals -> ns; 0 < S <= 10^9 (about 31 years). */
-static int parse_seconds(const char *opt, const char *text, uint64_t *ns)
+/* Seconds with decimals -> ns; 0 < S <= 10^9 (about 31 years), or 0 <= S with zero_ok. */
+static int parse_seconds_from(const char *opt, const char *text, int zero_ok, uint64_t *ns)
 {
 	char *end;
 	double s;
 
 	errno = 0;
 	s = strtod(text, &end);
-	if (errno || end == text || *end || !isfinite(s) || s <= 0 || s > 1e9) {
-		afm_error("%s: '%s' is not a number of seconds in (0, 1e9]", opt, text);
+	if (errno || end == text || *end || !isfinite(s) || s < 0 || (s == 0 && !zero_ok) || s > 1e9) {
+		afm_error("%s: '%s' is not a number of seconds in %s, 1e9]", opt, text, zero_ok ? "[0" : "(0");
 		return -1;
 	}
 	*ns = (uint64_t)llround(s * 1e9);
-	if (*ns == 0)
+	if (*ns == 0 && s > 0)
 		*ns = 1;
 	return 0;
+}
+
+static int parse_seconds(const char *opt, const char *text, uint64_t *ns)
+{
+	return parse_seconds_from(opt, text, 0, ns);
 }
 
 /* A positive whole number. */
@@ -230,7 +236,7 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 			bad = parse_seconds("--active-timeout", optarg, &opt->active_ns);
 			break;
 		case OPT_LINGER:
-			bad = parse_seconds("--close-linger", optarg, &opt->linger_ns);
+			bad = parse_seconds_from("--close-linger", optarg, 1, &opt->linger_ns);
 			break;
 		case OPT_PRECISION:
 			bad = parse_int("--precision", optarg, 1, 17, &opt->precision);
@@ -253,6 +259,11 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 				afm_error("-i: '%s' is not an interface name", optarg);
 				return AFM_EXIT_USAGE;
 			}
+			for (int k = 0; k < opt->n_interfaces; k++)
+				if (strcmp(opt->interfaces[k], optarg) == 0) {
+					afm_error("-i %s is given twice: each packet would be metered twice", optarg);
+					return AFM_EXIT_USAGE;
+				}
 			opt->interfaces[opt->n_interfaces++] = optarg;
 			break;
 		case OPT_XDP_MODE:

@@ -8,7 +8,7 @@
 #include "row.h"
 
 #define COL(n, k, field) { n, k, offsetof(struct afm_row, field) }
-#define STAT(n, sample, stat) COL(n, AFM_COL_F64, sample.stat)
+#define STAT(n, sample, stat) COL(n, _Generic(((struct afm_row *)0)->sample.stat, struct afm_dec: AFM_COL_DEC, default: AFM_COL_F64), sample.stat)
 
 /* Length samples: min, max, mean, median, mode, std, variance, cv, skewness. */
 #define LEN_STATS(name, sample)                                                             \
@@ -42,7 +42,7 @@ static const struct afm_column all[] = {
 	COL("dst_ip", AFM_COL_TEXT, dst_ip),
 	COL("dst_port", AFM_COL_U64, dst_port),
 	COL("protocol", AFM_COL_TEXT_PTR, protocol),
-	COL("duration", AFM_COL_F64, duration),
+	COL("duration", AFM_COL_DEC, duration),
 	COL("packets_numbers", AFM_COL_U64, packets),
 	COL("receiving_packets_numbers", AFM_COL_U64, rx_packets),
 	COL("sending_packets_numbers", AFM_COL_U64, tx_packets),
@@ -68,8 +68,8 @@ static const struct afm_column all[] = {
 	COL("packets_len_rate", AFM_COL_F64, len_rate),
 	COL("receiving_packets_len_rate", AFM_COL_F64, rx_len_rate),
 	COL("sending_packets_len_rate", AFM_COL_F64, tx_len_rate),
-	COL("handshake_duration", AFM_COL_F64, handshake_duration),
-	COL("delta_start", AFM_COL_F64, delta_start),
+	COL("handshake_duration", AFM_COL_DEC, handshake_duration),
+	COL("delta_start", AFM_COL_DEC, delta_start),
 	COL("ip_version", AFM_COL_U64, ip_version),
 	COL("ip_protocol", AFM_COL_U64, ip_protocol),
 	COL("vlan_ids", AFM_COL_TEXT, vlan_ids),

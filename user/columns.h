@@ -12,6 +12,7 @@ enum afm_column_kind {
 	AFM_COL_TEXT_PTR,	/* const char * in the row */
 	AFM_COL_U64,
 	AFM_COL_F64,
+	AFM_COL_DEC,		/* struct afm_dec: an exact decimal */
 };
 
 struct afm_column {

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
+#define _GNU_SOURCE /* sigabbrev_np */
 #include "counters.h"
 
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 static const char *const verdict_names[AFM_VERDICT_COUNT] = {
@@ -11,6 +13,7 @@ static const char *const verdict_names[AFM_VERDICT_COUNT] = {
 	[AFM_SKIP_MALFORMED] = "malformed",
 	[AFM_SKIP_IPV6_EXT_CHAIN] = "ipv6_ext_chain",
 	[AFM_SKIP_VLAN_DEPTH] = "vlan_depth",
+	[AFM_SKIP_OVERSIZED] = "oversized",
 };
 
 static const char *const loss_names[AFM_LOSS_COUNT] = {
@@ -34,6 +37,15 @@ uint64_t afm_counters_skipped(const struct afm_counters *c)
 
 	for (int v = 1; v < AFM_VERDICT_COUNT; v++)
 		n += c->skipped[v];
+	return n;
+}
+
+uint64_t afm_counters_ended(const struct afm_counters *c)
+{
+	uint64_t n = 0;
+
+	for (int r = 0; r < AFM_END_COUNT; r++)
+		n += c->flows_ended[r];
 	return n;
 }
 
@@ -73,9 +85,10 @@ void afm_counters_print(const struct afm_counters *c, FILE *f)
 	print_breakdown(f, c->skipped, AFM_VERDICT_COUNT, 1, afm_verdict_name);
 	fprintf(f, ", %llu lost", (unsigned long long)afm_counters_lost(c));
 	print_breakdown(f, c->lost, AFM_LOSS_COUNT, 0, afm_loss_name);
-	fprintf(f, "\napp-flow-meter: flows %llu written", (unsigned long long)c->flows_written);
+	fprintf(f, "\napp-flow-meter: flows %llu ended", (unsigned long long)afm_counters_ended(c));
 	print_breakdown(f, c->flows_ended, AFM_END_COUNT, 0, afm_end_reason_name);
-	fprintf(f, "; %.3f s, %.0f packets/s\n", c->seconds, rate);
+	fprintf(f, ": %llu rows written, %llu lost; %.3f s, %.0f packets/s\n", (unsigned long long)c->rows_written,
+		(unsigned long long)c->rows_lost, c->seconds, rate);
 }
 
 static void json_group(FILE *f, const char *name, const uint64_t *v, int count, int first,
@@ -87,6 +100,25 @@ static void json_group(FILE *f, const char *name, const uint64_t *v, int count, 
 	fputc('}', f);
 }
 
+static void write_json(const struct afm_counters *c, FILE *f)
+{
+	fprintf(f, "{\"packets\":%llu,\"bytes\":%llu,\"metered\":%llu,\"skipped_total\":%llu",
+		(unsigned long long)c->packets, (unsigned long long)c->bytes,
+		(unsigned long long)c->metered, (unsigned long long)afm_counters_skipped(c));
+	json_group(f, "skipped", c->skipped, AFM_VERDICT_COUNT, 1, afm_verdict_name);
+	fprintf(f, ",\"lost_total\":%llu", (unsigned long long)afm_counters_lost(c));
+	json_group(f, "lost", c->lost, AFM_LOSS_COUNT, 0, afm_loss_name);
+	fprintf(f, ",\"flows_ended_total\":%llu", (unsigned long long)afm_counters_ended(c));
+	json_group(f, "flows_ended", c->flows_ended, AFM_END_COUNT, 0, afm_end_reason_name);
+	fprintf(f, ",\"rows_written\":%llu,\"rows_lost\":%llu", (unsigned long long)c->rows_written,
+		(unsigned long long)c->rows_lost);
+	fprintf(f, ",\"flows_open\":%llu,\"flows_open_max\":%llu,\"sample_bytes_per_packet\":%.2f",
+		(unsigned long long)c->flows_open, (unsigned long long)c->flows_open_max,
+		c->samples ? (double)c->sample_bytes / (double)c->samples : 0.0);
+	fprintf(f, ",\"stopped_by\":\"%s%s\",\"seconds\":%.6f}\n", c->stopped_by ? "SIG" : "",
+		c->stopped_by ? sigabbrev_np(c->stopped_by) : "", c->seconds);
+}
+
 int afm_counters_write_json(const struct afm_counters *c, const char *path)
 {
 	/* Written beside and renamed: a reader never sees half of it. */
@@ -94,23 +126,16 @@ int afm_counters_write_json(const struct afm_counters *c, const char *path)
 	FILE *f;
 	int err = 0;
 
+	if (strcmp(path, "-") == 0) {	/* standard output: one line each time */
+		write_json(c, stdout);
+		return fflush(stdout) == 0 ? 0 : -errno;
+	}
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
-	fprintf(f, "{\"packets\":%llu,\"bytes\":%llu,\"metered\":%llu,\"skipped_total\":%llu",
-		(unsigned long long)c->packets, (unsigned long long)c->bytes,
-		(unsigned long long)c->metered, (unsigned long long)afm_counters_skipped(c));
-	json_group(f, "skipped", c->skipped, AFM_VERDICT_COUNT, 1, afm_verdict_name);
-	fprintf(f, ",\"lost_total\":%llu", (unsigned long long)afm_counters_lost(c));
-	json_group(f, "lost", c->lost, AFM_LOSS_COUNT, 0, afm_loss_name);
-	fprintf(f, ",\"flows_written\":%llu", (unsigned long long)c->flows_written);
-	json_group(f, "flows_ended", c->flows_ended, AFM_END_COUNT, 0, afm_end_reason_name);
-	fprintf(f, ",\"flows_open\":%llu,\"flows_open_max\":%llu,\"sample_bytes_per_packet\":%.2f",
-		(unsigned long long)c->flows_open, (unsigned long long)c->flows_open_max,
-		c->samples ? (double)c->sample_bytes / (double)c->samples : 0.0);
-	fprintf(f, ",\"seconds\":%.6f}\n", c->seconds);
+	write_json(c, f);
 	if (ferror(f))
 		err = errno ? -errno : -EIO;
 	if (fclose(f) != 0 && !err)

@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: MIT
+#define _GNU_SOURCE /* renameat2 */
 #include "csv.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
-#define LINE_MAX_BYTES 8192	/* 111 columns x at most 40 bytes, and a label, with room */
+#define LINE_MAX_BYTES 8192	/* 111 columns x at most 48 bytes, and a label, with room */
+#define BUF_BYTES (64 << 10)	/* rows gathered before a write (a pipe holds as much) */
 
 static uint64_t wall_ns(void)
 {
@@ -16,15 +23,60 @@ static uint64_t wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* OUT.csv -> OUT.000042.csv (the number before the last extension, if any). */
-static void rotated_name(char *buf, size_t len, const char *path, uint64_t seq)
+/* Where OUT.csv's number goes: OUT.csv -> "OUT" and ".csv"; OUT -> "OUT" and "". */
+static size_t stem_length(const char *path)
 {
 	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
 
 	if (!dot || (slash && dot < slash) || dot == (slash ? slash + 1 : path))
-		snprintf(buf, len, "%s.%06llu", path, (unsigned long long)seq);
-	else
-		snprintf(buf, len, "%.*s.%06llu%s", (int)(dot - path), path, (unsigned long long)seq, dot);
+		return strlen(path);
+	return (size_t)(dot - path);
+}
+
+/* OUT.csv -> OUT.000042.csv */
+static void rotated_name(char *buf, size_t len, const char *path, uint64_t seq)
+{
+	size_t stem = stem_length(path);
+
+	snprintf(buf, len, "%.*s.%06llu%s", (int)stem, path, (unsigned long long)seq, path + stem);
+}
+
+/* The highest N of the files OUT.N.csv (or OUT.N.csv.part) already there, 0 if none. */
+static uint64_t highest_rotated(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	size_t stem = stem_length(path) - (size_t)(base - path);
+	const char *ext = path + stem_length(path);
+	char dir[4096];
+	uint64_t high = 0;
+	struct dirent *d;
+	DIR *dp;
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
+	dp = opendir(dir);
+	if (!dp)
+		return 0;
+	while ((d = readdir(dp))) {
+		const char *p = d->d_name, *q;
+
+		if (strncmp(p, base, stem) != 0 || p[stem] != '.')
+			continue;
+		p += stem + 1;
+		for (q = p; *q >= '0' && *q <= '9'; q++)
+			;
+		if (q - p < 6 || strncmp(q, ext, strlen(ext)) != 0)
+			continue;
+		q += strlen(ext);
+		if (*q && strcmp(q, ".part") != 0)
+			continue;
+		uint64_t n = strtoull(p, NULL, 10);
+
+		if (n > high)
+			high = n;
+	}
+	closedir(dp);
+	return high;
 }
 
 static void fail(struct afm_csv *w, int e)
@@ -33,99 +85,213 @@ static void fail(struct afm_csv *w, int e)
 		w->error = e ? e : EIO;
 }
 
+/* Write what waits in the buffer; on an error, the rows not written are lost. */
+static void write_out(struct afm_csv *w)
+{
+	size_t done = 0;
+
+	while (done < w->len && !w->error) {
+		ssize_t n = write(w->fd, w->buf + done, w->len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fail(w, n < 0 ? errno : ENOSPC);
+		else
+			done += (size_t)n;
+	}
+	uint64_t whole = w->buf_rows;
+
+	if (done < w->len) {	/* the rows that did get out: whole lines only */
+		whole = 0;
+		for (const char *p = w->buf; (p = memchr(p, '\n', (size_t)(w->buf + done - p))); p++)
+			whole++;
+		if (w->header_pending && whole)
+			whole--;	/* the header line was among them */
+	}
+	w->rows += whole;
+	w->rows_lost += w->buf_rows - whole;
+	w->len = 0;
+	w->buf_rows = 0;
+	w->header_pending = 0;
+}
+
+static void put(struct afm_csv *w, const char *s, size_t n)
+{
+	if (w->len + n > BUF_BYTES)
+		write_out(w);
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+}
+
 static void write_header(struct afm_csv *w)
 {
 	if (!w->opt.header)
 		return;
 	for (size_t i = 0; i < w->opt.schema->count; i++) {
-		fputs(w->opt.schema->columns[i].name, w->out);
-		fputc(i + 1 < w->opt.schema->count ? ',' : '\n', w->out);
+		const char *name = w->opt.schema->columns[i].name;
+
+		put(w, name, strlen(name));
+		put(w, i + 1 < w->opt.schema->count ? "," : "\n", 1);
 	}
-	if (ferror(w->out))
-		fail(w, errno);
+	w->header_pending = 1;
+}
+
+/*
+ * Another process writing the same file would interleave its rows with ours: a
+ * single output file is locked while it is written. Returns 0, or -EBUSY with the
+ * other process in *holder.
+ */
+static int lock_file(int fd, pid_t *holder)
+{
+	struct flock l = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (fcntl(fd, F_SETLK, &l) == 0)
+		return 0;
+	if (errno != EACCES && errno != EAGAIN)
+		return 0;	/* a file system without locks: nothing to protect against */
+	l.l_type = F_WRLCK;
+	*holder = fcntl(fd, F_GETLK, &l) == 0 && l.l_type != F_UNLCK ? l.l_pid : 0;
+	return -EBUSY;
 }
 
 /*
  * Open the next file (the only one, or the next part). append: a reopen of a single
- * file (SIGHUP), which must not truncate it if nobody moved it away.
+ * file (SIGHUP), which must not truncate it if nobody moved it away. A part is
+ * created new: if the name is taken, the next number.
  */
-static int open_file(struct afm_csv *w, int append)
+static int open_file(struct afm_csv *w, int append, pid_t *holder)
 {
-	const char *name = w->path;
+	struct stat st;
 
 	if (strcmp(w->path, "-") == 0) {
-		w->out = stdout;
-	} else {
-		if (w->rotating) {
-			char final[sizeof(w->part) - 8];
+		w->fd = STDOUT_FILENO;
+	} else if (w->rotating) {
+		char final[sizeof(w->part) - 8];
 
+		for (int tries = 0;; tries++) {
 			rotated_name(final, sizeof(final), w->path, ++w->seq);
 			snprintf(w->part, sizeof(w->part), "%s.part", final);
-			name = w->part;
+			if (access(final, F_OK) != 0) {
+				w->fd = open(w->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+				if (w->fd >= 0)
+					break;
+				if (errno != EEXIST)
+					return -errno;
+			}
+			if (tries == 1000)
+				return -EEXIST;
 		}
-		w->out = fopen(name, append ? "a" : "w");
-		if (!w->out)
+	} else {
+		w->fd = open(w->path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : 0), 0666);
+		if (w->fd < 0)
 			return -errno;
-	}
-	int empty = !append || ftell(w->out) == 0;
+		int e = lock_file(w->fd, holder);
 
-	if (w->opt.line_buffered)
-		setvbuf(w->out, NULL, _IOLBF, 1 << 16);
-	else
-		setvbuf(w->out, NULL, _IOFBF, 1 << 20);
+		if (!e && !append && fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(w->fd, 0) != 0)
+			e = -errno;
+		if (e) {
+			close(w->fd);
+			w->fd = -1;
+			return e;
+		}
+	}
 	w->file_rows = 0;
 	w->opened_ns = wall_ns();
-	if (empty)
+	if (!append || (fstat(w->fd, &st) == 0 && st.st_size == 0))
 		write_header(w);
 	return 0;
 }
 
-/* End the current file: flush, close, and give a part its final name. */
+/* Give a complete part its final name, never over an existing file. */
+static int complete_part(struct afm_csv *w)
+{
+	char final[sizeof(w->part)];
+
+	for (int tries = 0; tries < 1000; tries++) {
+		if (tries)
+			rotated_name(final, sizeof(final), w->path, ++w->seq);
+		else
+			snprintf(final, sizeof(final), "%.*s", (int)(strlen(w->part) - 5), w->part);
+		if (renameat2(AT_FDCWD, w->part, AT_FDCWD, final, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno == EINVAL || errno == ENOSYS) {	/* no RENAME_NOREPLACE here */
+			if (access(final, F_OK) != 0)
+				return rename(w->part, final) == 0 ? 0 : -errno;
+		} else if (errno != EEXIST) {
+			return -errno;
+		}
+	}
+	return -EEXIST;
+}
+
+/* End the current file: write what waits, close, and give a part its final name. */
 static void close_file(struct afm_csv *w)
 {
-	if (!w->out)
+	if (w->fd < 0)
 		return;
-	if (fflush(w->out) != 0)
-		fail(w, errno);
-	if (w->out != stdout) {
-		if (fclose(w->out) != 0)
+	write_out(w);
+	if (w->fd != STDOUT_FILENO) {
+		if (close(w->fd) != 0)
 			fail(w, errno);
 		if (w->rotating) {
-			size_t n = strlen(w->part);
-			char final[sizeof(w->part)];
+			int e = complete_part(w);
 
-			memcpy(final, w->part, n - 5);	/* without ".part" */
-			final[n - 5] = '\0';
-			if (rename(w->part, final) != 0)
-				fail(w, errno);
+			if (e)
+				fail(w, -e);
 			w->files++;
 		}
 	}
-	w->out = NULL;
+	w->fd = -1;
+}
+
+static void explain(const struct afm_csv *w, int e, pid_t holder, char *err, size_t errlen)
+{
+	const char *name = w->rotating ? w->part : w->path;
+
+	if (e == -EBUSY && holder)
+		snprintf(err, errlen, "cannot write output %s: another process (pid %ld) is writing it; two "
+			 "meters cannot share an output file", name, (long)holder);
+	else if (e == -EBUSY)
+		snprintf(err, errlen, "cannot write output %s: another process is writing it; two meters "
+			 "cannot share an output file", name);
+	else
+		snprintf(err, errlen, "cannot write output %s: %s", name, strerror(-e));
 }
 
 int afm_csv_open(struct afm_csv *w, const char *path, const struct afm_csv_options *opt, char *err,
 		 size_t errlen)
 {
+	pid_t holder = 0;
 	int e;
 
 	memset(w, 0, sizeof(*w));
+	w->fd = -1;
 	w->opt = *opt;
 	w->rotating = (opt->rotate_rows || opt->rotate_ns) && strcmp(path, "-") != 0;
-	w->path = strdup(path);
-	if (!w->path) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
 	if (strlen(path) > sizeof(w->part) - 32) {
 		snprintf(err, errlen, "cannot write output %.64s...: the name is too long", path);
-		free(w->path);
 		return -ENAMETOOLONG;
 	}
-	e = open_file(w, 0);
-	if (e) {
-		snprintf(err, errlen, "cannot write output %s: %s", w->rotating ? w->part : path, strerror(-e));
+	w->path = strdup(path);
+	w->buf = malloc(BUF_BYTES);
+	if (!w->path || !w->buf) {
+		snprintf(err, errlen, "out of memory");
 		free(w->path);
+		free(w->buf);
+		w->path = NULL;
+		return -ENOMEM;
+	}
+	if (w->rotating)
+		w->seq = highest_rotated(path);
+	e = open_file(w, 0, &holder);
+	if (e) {
+		explain(w, e, holder, err, errlen);
+		free(w->path);
+		free(w->buf);
 		w->path = NULL;
 		return e;
 	}
@@ -180,6 +346,9 @@ static size_t format_row(const struct afm_csv *w, const struct afm_row *row, cha
 		case AFM_COL_U64:
 			n += afm_fmt_u64(line + n, *(const uint64_t *)field);
 			break;
+		case AFM_COL_DEC:
+			n += afm_fmt_dec(line + n, *(const struct afm_dec *)field, w->opt.precision);
+			break;
 		default:
 			n += afm_fmt_double(line + n, *(const double *)field, w->opt.precision);
 			break;
@@ -193,25 +362,26 @@ static size_t format_row(const struct afm_csv *w, const struct afm_row *row, cha
 static void maybe_next_file(struct afm_csv *w, int row_coming)
 {
 	int due = __atomic_exchange_n(&w->reopen, 0, __ATOMIC_ACQ_REL);
+	pid_t holder = 0;
 
-	if (w->rotating && w->out) {
+	if (w->rotating && w->fd >= 0) {
 		if (w->opt.rotate_rows && w->file_rows >= w->opt.rotate_rows)
 			due = 1;
 		if (w->opt.rotate_ns && w->file_rows && wall_ns() - w->opened_ns >= w->opt.rotate_ns)
 			due = 1;
 	}
-	if (due && w->out && w->out != stdout) {
+	if (due && w->fd >= 0 && w->fd != STDOUT_FILENO) {
 		close_file(w);
 		if (!w->rotating) {	/* one file: reopened at once, in append mode */
-			int e = open_file(w, 1);
+			int e = open_file(w, 1, &holder);
 
 			if (e)
 				fail(w, -e);
 		}
 	}
 	/* a part is opened with its first row: rotation makes no empty files */
-	if (!w->out && row_coming && !w->error) {
-		int e = open_file(w, 0);
+	if (w->fd < 0 && row_coming && !w->error) {
+		int e = open_file(w, 0, &holder);
 
 		if (e)
 			fail(w, -e);
@@ -227,13 +397,15 @@ int afm_csv_write(struct afm_csv *w, const struct afm_row *row)
 	pthread_mutex_lock(&w->lock);
 	maybe_next_file(w, 1);
 	if (w->error) {
-		ret = -w->error;
-	} else if (fwrite(line, 1, n, w->out) != n) {
-		fail(w, errno);
+		w->rows_lost++;
 		ret = -w->error;
 	} else {
-		w->rows++;
+		put(w, line, n);
+		w->buf_rows++;
 		w->file_rows++;
+		if (w->opt.line_buffered)
+			write_out(w);
+		ret = -w->error;
 	}
 	pthread_mutex_unlock(&w->lock);
 	return ret;
@@ -250,8 +422,8 @@ int afm_csv_tick(struct afm_csv *w)
 
 	pthread_mutex_lock(&w->lock);
 	maybe_next_file(w, 0);
-	if (w->out && fflush(w->out) != 0)
-		fail(w, errno);
+	if (w->fd >= 0)
+		write_out(w);
 	e = w->error;
 	pthread_mutex_unlock(&w->lock);
 	return -e;
@@ -280,6 +452,8 @@ int afm_csv_close(struct afm_csv *w, char *err, size_t errlen)
 	if (e)
 		afm_csv_error(w, err, errlen);
 	free(w->path);
+	free(w->buf);
 	w->path = NULL;
+	w->buf = NULL;
 	return -e;
 }

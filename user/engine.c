@@ -45,32 +45,33 @@ static inline uint64_t sat_add(uint64_t a, uint64_t b)
 	return a + b < a ? UINT64_MAX : a + b;
 }
 
-/* The flow's true deadline and the rule that sets it (docs/METERING.md, 3). */
+/* The flow's deadline: the earliest of its rules (docs/METERING.md, 3). */
 static uint64_t flow_deadline(const struct afm_engine *e, const struct afm_flow *f, int *reason)
 {
 	uint64_t idle = (f->key.flags & AFM_KEY_DNS) ? e->cfg.dns_idle_ns : e->cfg.idle_ns;
 	uint64_t d = sat_add(f->last_ns, idle), a = sat_add(f->first_ns, e->cfg.active_ns);
 	int why = AFM_END_IDLE;
 
-	if (a <= d) {	/* on equal deadlines: the linger's reason, then active, then idle */
+	if (a <= d) {	/* on equal deadlines: active before idle */
 		d = a;
 		why = AFM_END_ACTIVE;
 	}
 	if (f->closed) {
 		uint64_t c = sat_add(f->close_ns, e->cfg.linger_ns);
 
-		if (c <= d) {
+		if (c < d)
 			d = c;
-			why = f->closed - 1;
-		}
 	}
 	if (reason)
-		*reason = why;
+		*reason = why;	/* a closed flow ends as fin or rst all the same: end_flow() */
 	return d;
 }
 
+/* A connection closed by FIN or RST ends as fin or rst, whatever ends its row. */
 static void end_flow(struct afm_engine *e, struct afm_flow *f, int reason)
 {
+	if (f->closed)
+		reason = f->closed - 1;
 	afm_keymap_del(&e->flows, f, f->hash);
 	afm_heap_remove(&e->deadlines, f);
 	afm_heap_remove(&e->activity, f);
@@ -300,7 +301,7 @@ static int engine_packet(struct afm_engine *e, const struct afm_record *rec, uin
 
 	/* A new connection on a closed flow's key: the old flow is done now. */
 	if (f && f->closed && tcp && (flags & (AFM_TCP_SYN | AFM_TCP_ACK)) == AFM_TCP_SYN) {
-		end_flow(e, f, f->closed - 1);
+		end_flow(e, f, AFM_END_FIN);
 		f = NULL;
 	}
 	if (!f) {
@@ -401,9 +402,8 @@ void afm_engine_advance(struct afm_engine *e, uint64_t now_ns)
 
 void afm_engine_flush(struct afm_engine *e, int reason)
 {
-	/* A flow closed by FIN/RST and still lingering ends for that reason. */
 	while (e->oldest)
-		end_flow(e, e->oldest, e->oldest->closed ? e->oldest->closed - 1 : reason);
+		end_flow(e, e->oldest, reason);
 }
 
 uint64_t afm_engine_end_interface(struct afm_engine *e, uint32_t ifindex, int reason)
@@ -414,7 +414,7 @@ uint64_t afm_engine_end_interface(struct afm_engine *e, uint32_t ifindex, int re
 	for (; f; f = next) {
 		next = f->newer;
 		if (f->key.ifindex == ifindex) {
-			end_flow(e, f, f->closed ? f->closed - 1 : reason);
+			end_flow(e, f, reason);
 			n++;
 		}
 	}

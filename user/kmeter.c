@@ -264,6 +264,21 @@ static void driver_of(const char *ifname, char *drv, size_t len)
 	close(fd);
 }
 
+int afm_iface_is_loopback(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), lo = 0;
+
+	if (fd < 0)
+		return 0;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
+		lo = !!(ifr.ifr_flags & IFF_LOOPBACK);
+	close(fd);
+	return lo;
+}
+
 int afm_kmeter_attach_xdp(struct afm_kmeter *k, const char *ifname, enum afm_xdp_mode mode, int force,
 			  const char **used, char *err, size_t errlen)
 {

@@ -59,6 +59,8 @@ int afm_kmeter_drain(struct afm_kmeter *k);
 const char *afm_kmeter_xdp_program(const struct afm_kmeter *k);
 /* Samples afm_kmeter_drain() took from the tables (the kernel counted them batched). */
 uint64_t afm_kmeter_drained(const struct afm_kmeter *k);
+/* A loopback interface (IFF_LOOPBACK): what it sends, it receives. */
+int afm_iface_is_loopback(const char *ifname);
 /* Run the XDP program on one replayed frame. */
 int afm_kmeter_replay(struct afm_kmeter *k, const void *frame, uint32_t len, const struct afm_replay *r);
 /* Sum of the per-CPU counters. */

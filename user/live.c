@@ -20,7 +20,9 @@
 #include "reorder.h"
 #include "report.h"
 #include "settings.h"
+#include "overwrite.h"
 #include "sink.h"
+#include "stop.h"
 
 #define MS 1000000ULL
 /* The sweep ships batches that waited this long, and runs this often. */
@@ -37,13 +39,6 @@
 #define GONE_GRACE_NS (REORDER_WINDOW_NS + FLUSH_AFTER_NS + 2 * SWEEP_EVERY_NS)
 #define MAX_ATTACH 64
 #define POLL_MS 50
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop(int sig)
-{
-	stop_signal = sig;
-}
 
 struct live {
 	const struct afm_options *opt;
@@ -163,10 +158,18 @@ static int find_attachments(struct live *l)
 
 		if (n < 0) {
 			afm_error("%s", err);
-			return -1;
+			return AFM_EXIT_KERNEL;
 		}
 		l->n_att += n;
 	}
+	/* One interface twice would meter each packet twice. */
+	for (int i = 0; i < l->n_att; i++)
+		for (int j = 0; j < i; j++)
+			if (l->att[i].host_ifindex && l->att[i].host_ifindex == l->att[j].host_ifindex) {
+				afm_error("%s is given twice%s: each packet would be metered twice", l->att[i].host_if,
+					  *l->att[i].container ? " (two containers share it)" : "");
+				return AFM_EXIT_USAGE;
+			}
 	return 0;
 }
 
@@ -175,18 +178,19 @@ static int attach_all(struct live *l)
 	const struct afm_options *opt = l->opt;
 	char err[512], what[128];
 
-	if (find_attachments(l) != 0)
-		return -1;
 	for (int i = 0; i < l->n_att; i++) {
 		const char *ifname = l->att[i].host_if, *mode = "";
+		/* What a loopback interface sends it receives: XDP sees every packet once. */
+		int egress = !opt->ingress_only && !afm_iface_is_loopback(ifname);
 
 		if (afm_kmeter_attach_xdp(l->k, ifname, opt->xdp_mode, opt->force, &mode, err, sizeof(err)) != 0 ||
-		    (!opt->ingress_only && afm_kmeter_attach_tc_egress(l->k, ifname, err, sizeof(err)) != 0)) {
+		    (egress && afm_kmeter_attach_tc_egress(l->k, ifname, err, sizeof(err)) != 0)) {
 			afm_error("%s", err);
 			return -1;
 		}
 		afm_notice("metering %s: %s XDP ingress%s", describe(&l->att[i], what, sizeof(what)), mode,
-			   opt->ingress_only ? "" : ", TC egress");
+			   egress ? ", TC egress" : opt->ingress_only ? "" : " (a loopback interface: what it sends, it "
+			   "receives)");
 	}
 	l->n_present = l->n_att;
 	for (int i = 0; i < l->n_att; i++) {
@@ -292,7 +296,7 @@ static void run_loop(struct live *l)
 
 	if (l->opt->stats_json)
 		status(l, afm_now(), false);	/* there from the start, for monitoring */
-	while (!stop_signal && !afm_sink_error(&l->sink)) {
+	while (!afm_stop_requested() && !afm_sink_error(&l->sink)) {
 		int n = afm_kmeter_poll(l->k, POLL_MS);
 
 		if (n < 0) {
@@ -354,60 +358,58 @@ int afm_live_run(const struct afm_options *opt)
 		.on_event = on_event,
 		.ctx = &l,
 	};
+	const struct afm_output_name outputs[] = { { "-o", opt->output }, { "--stats-json", opt->stats_json } };
 	struct afm_schema schema = { 0 };
-	struct sigaction sa = { .sa_handler = on_stop };
-	char err[512];
+	char err[1024];
 	int status = AFM_EXIT_OK, ran = 0;
 	double t0 = afm_now();
 
-	if (afm_kmeter_open(&l.k, &kcfg, err, sizeof(err)) != 0) {
+	/* Everything that can be refused is checked, and every hook attached, before an
+	 * output is created. */
+	if (afm_check_outputs(NULL, 0, outputs, opt->stats_json ? 2 : 1, err, sizeof(err)) != 0 ||
+	    afm_schema_build(&schema, opt->schema, opt->columns, opt->label != NULL, err, sizeof(err)) != 0) {
 		afm_error("%s", err);
-		return AFM_EXIT_KERNEL;
-	}
-	if (afm_schema_build(&schema, opt->schema, opt->columns, opt->label != NULL, err, sizeof(err)) != 0) {
-		afm_error("%s", err);
-		afm_kmeter_close(l.k);
 		return AFM_EXIT_USAGE;
 	}
+	if (afm_kmeter_open(&l.k, &kcfg, err, sizeof(err)) != 0) {
+		afm_error("%s", err);
+		status = AFM_EXIT_KERNEL;
+		goto out_schema;
+	}
+	status = find_attachments(&l);
+	if (status)
+		goto out_kernel;
+	afm_stop_catch();	/* no SA_RESTART: the ring buffer poll returns at once on a signal */
+	l.mono_to_real = mono_to_real_offset();
+	l.started = t0;
+	if (attach_all(&l) != 0) {
+		status = AFM_EXIT_KERNEL;
+		goto out_kernel;
+	}
 	afm_csv_settings(opt, &schema, output_is_a_stream(opt->output), &csv_opt);
+	if (afm_csv_open(&l.sink.csv, opt->output, &csv_opt, err, sizeof(err)) != 0) {
+		afm_error("%s", err);
+		status = AFM_EXIT_OUTPUT;
+		goto out_kernel;
+	}
 	afm_engine_settings(opt, &ecfg);
 	l.sink.label = opt->label;
 	l.sink.iface_name = iface_name;
 	l.sink.iface_ctx = &l;
-	if (afm_csv_open(&l.sink.csv, opt->output, &csv_opt, err, sizeof(err)) != 0) {
-		afm_error("%s", err);
-		afm_kmeter_close(l.k);
-		afm_schema_free(&schema);
-		return AFM_EXIT_OUTPUT;
-	}
 	l.sink.counters = &l.counters;
 	if (afm_engine_init(&l.engine, &ecfg, afm_sink_flow, &l.sink) != 0) {
 		afm_error("out of memory");
 		status = AFM_EXIT_FAILURE;
-		goto out;
+		goto out_csv;
 	}
 	afm_sink_start(&l.sink, 1);
 	afm_reopen_on_sighup(&l.sink.csv);
-	l.mono_to_real = mono_to_real_offset();
-	l.started = t0;
-
-	/* No SA_RESTART: the ring buffer poll returns at once on a signal. */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
-	if (attach_all(&l) != 0) {
-		status = AFM_EXIT_KERNEL;
-		afm_kmeter_detach(l.k);
-		drain(&l);
-		afm_engine_free(&l.engine);
-		afm_sink_stop(&l.sink);
-		goto out;
-	}
 	ran = 1;
 	run_loop(&l);
-	if (stop_signal)
-		afm_notice("%s: stopping; writing the open flows", strsignal(stop_signal));
+	if (afm_stop_requested()) {
+		afm_notice("%s: stopping; writing the open flows", strsignal(afm_stop_requested()));
+		l.counters.stopped_by = afm_stop_requested();
+	}
 	afm_kmeter_detach(l.k);
 	drain(&l);
 	afm_engine_flush(&l.engine, AFM_END_SHUTDOWN);
@@ -426,14 +428,17 @@ int afm_live_run(const struct afm_options *opt)
 			 (double)(mono_to_real_offset() - l.mono_to_real) / 1e9);
 	if (afm_sink_error(&l.sink) == -ENOMEM)
 		status = AFM_EXIT_FAILURE;
-out:
+out_csv:
 	if (afm_csv_close(&l.sink.csv, err, sizeof(err)) != 0) {
 		afm_error("%s", err);
 		status = AFM_EXIT_OUTPUT;
 	}
+	afm_sink_rows(&l.sink, &l.counters);
 	afm_scratch_free(&l.sink.scratch);
+out_kernel:
 	afm_reorder_free(&l.reorder);
 	afm_kmeter_close(l.k);
+out_schema:
 	afm_schema_free(&schema);
 	l.counters.seconds = afm_now() - t0;
 	return ran ? afm_report(opt, &l.counters, status) : status;

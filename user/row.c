@@ -75,7 +75,7 @@ static const char *protocol_name(const struct afm_flow_key *k)
 	return "Others";
 }
 
-/* count / span, 0 for fewer than 2 packets or a zero span (FEATURES.md, section 4). */
+/* count / span, 0 for fewer than 2 packets or a zero span (docs/COLUMNS.md). */
 static double rate(uint64_t count, uint64_t span_ns)
 {
 	if (count < 2 || span_ns == 0)
@@ -111,13 +111,13 @@ static void direction_features(struct afm_timed *v, size_t n, struct afm_scratch
 
 	for (size_t i = 1; i < n; i++)
 		s->values[i - 1] = v[i].len - v[i - 1].len;
-	afm_stats_compute(s->values, n ? n - 1 : 0, s->tmp, 1, dlen);
+	afm_stats_compute(s->values, n ? n - 1 : 0, s->tmp, 0, dlen);
 	for (size_t i = 1; i < n; i++)
 		s->values[i - 1] = (int64_t)(v[i].ts_ns - v[i - 1].ts_ns);
-	afm_stats_compute(s->values, n ? n - 1 : 0, s->tmp, 1e9, dtime);
+	afm_stats_compute(s->values, n ? n - 1 : 0, s->tmp, -9, dtime);
 	for (size_t i = 0; i < n; i++)
 		lens[i] = v[i].len;
-	afm_stats_compute(lens, n, s->tmp, 1, len);
+	afm_stats_compute(lens, n, s->tmp, 0, len);
 }
 
 int afm_row_compute(const struct afm_flow *f, struct afm_row *row, struct afm_scratch *s)
@@ -146,7 +146,7 @@ int afm_row_compute(const struct afm_flow *f, struct afm_row *row, struct afm_sc
 
 	uint64_t span = f->last_ns - f->first_ns;
 
-	row->duration = (double)((long double)span / 1e9L);
+	row->duration = (struct afm_dec){ span, -9, 0 };
 	row->packets = f->n;
 	row->rx_packets = nrx;
 	row->tx_packets = ntx;
@@ -163,10 +163,9 @@ int afm_row_compute(const struct afm_flow *f, struct afm_row *row, struct afm_sc
 		row->tx_bytes += (uint64_t)s->tx[i].len;
 	row->total_bytes = row->rx_bytes + row->tx_bytes;
 	row->len_rate = f->n < 2 || !span ? 0 : (double)((long double)row->total_bytes * 1e9L / span);
-	row->handshake_duration = f->handshake == AFM_HS_ACK || f->handshake == AFM_HS_DATA
-					  ? (double)((long double)((int64_t)(f->ack_ns - f->syn_ns)) / 1e9L) : 0;
-	row->delta_start = f->handshake == AFM_HS_DATA
-				   ? (double)((long double)((int64_t)(f->data_ns - f->ack_ns)) / 1e9L) : 0;
+	row->handshake_duration = (struct afm_dec){
+		f->handshake == AFM_HS_ACK || f->handshake == AFM_HS_DATA ? (int64_t)(f->ack_ns - f->syn_ns) : 0, -9, 0 };
+	row->delta_start = (struct afm_dec){ f->handshake == AFM_HS_DATA ? (int64_t)(f->data_ns - f->ack_ns) : 0, -9, 0 };
 	row->ip_version = k->ip_version;
 	row->ip_protocol = k->proto;
 	vlan_text(row->vlan_ids, k);
@@ -186,6 +185,6 @@ int afm_row_compute(const struct afm_flow *f, struct afm_row *row, struct afm_sc
 	row->rx_len_rate = nrx < 2 ? 0 : byte_rate(row->rx_bytes, s->rx[nrx - 1].ts_ns - s->rx[0].ts_ns);
 	row->tx_len_rate = ntx < 2 ? 0 : byte_rate(row->tx_bytes, s->tx[ntx - 1].ts_ns - s->tx[0].ts_ns);
 	afm_merge_i64(s->lens, nrx, s->lens + nrx, ntx, s->values);
-	afm_stats_sorted(s->values, f->n, 1, &row->len);
+	afm_stats_sorted(s->values, f->n, 0, &row->len);
 	return 0;
 }

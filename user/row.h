@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* From an ended flow to the values of its CSV row (FEATURES.md, sections 3-5). */
+/* From an ended flow to the values of its row (docs/COLUMNS.md). */
 #ifndef AFM_ROW_H
 #define AFM_ROW_H
 
@@ -16,7 +16,7 @@ struct afm_row {
 	char src_ip[AFM_ADDR_TEXT], dst_ip[AFM_ADDR_TEXT];
 	uint64_t src_port, dst_port;
 	const char *protocol;
-	double duration;
+	struct afm_dec duration;
 	uint64_t packets, rx_packets, tx_packets, success_packets;
 	double success_rate, packets_rate, rx_rate, tx_rate;
 	struct afm_stats len, rx_len, tx_len;
@@ -26,7 +26,7 @@ struct afm_row {
 	/* the extended schema (docs/EXTENDED.md) */
 	uint64_t total_bytes, rx_bytes, tx_bytes;
 	double len_rate, rx_len_rate, tx_len_rate;
-	double handshake_duration, delta_start;
+	struct afm_dec handshake_duration, delta_start;
 	uint64_t ip_version, ip_protocol;
 	char vlan_ids[16];
 	uint64_t flags[2][8];		/* [0 receiving, 1 sending][TCP flag bit] */

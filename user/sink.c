@@ -23,17 +23,21 @@ static void write_row(struct afm_sink *s, struct afm_flow *flow)
 	int err;
 
 	s->counters->flows_ended[flow->end_reason]++;
-	if (!afm_sink_error(s)) {
-		err = afm_row_compute(flow, &row, &s->scratch);
-		row.label = s->label ? s->label : "-";
-		row.interface = s->iface_name ? s->iface_name(s->iface_ctx, flow->key.ifindex) : "-";
-		if (!err)
-			err = afm_csv_write(&s->csv, &row);
-		if (!err)
-			s->counters->flows_written++;
-		else
-			set_error(s, err);
+	if (afm_sink_error(s)) {	/* after an error, no row gets out any more */
+		__atomic_add_fetch(&s->unwritten, 1, __ATOMIC_RELAXED);
+		return;
 	}
+	err = afm_row_compute(flow, &row, &s->scratch);
+	if (err) {
+		__atomic_add_fetch(&s->unwritten, 1, __ATOMIC_RELAXED);
+		set_error(s, err);
+		return;
+	}
+	row.label = s->label ? s->label : "-";
+	row.interface = s->iface_name ? s->iface_name(s->iface_ctx, flow->key.ifindex) : "-";
+	err = afm_csv_write(&s->csv, &row);	/* it counts the row written or lost */
+	if (err)
+		set_error(s, err);
 }
 
 static void write_flow(struct afm_sink *s, struct afm_flow *flow)
@@ -152,6 +156,19 @@ void afm_sink_flow(void *ctx, struct afm_flow *flow)
 	s->batch[s->batch_n++] = flow;
 	if (s->batch_n == AFM_SINK_BATCH)
 		afm_sink_flush(s);
+}
+
+void afm_sink_rows(struct afm_sink *s, struct afm_counters *c)
+{
+	int open = s->csv.path != NULL;	/* once closed, the counts are final */
+
+	if (open)
+		pthread_mutex_lock(&s->csv.lock);
+	c->rows_written = s->csv.rows;
+	c->rows_lost = s->csv.rows_lost;
+	if (open)
+		pthread_mutex_unlock(&s->csv.lock);
+	c->rows_lost += __atomic_load_n(&s->unwritten, __ATOMIC_RELAXED);
 }
 
 int afm_sink_stop(struct afm_sink *s)

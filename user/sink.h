@@ -24,11 +24,12 @@ typedef const char *(*afm_iface_name_fn)(void *ctx, uint32_t ifindex);
 struct afm_sink {
 	struct afm_csv csv;
 	struct afm_scratch scratch;
-	struct afm_counters *counters;	/* flows_written and flows_ended are the sink's */
+	struct afm_counters *counters;	/* flows_ended is the sink's */
 	const char *label;		/* --label, or NULL */
 	afm_iface_name_fn iface_name;	/* NULL: "-" */
 	void *iface_ctx;
 	int error;			/* first failure: -ENOMEM or a write -errno (atomic) */
+	uint64_t unwritten;		/* rows never formatted: an error came first (atomic) */
 
 	int threaded;
 	pthread_t worker;
@@ -56,6 +57,8 @@ void afm_sink_flow(void *ctx, struct afm_flow *flow);
 void afm_sink_flush(struct afm_sink *s);
 /* Write everything handed over, stop the worker. Returns the sink's error (0 if none). */
 int afm_sink_stop(struct afm_sink *s);
+/* Rows written and lost so far into c (after afm_csv_close: the final counts). */
+void afm_sink_rows(struct afm_sink *s, struct afm_counters *c);
 /* The first error so far (0 if none); safe to call while the worker runs. */
 int afm_sink_error(struct afm_sink *s);
 

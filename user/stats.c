@@ -6,7 +6,7 @@
 
 #include "sort.h"
 
-void afm_stats_sorted(const int64_t *v, size_t n, double unit, struct afm_stats *out)
+void afm_stats_sorted(const int64_t *v, size_t n, int exp, struct afm_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (n == 0)
@@ -52,24 +52,28 @@ void afm_stats_sorted(const int64_t *v, size_t n, double unit, struct afm_stats 
 	m2 /= ld_n;
 	m3 /= ld_n;
 
-	long double median = (n & 1) ? (long double)v[n / 2]
-				     : ((long double)v[n / 2 - 1] + (long double)v[n / 2]) / 2;
-	long double u = unit;
+	long double u = exp == 0 ? 1.0L : powl(10.0L, -exp);
 	long double std = sqrtl(m2);
 
-	out->min = (double)((long double)v[0] / u);
-	out->max = (double)((long double)v[n - 1] / u);
+	out->min = (struct afm_dec){ v[0], exp, 0 };
+	out->max = (struct afm_dec){ v[n - 1], exp, 0 };
+	out->mode = (struct afm_dec){ mode, exp, 0 };
+	if (n & 1) {
+		out->median = (struct afm_dec){ v[n / 2], exp, 0 };
+	} else {	/* the mean of the two middle values: (a + b) / 2 = (a + b) x 5 / 10 */
+		__int128 two = (__int128)v[n / 2 - 1] + v[n / 2];
+
+		out->median = two % 2 == 0 ? (struct afm_dec){ two / 2, exp, 0 } : (struct afm_dec){ two * 5, exp - 1, 0 };
+	}
 	out->mean = (double)(mean / u);
-	out->median = (double)(median / u);
-	out->mode = (double)((long double)mode / u);
 	out->var = (double)(m2 / (u * u));
 	out->std = (double)(std / u);
 	out->cv = mean != 0 ? (double)(std / mean) : 0.0;
 	out->skew = m2 > 0 ? (double)(m3 / (m2 * std)) : 0.0;
 }
 
-void afm_stats_compute(int64_t *v, size_t n, int64_t *tmp, double unit, struct afm_stats *out)
+void afm_stats_compute(int64_t *v, size_t n, int64_t *tmp, int exp, struct afm_stats *out)
 {
 	afm_sort_i64(v, n, tmp);
-	afm_stats_sorted(v, n, unit, out);
+	afm_stats_sorted(v, n, exp, out);
 }

@@ -199,6 +199,54 @@ static int scaled_digits(double a, int k, uint64_t *n)
 	return 1;
 }
 
+/*
+ * P significant digits in %g's layout: digits[0..nd) (no trailing zeros, nd >= 1) times
+ * 10^(x - nd + 1), x the decimal exponent of the first digit; d.ddde+XX when x < -4 or
+ * x >= P, else plain. Returns the length.
+ */
+static size_t layout_g(char *buf, int neg, const char *digits, int nd, int x, int P)
+{
+	char *p = buf;
+
+	if (neg)
+		*p++ = '-';
+	if (x < -4 || x >= P) {	/* d.ddde+XX */
+		*p++ = digits[0];
+		if (nd > 1) {
+			*p++ = '.';
+			memcpy(p, digits + 1, (size_t)nd - 1);
+			p += nd - 1;
+		}
+		*p++ = 'e';
+		*p++ = x < 0 ? '-' : '+';
+		int ax = x < 0 ? -x : x;
+
+		if (ax >= 100)
+			*p++ = (char)('0' + ax / 100);
+		*p++ = (char)('0' + ax / 10 % 10);
+		*p++ = (char)('0' + ax % 10);
+	} else if (x >= 0) {	/* ddd.ddd */
+		memcpy(p, digits, (size_t)x + 1 <= (size_t)nd ? (size_t)x + 1 : (size_t)nd);
+		if (x + 1 > nd)	/* zeros of the integer part */
+			memset(p + nd, '0', (size_t)(x + 1 - nd));
+		p += x + 1;
+		if (nd > x + 1) {
+			*p++ = '.';
+			memcpy(p, digits + x + 1, (size_t)(nd - x - 1));
+			p += nd - x - 1;
+		}
+	} else {	/* 0.000ddd */
+		*p++ = '0';
+		*p++ = '.';
+		for (int i = 0; i < -x - 1; i++)
+			*p++ = '0';
+		memcpy(p, digits, (size_t)nd);
+		p += nd;
+	}
+	*p = '\0';
+	return (size_t)(p - buf);
+}
+
 size_t afm_fmt_double(char *buf, double v, int precision)
 {
 	static const uint64_t pow10u[] = { 1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
@@ -208,7 +256,7 @@ size_t afm_fmt_double(char *buf, double v, int precision)
 					   100000000000000000ULL };
 	const int P = precision;
 	double a = fabs(v);
-	char digits[24], *p = buf;
+	char digits[24];
 	uint64_t n = 0;
 	int e, ok = 0;
 
@@ -217,8 +265,10 @@ size_t afm_fmt_double(char *buf, double v, int precision)
 		buf[1] = '\0';
 		return 1;
 	}
-	/* Integral values with at most P digits print as %g prints them. */
-	if (a < (double)pow10u[P] && a == (double)(uint64_t)a) {
+	/* Whole numbers print whole, whatever the precision (METERING.md, 5). */
+	if (a < (double)AFM_WHOLE_LIMIT && a == (double)(uint64_t)a) {
+		char *p = buf;
+
 		if (v < 0)
 			*p++ = '-';
 		return (size_t)(p - buf) + afm_fmt_u64(p, (uint64_t)a);
@@ -256,41 +306,83 @@ size_t afm_fmt_double(char *buf, double v, int precision)
 	put_digits(digits + P, n, P);
 	while (nd > 1 && digits[nd - 1] == '0')
 		nd--;
-	if (v < 0)
-		*p++ = '-';
-	if (e < -4 || e >= P) {	/* d.ddde+XX */
-		*p++ = digits[0];
-		if (nd > 1) {
-			*p++ = '.';
-			memcpy(p, digits + 1, (size_t)nd - 1);
-			p += nd - 1;
-		}
-		*p++ = 'e';
-		*p++ = e < 0 ? '-' : '+';
-		int x = e < 0 ? -e : e;
+	return layout_g(buf, v < 0, digits, nd, e, P);
+}
 
-		if (x >= 100)
-			*p++ = (char)('0' + x / 100);
-		*p++ = (char)('0' + x / 10 % 10);
-		*p++ = (char)('0' + x % 10);
-	} else if (e >= 0) {	/* ddd.ddd */
-		memcpy(p, digits, (size_t)e + 1 <= (size_t)nd ? (size_t)e + 1 : (size_t)nd);
-		if (e + 1 > nd)	/* zeros of the integer part that were dropped above */
-			memset(p + nd, '0', (size_t)(e + 1 - nd));
-		p += e + 1;
-		if (nd > e + 1) {
-			*p++ = '.';
-			memcpy(p, digits + e + 1, (size_t)(nd - e - 1));
-			p += nd - e - 1;
-		}
-	} else {	/* 0.000ddd */
-		*p++ = '0';
-		*p++ = '.';
-		for (int i = 0; i < -e - 1; i++)
-			*p++ = '0';
-		memcpy(p, digits, (size_t)nd);
-		p += nd;
+/* The decimal digits of u, most significant first; returns how many (u > 0). */
+static int u128_digits(unsigned __int128 u, char *out)
+{
+	char tmp[40];
+	int n = 0;
+
+	while (u) {
+		tmp[n++] = (char)('0' + (int)(u % 10));
+		u /= 10;
 	}
-	*p = '\0';
-	return (size_t)(p - buf);
+	for (int i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
+size_t afm_fmt_dec(char *buf, struct afm_dec d, int precision)
+{
+	const int P = precision;
+	unsigned __int128 u = d.v < 0 ? -(unsigned __int128)d.v : (unsigned __int128)d.v;
+	int exp = d.exp, nd;
+	char digits[48];
+
+	if (u == 0) {
+		buf[0] = '0';
+		buf[1] = '\0';
+		return 1;
+	}
+	while (exp < 0 && u % 10 == 0) {	/* the same value with the fewest digits */
+		u /= 10;
+		exp++;
+	}
+	if (exp >= 0) {	/* a whole number */
+		unsigned __int128 w = u;
+
+		for (int i = 0; i < exp && w < AFM_WHOLE_LIMIT; i++)
+			w *= 10;
+		if (w < AFM_WHOLE_LIMIT) {
+			char *p = buf;
+
+			if (d.v < 0)
+				*p++ = '-';
+			return (size_t)(p - buf) + afm_fmt_u64(p, (uint64_t)w);
+		}
+	}
+	nd = u128_digits(u, digits);
+	int x = nd - 1 + exp;	/* the decimal exponent of the first digit */
+
+	if (nd > P) {	/* round to P digits, half to even (the rest has no trailing zero) */
+		int up = digits[P] > '5' || (digits[P] == '5' && (nd > P + 1 || (digits[P - 1] - '0') % 2));
+
+		nd = P;
+		for (int i = P - 1; up && i >= 0; i--) {
+			up = digits[i] == '9';
+			digits[i] = up ? '0' : (char)(digits[i] + 1);
+		}
+		if (up) {	/* 99..9 became 100..0: one more digit in front */
+			memmove(digits + 1, digits, (size_t)P - 1);
+			digits[0] = '1';
+			x++;
+		}
+	}
+	while (nd > 1 && digits[nd - 1] == '0')
+		nd--;
+	return layout_g(buf, d.v < 0, digits, nd, x, P);
+}
+
+double afm_dec_double(struct afm_dec d)
+{
+	static const long double p10[] = { 1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L, 1e7L, 1e8L, 1e9L, 1e10L };
+	long double v = (long double)d.v;
+
+	if (d.exp < 0)
+		v /= d.exp >= -10 ? p10[-d.exp] : powl(10, -d.exp);
+	else if (d.exp > 0)
+		v *= d.exp <= 10 ? p10[d.exp] : powl(10, d.exp);
+	return (double)v;
 }

@@ -95,3 +95,22 @@ def epb(iface, ts_units, frame, orig_len=None):
 
 def raw_block(btype, body):
     return _block(btype, body)
+
+
+def many_flows(n_records, t0_ns=1_600_000_000 * NS, seed=1):
+    """A time-ordered capture of interleaved TCP and UDP flows with payloads of every
+    size (some timestamps equal): n_records frames, about 800 bytes each."""
+    import random
+    rnd = random.Random(seed)
+    out, t = [], t0_ns
+    flows = [('10.1.%d.%d' % (i // 250, i % 250 + 1), 20000 + i, rnd.choice((6, 17))) for i in range(300)]
+    for _ in range(n_records):
+        client, cport, proto = rnd.choice(flows)
+        to_server = rnd.random() < 0.6
+        src, dst = (client, '10.9.0.1') if to_server else ('10.9.0.1', client)
+        sp, dp = (cport, 443) if to_server else (443, cport)
+        data = bytes(rnd.getrandbits(8) for _ in range(8)) * rnd.randrange(0, 180)
+        l4 = tcp(sp, dp, ACK | PSH, data) if proto == 6 else udp(sp, dp, data)
+        out.append((t, ether(checksumless_ipv4(src, dst, proto, l4))))
+        t += rnd.choice((0, 1, 1000, 37000, 250000, 3_000_000))
+    return out

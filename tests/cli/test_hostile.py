@@ -64,6 +64,38 @@ class Hostile(Meter):
         s, rows = self.meter('huge.pcap', self.pcap([(T0, udp_frame())], tail=bad), EXIT_DAMAGED)
         self.assertEqual(s['metered'], 1)
 
+    def test_absurd_original_lengths_are_skipped_and_counted(self):
+        # an original length beyond any real frame (over 16 MiB) is damage, not a 4-GB packet
+        f = udp_frame()
+        data = (G.pcap_header() + G.record(T0, f) + G.record(T0 + 1, f, orig_len=0xffffffff) +
+                G.record(T0 + 2, f, orig_len=16 * 1024 * 1024 + 1) + G.record(T0 + 3, f, orig_len=16 * 1024 * 1024))
+        s, rows = self.meter('absurd.pcap', data)
+        self.assertEqual(s['skipped']['oversized'], 2)
+        self.assertEqual((s['packets'], s['metered']), (4, 2))
+        self.assertEqual(rows[0]['packets_numbers'], '2')
+        self.assertEqual(rows[0]['max_packets_len'], str(16 * 1024 * 1024))
+
+    def test_a_timestamp_far_outside_the_capture_is_named(self):
+        f = udp_frame()
+        # ts_sec = 0xffffffff (unsigned: 2106-02-07, not a negative time, nor 2554)
+        bad = struct.pack('<IIII', 0xffffffff, 0, len(f), len(f)) + f
+        data = G.pcap_header() + G.record(T0, f) + G.record(T0 + G.NS, f) + bad + G.record(T0 + 2 * G.NS, f)
+        p = self.path('future.pcap')
+        with open(p, 'wb') as fh:
+            fh.write(data)
+        r = self.run_meter('-r', p, '-o', self.path('f.csv'))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        warn = [ln for ln in r.stderr.splitlines() if 'warning' in ln]
+        self.assertEqual(len(warn), 1, r.stderr)
+        self.assertIn('2 packets are more than a day away in time', warn[0])
+        self.assertIn('future.pcap record 3 at 2106-02-07 06:28:15', warn[0])
+        # and it did what it says: the flow open before it ended there; the packet after it
+        # joined its flow, 86 years long
+        rows = self.rows(self.path('f.csv'))
+        self.assertEqual([row['packets_numbers'] for row in rows], ['2', '2'])
+        self.assertEqual(rows[1]['timestamp'], '2020-09-13 12:26:42.000000')
+        self.assertEqual(rows[1]['duration'], str(0xffffffff - 1_600_000_002))
+
     def test_orig_len_smaller_than_caplen(self):
         f = udp_frame(b'z' * 100)
         data = G.pcap_header() + G.record(T0, f, orig_len=60)

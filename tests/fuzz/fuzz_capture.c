@@ -1,45 +1,73 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer: a whole capture file (pcap or pcapng) through the capture reader
- * (user/capture.c, libpcap underneath), the parser, the engine and the statistics.
+ * libFuzzer: capture files (pcap or pcapng) through the capture reader (user/capture.c,
+ * libpcap underneath), the merge of several captures (user/merge.c), the parser, the
+ * engine and the statistics. Input: one byte, then the capture; when the byte is odd,
+ * the capture is cut in two at an offset taken from it, and both halves (the second
+ * with the first's file header) are merged by time.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "capture.h"
+#include "merge.h"
 #include "pipeline.h"
+
+static int write_file(const char *path, const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f)
+		return -1;
+	fwrite(a, 1, na, f);
+	fwrite(b, 1, nb, f);
+	return fclose(f);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[64];
-	struct afm_capture *cap;
+	static char path[2][64];
+	char *paths[2] = { path[0], path[1] };
+	const struct afm_capture *cap;
+	struct afm_merge *m;
 	struct afm_packet pkt;
 	struct pipeline p;
-	char err[512];
-	FILE *f;
+	char err[1024];
+	size_t n = 1;
 
-	if (!*path)
-		snprintf(path, sizeof(path), "/tmp/afm-fuzz-capture-%d", (int)getpid());
-	f = fopen(path, "wb");
-	if (!f)
+	if (size < 1)
 		return 0;
-	fwrite(data, 1, size, f);
-	fclose(f);
-	cap = afm_capture_open(path, err, sizeof(err));
-	if (!cap)
+	if (!*path[0])
+		for (int i = 0; i < 2; i++)
+			snprintf(path[i], sizeof(path[i]), "/tmp/afm-fuzz-capture-%d.%d", (int)getpid(), i);
+	uint8_t mode = data[0];
+
+	data++;
+	size--;
+	if ((mode & 1) && size > 24) {	/* two captures: the file header, then each half */
+		size_t cut = 24 + (size_t)(mode >> 1) * (size - 24) / 128;
+
+		if (write_file(path[0], data, cut, NULL, 0) || write_file(path[1], data, 24, data + cut, size - cut))
+			return 0;
+		n = 2;
+	} else if (write_file(path[0], data, size, NULL, 0)) {
+		return 0;
+	}
+	if (afm_merge_open(&m, paths, n, err, sizeof(err)) != 0)
 		return 0;	/* a clean refusal is a fine outcome */
 	if (pipeline_start(&p) == 0) {
-		int link = afm_capture_link(cap), n = 0;
+		int rc, k = 0;
 
-		while (afm_capture_next(cap, &pkt) == AFM_CAPTURE_PACKET && n++ < 100000) {
+		while ((rc = afm_merge_next(m, &pkt, &cap)) != AFM_CAPTURE_EOF && k++ < 200000) {
+			if (rc != AFM_CAPTURE_PACKET)
+				continue;	/* a damaged capture: the other goes on */
 			if (pkt.caplen > 262144)
 				__builtin_trap();	/* libpcap promised a bound */
-			pipeline_frame(&p, pkt.data, pkt.caplen, pkt.wire_len, pkt.ts_ns, link);
+			pipeline_frame(&p, pkt.data, pkt.caplen, pkt.wire_len, pkt.ts_ns, afm_capture_link(cap));
 		}
 		pipeline_end(&p);
 	}
-	afm_capture_close(cap);
+	afm_merge_close(m);
 	return 0;
 }

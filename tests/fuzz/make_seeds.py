@@ -47,8 +47,11 @@ def main():
             continue
         with open(path, 'rb') as f:
             head = f.read(32768)
+        # fuzz_capture's first byte: even, the capture as it is; odd, cut in two halves
         with open(os.path.join(out, 'capture', name), 'wb') as f:
-            f.write(head)
+            f.write(b'\x00' + head)
+        with open(os.path.join(out, 'capture', name + '.halves'), 'wb') as f:
+            f.write(b'\x81' + head)
         frames = pcap_frames(path, 64)
         if not frames:
             continue

@@ -62,15 +62,12 @@ static inline void pipeline_end(struct pipeline *p)
 	afm_engine_free(&p->engine);
 	afm_sink_stop(&p->sink);
 	afm_csv_close(&p->sink.csv, err, sizeof(err));
+	afm_sink_rows(&p->sink, &p->counters);
 	afm_scratch_free(&p->sink.scratch);
 	/* Every packet is metered or skipped; every flow ended is written. */
 	if (p->counters.packets != p->counters.metered + afm_counters_skipped(&p->counters))
 		__builtin_trap();
-	uint64_t ended = 0;
-
-	for (int r = 0; r < AFM_END_COUNT; r++)
-		ended += p->counters.flows_ended[r];
-	if (ended != p->counters.flows_written)
+	if (afm_counters_ended(&p->counters) != p->counters.rows_written || p->counters.rows_lost)
 		__builtin_trap();
 }
 

@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 NS = 10 ** 9
+WIRE_LEN_MAX = 16 * 1024 * 1024  # a longer original length is skipped: oversized
 
 
 class CaptureError(Exception):
@@ -371,15 +372,17 @@ def parse_frame(lt, buf):
 # Statistics (FEATURES.md section 5), exact on integers
 # ---------------------------------------------------------------------------
 
-ZERO9 = (0.0,) * 9
+ZERO9 = (Fraction(0), Fraction(0), 0.0, Fraction(0), Fraction(0), 0.0, 0.0, 0.0, 0.0)
 
 
 def stats9(values, scale=1):
     """Nine statistics of a list of integers, each divided by `scale`.
 
-    Returns (min, max, mean, median, mode, std, variance, cv, skewness) as
-    floats, computed exactly (integer power sums / Fractions) and rounded
-    once at the end.
+    Returns (min, max, mean, median, mode, std, variance, cv, skewness):
+    min, max, median and mode as exact Fractions (they are sample values, or
+    the mean of two: METERING.md section 5 prints them from their exact
+    decimal value); the others as floats, computed exactly (integer power
+    sums / Fractions) and rounded once at the end.
     """
     n = len(values)
     if n == 0:
@@ -391,16 +394,16 @@ def stats9(values, scale=1):
         s2 += xx
         s3 += xx * x
     srt = sorted(values)
-    vmin = float(Fraction(srt[0], scale))
-    vmax = float(Fraction(srt[-1], scale))
+    vmin = Fraction(srt[0], scale)
+    vmax = Fraction(srt[-1], scale)
     mean = float(Fraction(s1, n * scale))
     if n % 2:
-        median = float(Fraction(srt[n // 2], scale))
+        median = Fraction(srt[n // 2], scale)
     else:
-        median = float(Fraction(srt[n // 2 - 1] + srt[n // 2], 2 * scale))
+        median = Fraction(srt[n // 2 - 1] + srt[n // 2], 2 * scale)
     cnt = Counter(values)
     best = max(cnt.values())
-    mode = float(Fraction(min(v for v, c in cnt.items() if c == best), scale))
+    mode = Fraction(min(v for v, c in cnt.items() if c == best), scale)
     b = n * s2 - s1 * s1           # n^2 * m2   (exact, >= 0)
     var = float(Fraction(b, n * n * scale * scale))
     std = math.sqrt(var)
@@ -559,7 +562,59 @@ TEXT_COLUMNS = {'flow_id', 'timestamp', 'src_ip', 'dst_ip', 'protocol',
                 'first_packet_time', 'last_packet_time'}
 
 
+WHOLE_LIMIT = 2 ** 53
+
+
+def _layout_g(neg, digits, x, prec):
+    """C's %g layout of the significant digits `digits` (no trailing zero)
+    times 10^(x - len(digits) + 1): exponent form when x < -4 or x >= prec."""
+    sign = '-' if neg else ''
+    if x < -4 or x >= prec:
+        mant = digits[0] + ('.' + digits[1:] if len(digits) > 1 else '')
+        return '%s%se%s%02d' % (sign, mant, '-' if x < 0 else '+', abs(x))
+    if x < 0:
+        return sign + '0.' + '0' * (-x - 1) + digits
+    if len(digits) <= x + 1:
+        return sign + digits + '0' * (x + 1 - len(digits))
+    return sign + digits[:x + 1] + '.' + digits[x + 1:]
+
+
+def fmt_exact(q, prec):
+    """METERING.md section 5: an exact decimal quantity, rounded from its
+    exact value to `prec` significant digits, ties to even; whole numbers
+    below 2^53 with all their digits."""
+    q = Fraction(q)
+    if q == 0:
+        return '0'
+    if q.denominator == 1 and abs(q) < WHOLE_LIMIT:
+        return str(q.numerator)
+    neg = q < 0
+    a = abs(q)
+    # decimal exponent x of the first digit: 10^x <= a < 10^(x+1)
+    x = len(str(a.numerator // a.denominator)) - 1 if a >= 1 else -1
+    while a < Fraction(10) ** x:
+        x -= 1
+    # n = a / 10^(x - prec + 1), rounded half to even
+    scaled = a / Fraction(10) ** (x - prec + 1)
+    n = scaled.numerator // scaled.denominator
+    rest = scaled - n
+    if rest > Fraction(1, 2) or (rest == Fraction(1, 2) and n % 2 == 1):
+        n += 1
+    if n == 10 ** prec:   # 9.99.. rounded up to 10.0..
+        n //= 10
+        x += 1
+    digits = str(n).rstrip('0') or '0'
+    return _layout_g(neg, digits, x, prec)
+
+
 def fmt_num(x, prec):
+    """A number for the CSV: Fractions are exact decimal quantities; floats
+    are computed values, printed as C's %.{prec}g prints the double, except
+    that a whole number below 2^53 prints with all its digits."""
+    if isinstance(x, Fraction):
+        return fmt_exact(x, prec)
+    if x == int(x) and abs(x) < WHOLE_LIMIT:
+        return str(int(x))
     s = '%.*g' % (prec, x)
     if s == '-0':
         s = '0'
@@ -609,7 +664,7 @@ def flow_row(fl, prec, schema='appflowmeter', label=None):
         '%s--%s--%d--%s--%d' % (first_txt, src_txt, fl.sport, dst_txt, fl.dport),
         first_txt, src_txt, str(fl.sport), dst_txt, str(fl.dport),
         protocol_text(fl.sport, fl.dport),
-        f(float(Fraction(dur, NS))),
+        f(Fraction(dur, NS)),
         str(npk), str(len(rx)), str(len(tx)), str(fl.success),
         f(rate(fl.success, dur)),
         f(rate(npk, dur)),
@@ -640,14 +695,14 @@ def flow_row(fl, prec, schema='appflowmeter', label=None):
         hs = Fraction(fl.hs_ack - fl.hs_syn, NS)
         ds = Fraction(fl.hs_data - fl.hs_ack, NS) if fl.hs_data is not None else 0
     else:
-        hs = ds = 0
+        hs = ds = Fraction(0)
     out += [
         f(rx_dt_st[0]),                       # min_receiving_packets_delta_time
         str(tot_bytes), str(rx_bytes), str(tx_bytes),
         f(byte_rate(npk, tot_bytes, dur)),
         f(byte_rate(len(rx), rx_bytes, span(rx))),
         f(byte_rate(len(tx), tx_bytes, span(tx))),
-        f(float(hs)), f(float(ds)),
+        f(hs), f(ds),
         str(fl.ver), str(fl.proto), vlan_text(fl.v0, fl.v1),
     ]
     out += [str(c) for c in fl.rx_flags]
@@ -687,17 +742,17 @@ class Meter:
         """(deadline, end reason if the flow ends by it).
 
         The deadline is the earliest of idle, active and linger (METERING.md
-        section 3).  On equal deadlines the closing linger's reason (fin/rst)
-        wins, then active, then idle.
+        section 3).  A connection closed by FIN or RST ends as fin or rst,
+        whichever deadline comes first; otherwise, on equal deadlines, active
+        wins over idle.
         """
         d, why = fl.last + (self.dns_idle if fl.dns else self.idle), 'idle'
         a = fl.first + self.active
         if a <= d:
             d, why = a, 'active'
         if fl.closed:
-            c = fl.close + self.linger
-            if c <= d:
-                d, why = c, fl.close_reason
+            d = min(d, fl.close + self.linger)
+            why = fl.close_reason
         return d, why
 
     def _deadline(self, fl):
@@ -836,11 +891,14 @@ def run(path, idle_ns=120 * NS, active_ns=1800 * NS, linger_ns=5 * NS, prec=9,
     lines = []
     emit = lines.append
     skipped = {'not_ip': 0, 'truncated': 0, 'malformed': 0,
-               'ipv6_ext_chain': 0, 'vlan_depth': 0}
+               'ipv6_ext_chain': 0, 'vlan_depth': 0, 'oversized': 0}
     npk = metered = 0
     meter = Meter(idle_ns, active_ns, linger_ns, prec, emit, dns_idle_ns, schema, label)
     for lt, ts, buf, wlen in read_capture(path):
         npk += 1
+        if wlen > WIRE_LEN_MAX:   # METERING.md section 1: damage, not a frame
+            skipped['oversized'] += 1
+            continue
         p = parse_frame(lt, buf)
         if isinstance(p, str):
             skipped[p] += 1

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+from fractions import Fraction
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -180,7 +181,7 @@ class TestStats(unittest.TestCase):
         self.assertEqual(R.stats9([9, 7, 7, 5])[4], 7)
 
     def test_empty_and_single(self):
-        self.assertEqual(R.stats9([]), (0.0,) * 9)
+        self.assertEqual(R.stats9([]), (0,) * 9)
         self.check([5], (5, 5, 5, 5, 5, 0, 0, 0, 0))
 
     def test_negative_mean_cv(self):
@@ -193,6 +194,8 @@ class TestStats(unittest.TestCase):
         self.check([1 * NS, 3 * NS], (1, 3, 2, 2, 1, 1, 1, 0.5, 0), scale=NS)
         # exact nanoseconds: mean of 1 ns and 2 ns
         self.assertEqual(R.stats9([1, 2], NS)[2], 1.5e-9)
+        # min, max, median and mode are exact: the median of 1 ns and 2 ns
+        self.assertEqual(R.stats9([1, 2], NS)[3], Fraction(3, 2 * NS))
 
     def test_skew_exact_large(self):
         # near-constant large values: exact moments, no cancellation
@@ -220,9 +223,33 @@ class TestText(unittest.TestCase):
         self.assertEqual(f(8 / 110), '0.0727272727')
         self.assertEqual(f(110.0), '110')
         self.assertEqual(f(1e-5), '1e-05')
-        self.assertEqual(f(123456789012.0), '1.23456789e+11')
+        self.assertEqual(f(123456789012.5), '1.23456789e+11')
         self.assertEqual(f(-2.5), '-2.5')
         self.assertEqual(R.fmt_num(1 / 3, 4), '0.3333')
+        # whole numbers print whole at any precision
+        self.assertEqual(R.fmt_num(1514.0, 2), '1514')
+        self.assertEqual(R.fmt_num(123456789012.0, 9), '123456789012')
+        self.assertEqual(R.fmt_num(2.0 ** 53, 9), '9.00719925e+15')
+
+    def test_fmt_exact(self):
+        f = R.fmt_exact
+        # exact decimals round from their decimal value, half to even
+        self.assertEqual(f(Fraction(2983390765, NS), 9), '2.98339076')
+        self.assertEqual(f(Fraction(2983390775, NS), 9), '2.98339078')
+        self.assertEqual(f(Fraction(2983390765, NS), 17), '2.983390765')
+        self.assertEqual(f(Fraction(3029, 2), 4), '1514')     # 1514.5
+        self.assertEqual(f(Fraction(3031, 2), 4), '1516')     # 1515.5
+        self.assertEqual(f(Fraction(3029, 2), 2), '1.5e+03')
+        self.assertEqual(f(Fraction(3029, 2), 5), '1514.5')
+        self.assertEqual(f(Fraction(99995, 10 ** 5), 4), '1')
+        self.assertEqual(f(Fraction(-99995, 10 ** 5), 4), '-1')
+        self.assertEqual(f(Fraction(1, 2 * NS), 9), '5e-10')
+        self.assertEqual(f(Fraction(12345, NS), 9), '1.2345e-05')
+        self.assertEqual(f(Fraction(123450, NS), 3), '0.000123')
+        self.assertEqual(f(Fraction(1, 10 ** 4), 9), '0.0001')
+        self.assertEqual(f(Fraction(0), 9), '0')
+        self.assertEqual(f(Fraction(-3), 9), '-3')
+        self.assertEqual(f(Fraction(1000000000000000001, NS), 9), '1e+09')
 
     def test_ipv6(self):
         cases = {
@@ -621,6 +648,15 @@ class TestMeter(unittest.TestCase):
         self.assertEqual(r['max_receiving_packets_delta_len'], '2')
         self.assertEqual(r['max_receiving_packets_delta_time'], '5')
 
+    def test_oversized_records_are_skipped(self):
+        # an original length over 16 MiB is damage, not a frame
+        a = u(T0, A, 1, B, 2)
+        pk = [a, (T0 + 1, a[1], 16 * 1024 * 1024 + 1), (T0 + 2, a[1], 16 * 1024 * 1024)]
+        s, rows = meter(pk)
+        self.assertEqual(s['skipped']['oversized'], 1)
+        self.assertEqual((s['packets'], s['metered']), (3, 2))
+        self.assertEqual(rows[0]['max_packets_len'], str(16 * 1024 * 1024))
+
     def test_cli_summary(self):
         tmp = Tmp()
         p = tmp.path()
@@ -633,7 +669,7 @@ class TestMeter(unittest.TestCase):
         self.assertEqual(json.loads(r.stderr), {
             'packets': 2, 'metered': 1, 'flows': 1,
             'skipped': {'not_ip': 1, 'truncated': 0, 'malformed': 0,
-                        'ipv6_ext_chain': 0, 'vlan_depth': 0}})
+                        'ipv6_ext_chain': 0, 'vlan_depth': 0, 'oversized': 0}})
         with open(out) as f:
             lines = f.read().splitlines()
         self.assertEqual(lines[0].split(','), R.COLUMNS)
@@ -983,13 +1019,13 @@ class TestExtendedColumns(unittest.TestCase):
         self.assertEqual(self.reasons(pk), [('5000', '1', 'idle'), ('5001', '1', 'eof')])
 
     def test_closed_flow_idle_before_linger(self):
-        # idle 1 s < linger 5 s: the idle deadline comes first
+        # idle 1 s < linger 5 s: the idle deadline comes first, the flow ends as fin
         pk = self._fin_flow(T0) + [u(T0 + 3 * NS + 1, A, 1, B, 2)]
-        self.assertEqual(self.reasons(pk, idle_ns=NS), [('40000', '5', 'idle'),
+        self.assertEqual(self.reasons(pk, idle_ns=NS), [('40000', '5', 'fin'),
                                                          ('1', '1', 'eof')])
-        # active before linger
+        # active before linger: fin all the same
         pk = self._fin_flow(T0) + [u(T0 + 4 * NS, A, 1, B, 2)]
-        self.assertEqual(self.reasons(pk, active_ns=3 * NS), [('40000', '5', 'active'),
+        self.assertEqual(self.reasons(pk, active_ns=3 * NS), [('40000', '5', 'fin'),
                                                                ('1', '1', 'eof')])
 
     def test_equal_deadlines(self):

@@ -59,10 +59,9 @@ Test(textfmt, time_is_utc_with_truncated_microseconds)
 
 Test(textfmt, numbers_print_like_printf_g)
 {
-	static const double values[] = { 0.5, 110, 0.0727272727272727, -81.05804248, 5.00679e-05, 1e-300,
-					 123456789, 1234567890, 1e15, 0.1, 2.0 / 3, -1, -0.25, 65535,
-					 9.999999995, 1e21, 4294967296.0 };
-	char a[32], b[32];
+	static const double values[] = { 0.5, 0.0727272727272727, -81.05804248, 5.00679e-05, 1e-300, 1234.5,
+					 0.1, 2.0 / 3, -0.25, 9.999999995, 1e21, 4294967296.5, 1e300 };
+	char a[48], b[48];
 
 	for (int p = 1; p <= 17; p++)
 		for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
@@ -76,6 +75,28 @@ Test(textfmt, numbers_print_like_printf_g)
 	cr_assert_str_eq(a, "18446744073709551615");
 }
 
+/* Precision is for numbers that are not whole: a count, a length, a whole mean print whole. */
+Test(textfmt, whole_numbers_print_whole_at_any_precision)
+{
+	static const struct { double v; const char *text; } cases[] = {
+		{ 1514, "1514" }, { 1300, "1300" }, { 110, "110" }, { -263015852, "-263015852" },
+		{ 65535, "65535" }, { 4294967296.0, "4294967296" }, { 1e15, "1000000000000000" },
+		{ 9007199254740991.0, "9007199254740991" },
+	};
+	char a[48];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (int p = 1; p <= 17; p++) {
+			afm_fmt_double(a, cases[i].v, p);
+			cr_assert_str_eq(a, cases[i].text, "at precision %d", p);
+			afm_fmt_dec(a, (struct afm_dec){ (__int128)cases[i].v * 1000, -3, 0 }, p);
+			cr_assert_str_eq(a, cases[i].text, "as a decimal, at precision %d", p);
+		}
+	/* from 2^53 on, a double is whole because it has no bits left for a fraction */
+	afm_fmt_double(a, 9007199254740992.0, 9);
+	cr_assert_str_eq(a, "9.00719925e+15");
+}
+
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
 static uint64_t rng(void)
@@ -87,10 +108,92 @@ static uint64_t rng(void)
 	return z ^ (z >> 31);
 }
 
+static const char *dec(__int128 v, int exp, int p)
+{
+	static char buf[48];
+
+	afm_fmt_dec(buf, (struct afm_dec){ v, exp, 0 }, p);
+	return buf;
+}
+
+/* Exact decimals (times from nanoseconds) round from their decimal value, half to even. */
+Test(textfmt, exact_decimals_round_half_to_even)
+{
+	cr_assert_str_eq(dec(2983390765, -9, 9), "2.98339076");	/* the tie of the issue: 6 is even */
+	cr_assert_str_eq(dec(2983390775, -9, 9), "2.98339078");	/* 7 is odd: up */
+	cr_assert_str_eq(dec(2983390765, -9, 17), "2.983390765");	/* every digit, none made up */
+	cr_assert_str_eq(dec(2983390765, -9, 10), "2.983390765");
+	cr_assert_str_eq(dec(2983390766, -9, 9), "2.98339077");
+	cr_assert_str_eq(dec(15145, -1, 4), "1514");	/* 1514.5: a median of lengths */
+	cr_assert_str_eq(dec(15155, -1, 4), "1516");
+	cr_assert_str_eq(dec(15145, -1, 2), "1.5e+03");
+	cr_assert_str_eq(dec(15145, -1, 5), "1514.5");
+	cr_assert_str_eq(dec(99995, -5, 4), "1");	/* 0.99995 -> 1.000 */
+	cr_assert_str_eq(dec(99985, -5, 4), "0.9998");
+	cr_assert_str_eq(dec(-99995, -5, 4), "-1");
+	cr_assert_str_eq(dec(5, -10, 9), "5e-10");	/* half a nanosecond */
+	cr_assert_str_eq(dec(12345, -9, 9), "1.2345e-05");
+	cr_assert_str_eq(dec(123450, -9, 3), "0.000123");	/* 0.00012345: 4 below 5 */
+	cr_assert_str_eq(dec(1, -4, 9), "0.0001");
+	cr_assert_str_eq(dec(0, -9, 9), "0");
+	cr_assert_str_eq(dec(-3000000000, -9, 9), "-3");
+	cr_assert_str_eq(dec(1000000000000000001, -9, 9), "1e+09");
+	cr_assert_str_eq(dec((__int128)18446744073709551615ULL * 5, -10, 17), "9223372036.8547758");
+}
+
+/* Against an independent rounding: integer arithmetic instead of digit strings. */
+Test(textfmt, exact_decimals_against_integer_rounding)
+{
+	static const __int128 p10[] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
+				       10000000000LL, 100000000000LL, 1000000000000LL, 10000000000000LL,
+				       100000000000000LL, 1000000000000000LL, 10000000000000000LL,
+				       100000000000000000LL, 1000000000000000000LL };
+
+	for (int i = 0; i < 300000; i++) {
+		int64_t v = (int64_t)(rng() % 100000000000ULL) + 1;	/* up to 11 digits */
+		int exp = -(int)(rng() % 11), p = 1 + (int)(rng() % 12), nd = 1;
+		char want[64];
+
+		if (v % 10 == 0)
+			v++;	/* the exact value has v's digits, the last not 0 */
+		if (exp == 0)
+			continue;	/* whole: printed whole (above) */
+		while (nd < 19 && v >= p10[nd])
+			nd++;
+		/* round v to p digits: q = round_half_even(v / 10^(nd-p)) */
+		int drop = nd > p ? nd - p : 0, x = nd - 1 + exp;
+		__int128 q = v / p10[drop], r = v % p10[drop];
+
+		if (drop && (2 * r > p10[drop] || (2 * r == p10[drop] && q % 2)))
+			q++;
+		if (q == p10[nd - drop]) {	/* 99.9 -> 100: one digit more */
+			q /= 10;
+			x++;
+		}
+		char digits[32];
+		int n = snprintf(digits, sizeof(digits), "%lld", (long long)q);
+
+		while (n > 1 && digits[n - 1] == '0')
+			digits[--n] = '\0';
+		if (x < -4 || x >= p)	/* d.ddde+XX */
+			snprintf(want, sizeof(want), "%c%s%se%c%02d", digits[0], n > 1 ? "." : "", digits + 1,
+				 x < 0 ? '-' : '+', x < 0 ? -x : x);
+		else if (x < 0)	/* 0.000ddd */
+			snprintf(want, sizeof(want), "0.%.*s%s", -x - 1, "0000", digits);
+		else if (x + 1 >= n)	/* ddd, zeros to fill */
+			snprintf(want, sizeof(want), "%s%.*s", digits, x + 1 - n, "0000000000000000");
+		else	/* ddd.ddd */
+			snprintf(want, sizeof(want), "%.*s.%s", x + 1, digits, digits + x + 1);
+		cr_assert_str_eq(dec(v, exp, p), want, "%lld x 10^%d at precision %d: %s, want %s", (long long)v, exp, p, dec(v, exp, p), want);
+	}
+}
+
 static void same_as_printf(double v, int p)
 {
-	char a[40], b[40];
+	char a[48], b[48];
 
+	if (fabs(v) < 9007199254740992.0 && v == trunc(v))
+		return;	/* whole numbers print whole: above */
 	afm_fmt_double(a, v, p);
 	snprintf(b, sizeof(b), "%.*g", p, v);
 	if (strcmp(b, "-0") == 0)
