@@ -50,7 +50,7 @@ UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(UNIT_SRCS))
 
 BIN := $(BUILD)/app-flow-meter
 
-.PHONY: all deps run test check test-asan valgrind unit cli corpus live install-test soak bench fuzz \
+.PHONY: FORCE all deps run test check test-asan valgrind unit cli corpus live install-test soak bench fuzz \
 	install uninstall clean
 .DELETE_ON_ERROR:
 
@@ -64,6 +64,15 @@ $(BUILD)/user $(BUILD)/tests $(BUILD)/bench:
 
 $(BUILD)/user/%.o: user/%.c | $(BUILD)/user
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# Where the docs are installed, for --help; rewritten only when DOCDIR changes.
+$(BUILD)/docdir.h: FORCE | $(BUILD)/user
+	@echo '#define AFM_DOCDIR "$(DOCDIR)"' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(BUILD)/user/cli.o: $(BUILD)/docdir.h
+
+FORCE:
 
 # ---- BPF --------------------------------------------------------------------
 # vmlinux.h comes from the running kernel's BTF; the skeleton embeds the BPF object.
@@ -97,7 +106,7 @@ unit: $(BUILD)/unit-tests
 
 cli: $(BIN)
 	BIN=$(BIN) PCAPS=$(PCAPS) /usr/bin/python3 -m unittest tests/cli/test_cli.py tests/cli/test_hostile.py tests/cli/test_output.py \
-		tests/cli/test_inputs.py
+		tests/cli/test_inputs.py tests/cli/test_docs.py
 
 corpus: $(BIN)
 	PCAPS=$(PCAPS) BIN=$(BIN) OUT=$(BUILD)/corpus bash tests/corpus.sh
@@ -178,6 +187,8 @@ FUZZ_LIB := $(patsubst user/%.c,$(FUZZ)/user/%.o,$(filter-out user/main.c,$(USER
 
 .PRECIOUS: $(FUZZ)/user/%.o
 
+$(FUZZ)/user/cli.o: $(BUILD)/docdir.h
+
 $(FUZZ)/user $(FUZZ)/seeds:
 	@mkdir -p $@
 
@@ -215,7 +226,7 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/app-flow-meter
 UNITDIR ?= $(PREFIX)/lib/systemd/system
-DOCS := README.md docs/METERING.md docs/EXTENDED.md
+DOCS := README.md docs/METERING.md docs/COLUMNS.md
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/app-flow-meter

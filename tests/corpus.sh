@@ -25,7 +25,7 @@ fi
 # The comparer must catch a real difference, or its agreement means nothing.
 $PY -m unittest -q tests/ref/test_ref.py 2>"$OUT/ref-selftest.log" || { echo "corpus: the reference self-tests fail:" >&2; cat "$OUT/ref-selftest.log" >&2; exit 1; }
 
-# Both with the extended schema: the 78 columns and the 33 of docs/EXTENDED.md.
+# Both with the extended schema: the 78 columns and the 33 of docs/COLUMNS.md.
 settings=(
 	"defaults|--schema extended"
 	"short timeouts|--schema extended --idle-timeout 1.5 --active-timeout 10 --close-linger 0.25 --dns-timeout 0.5"

@@ -21,7 +21,7 @@ P=$STAGE/usr/local
 UNIT=$P/lib/systemd/system/app-flow-meter@.service
 MAN=$P/share/man/man1/app-flow-meter.1
 for f in bin/app-flow-meter share/man/man1/app-flow-meter.1 lib/systemd/system/app-flow-meter@.service \
-	share/doc/app-flow-meter/README.md share/doc/app-flow-meter/METERING.md share/doc/app-flow-meter/EXTENDED.md; do
+	share/doc/app-flow-meter/README.md share/doc/app-flow-meter/METERING.md share/doc/app-flow-meter/COLUMNS.md; do
 	[ -f "$P/$f" ] || bad "missing $f"
 done
 [ -x "$P/bin/app-flow-meter" ] || bad "the program is not executable"
@@ -54,8 +54,12 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit "$fail"
 fi
 
-# The unit's command line, its specifiers filled in as systemd would for instance vcli,
-# run as the unit's unprivileged user with the unit's capabilities and nothing more.
+# The unit's command line, its specifiers filled in as systemd would for the instance of
+# an interface whose name has a dash (escaped in the instance name: v\x2dcli; %i is
+# that, %I the name itself), run as the unit's unprivileged user with the unit's
+# capabilities and nothing more.
+CLI_IF=v-cli
+INSTANCE=$(systemd-escape "$CLI_IF")
 # shellcheck source=tests/live/netns.sh
 source tests/live/netns.sh
 trap 'netns_cleanup; rm -rf "$WORK"' EXIT
@@ -68,7 +72,9 @@ chown -R 65534:65534 "$WORK/state" "$WORK/run"
 chmod 755 "$WORK" "$STAGE" && chmod -R a+rX "$STAGE"
 cmd=$(sed -n '/^ExecStart=/,/[^\\]$/p' "$UNIT" | sed 's/^ExecStart=//; s/\\$//' | tr '\n' ' ')
 cmd=${cmd//\/usr\/local\/bin\//$P/bin/}
-cmd=${cmd//%i/$CLI_IF}
+grep -q '^ExecStart=.* -i %I ' "$UNIT" || bad "the unit does not give -i the unescaped instance name (%I)"
+cmd=${cmd//%i/$INSTANCE}
+cmd=${cmd//%I/$CLI_IF}
 cmd=${cmd//%S/$WORK/state}
 cmd=${cmd//%t/$WORK/run}
 read -ra argv <<<"$cmd"

@@ -27,7 +27,7 @@
 #define DELTA_STATS(name, sample) \
 	STAT("min_" name, sample, min), DELTA_STATS_FROM_MAX(name, "skewness_" name, sample)
 
-/* In docs/EXTENDED.md's order (SYN first), from the bits of byte 13 (FIN is bit 0). */
+/* In docs/COLUMNS.md's order (SYN first), from the bits of byte 13 (FIN is bit 0). */
 #define FLAGS(dir, i)                                                                        \
 	COL(dir "_syn_flags", AFM_COL_U64, flags[i][1]), COL(dir "_fin_flags", AFM_COL_U64, flags[i][0]), \
 	COL(dir "_rst_flags", AFM_COL_U64, flags[i][2]), COL(dir "_psh_flags", AFM_COL_U64, flags[i][3]), \
@@ -60,7 +60,7 @@ static const struct afm_column all[] = {
 	DELTA_STATS_FROM_MAX("receiving_packets_delta_time", "skewness_sreceiving_packets_delta_time",
 			     rx_delta_time),
 	DELTA_STATS("sending_packets_delta_time", tx_delta_time),
-	/* docs/EXTENDED.md */
+	/* docs/COLUMNS.md */
 	STAT("min_receiving_packets_delta_time", rx_delta_time, min),
 	COL("total_bytes", AFM_COL_U64, total_bytes),
 	COL("receiving_bytes", AFM_COL_U64, rx_bytes),

@@ -29,7 +29,7 @@ struct afm_schema {
 
 /* The 78 columns of the original AppFlowMeter, verbatim (docs/METERING.md, 6). */
 extern const struct afm_schema afm_schema_appflowmeter;
-/* The 78, then the columns of docs/EXTENDED.md. */
+/* The 78, then the columns of docs/COLUMNS.md. */
 extern const struct afm_schema afm_schema_extended;
 
 /*

@@ -106,14 +106,11 @@ static void write_out(struct afm_csv *w)
 		whole = 0;
 		for (const char *p = w->buf; (p = memchr(p, '\n', (size_t)(w->buf + done - p))); p++)
 			whole++;
-		if (w->header_pending && whole)
-			whole--;	/* the header line was among them */
 	}
 	w->rows += whole;
 	w->rows_lost += w->buf_rows - whole;
 	w->len = 0;
 	w->buf_rows = 0;
-	w->header_pending = 0;
 }
 
 static void put(struct afm_csv *w, const char *s, size_t n)
@@ -134,7 +131,6 @@ static void write_header(struct afm_csv *w)
 		put(w, name, strlen(name));
 		put(w, i + 1 < w->opt.schema->count ? "," : "\n", 1);
 	}
-	w->header_pending = 1;
 }
 
 /*
@@ -201,8 +197,10 @@ static int open_file(struct afm_csv *w, int append, pid_t *holder)
 	}
 	w->file_rows = 0;
 	w->opened_ns = wall_ns();
-	if (!append || (fstat(w->fd, &st) == 0 && st.st_size == 0))
+	if (!append || (fstat(w->fd, &st) == 0 && st.st_size == 0)) {
 		write_header(w);
+		write_out(w);	/* a reader sees the columns at once, before any row */
+	}
 	return 0;
 }
 

@@ -38,7 +38,6 @@ struct afm_csv {
 	char *buf;		/* rows formatted, not yet written */
 	size_t len;
 	uint64_t buf_rows;	/* whole rows in buf */
-	int header_pending;	/* buf starts with the header line */
 	uint64_t rows;		/* rows written in all (they reached the output) */
 	uint64_t rows_lost;	/* rows an output error kept from the output */
 	uint64_t file_rows;	/* ... rows in the current file */

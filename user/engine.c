@@ -201,7 +201,7 @@ static void evict_one(struct afm_engine *e)
 	}
 }
 
-/* Flag counts and the handshake (docs/EXTENDED.md), one TCP packet at a time. */
+/* Flag counts and the handshake (docs/COLUMNS.md), one TCP packet at a time. */
 static void track_tcp(struct afm_flow *f, const struct afm_record *rec, uint8_t dir, uint64_t ts)
 {
 	const uint8_t flags = rec->tcp_flags, syn_ack = flags & (AFM_TCP_SYN | AFM_TCP_ACK);
@@ -234,7 +234,7 @@ static struct afm_flow *flow_start(struct afm_engine *e, const struct afm_flow_k
 	f->seq = e->next_seq++;
 	f->first_ns = f->last_ns = rec->ts_ns;
 	/* A SYN-ACK first means the SYN was missed: its destination is the client, and the
-	 * handshake cannot be timed (docs/EXTENDED.md). */
+	 * handshake cannot be timed (docs/COLUMNS.md). */
 	if (key->proto == AFM_IPPROTO_TCP &&
 	    (rec->tcp_flags & (AFM_TCP_SYN | AFM_TCP_ACK)) == (AFM_TCP_SYN | AFM_TCP_ACK)) {
 		f->src_ep = !dir;

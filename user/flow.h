@@ -51,7 +51,7 @@ struct afm_flow {
 	uint32_t flags[2][8];		/* [endpoint][bit]: packets with that TCP flag */
 };
 
-/* docs/EXTENDED.md, "The TCP handshake". */
+/* docs/COLUMNS.md, "The TCP handshake". */
 enum afm_handshake {
 	AFM_HS_NONE = 0,
 	AFM_HS_SYN,		/* the client's SYN */

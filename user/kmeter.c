@@ -41,6 +41,10 @@ struct hook {
 	int tc_classic;		/* a netlink TC filter (no link) */
 	int tc_created_qdisc;	/* we created the clsact qdisc */
 	int ifindex;
+	int replaced_fd;	/* --force: the XDP program we took the place of, or -1 */
+	__u32 replaced_flags;	/* ... its mode, to put it back as it was */
+	__u32 replaced_id;
+	char replaced_name[64];
 };
 
 struct afm_kmeter {
@@ -221,6 +225,7 @@ static struct hook *new_hook(struct afm_kmeter *k, int ifindex)
 	h = &k->hooks[k->n_hooks++];
 	memset(h, 0, sizeof(*h));
 	h->link_fd = -1;
+	h->replaced_fd = -1;
 	h->ifindex = ifindex;
 	return h;
 }
@@ -279,6 +284,19 @@ int afm_iface_is_loopback(const char *ifname)
 	return lo;
 }
 
+/* Attach again the XDP program --force took the place of, as it was. */
+static void put_back(const char *ifname, int ifindex, int fd, __u32 flags, const char *name, __u32 id)
+{
+	if (fd < 0)
+		return;
+	if (bpf_xdp_attach(ifindex, fd, flags, NULL) == 0)
+		afm_notice("%s: XDP program %s (id %u), replaced with --force, is attached again", ifname, name, id);
+	else
+		afm_warn("%s: cannot attach again the XDP program %s (id %u) that --force replaced: %s; attach it "
+			 "again with the tool that loaded it", ifname, name, id, strerror(errno));
+	close(fd);
+}
+
 int afm_kmeter_attach_xdp(struct afm_kmeter *k, const char *ifname, enum afm_xdp_mode mode, int force,
 			  const char **used, char *err, size_t errlen)
 {
@@ -297,17 +315,32 @@ int afm_kmeter_attach_xdp(struct afm_kmeter *k, const char *ifname, enum afm_xdp
 			 "that attached it, or use --force to replace it", ifname, other, other_id);
 		return -EBUSY;
 	}
+	/* --force: keep the other program (and its mode) to put it back at exit. */
+	int replaced_fd = -1;
+	__u32 replaced_flags = 0;
+
 	if (other_id) {
-		/* Replace: netlink-attached programs can be detached in either mode. */
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+		replaced_fd = bpf_prog_get_fd_by_id(other_id);
+		if (bpf_xdp_query(ifindex, 0, &q) == 0)
+			replaced_flags = q.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE :
+					 q.attach_mode == XDP_ATTACHED_HW ? XDP_FLAGS_HW_MODE : XDP_FLAGS_DRV_MODE;
+		/* netlink-attached programs can be detached in either mode */
 		bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL);
 		bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
-		if (xdp_current(ifindex, other, sizeof(other))) {
+		char still[64];
+
+		if (xdp_current(ifindex, still, sizeof(still))) {
+			if (replaced_fd >= 0)
+				close(replaced_fd);
 			snprintf(err, errlen,
 				 "cannot attach XDP to %s: the program there (%s) is held by a link of another "
-				 "process; --force cannot remove it, stop that process", ifname, other);
+				 "process; --force cannot remove it, stop that process", ifname, still);
 			return -EBUSY;
 		}
-		afm_notice("%s: replaced XDP program id %u (--force)", ifname, other_id);
+		afm_notice("%s: replaced XDP program %s (id %u) for the run (--force); it is put back at exit",
+			   ifname, other, other_id);
 	}
 
 	if (mode == AFM_XDP_AUTO) {
@@ -340,16 +373,22 @@ int afm_kmeter_attach_xdp(struct afm_kmeter *k, const char *ifname, enum afm_xdp
 		snprintf(err, errlen, "cannot attach XDP to %s: %s%s", ifname, strerror(e),
 			 e == EOPNOTSUPP && mode == AFM_XDP_NATIVE ? " (its driver has no native XDP: try "
 									"--xdp-mode generic)" : "");
+		put_back(ifname, ifindex, replaced_fd, replaced_flags, other, other_id);
 		return -e;
 	}
 	struct hook *h = new_hook(k, ifindex);
 
 	if (!h) {
 		close(fd);
+		put_back(ifname, ifindex, replaced_fd, replaced_flags, other, other_id);
 		snprintf(err, errlen, "cannot attach XDP to %s: too many attachments", ifname);
 		return -E2BIG;
 	}
 	h->link_fd = fd;
+	h->replaced_fd = replaced_fd;
+	h->replaced_flags = replaced_flags;
+	h->replaced_id = other_id;
+	snprintf(h->replaced_name, sizeof(h->replaced_name), "%s", other);
 	*used = opts.flags == XDP_FLAGS_SKB_MODE ? "generic" : "native";
 	return 0;
 }
@@ -405,6 +444,14 @@ void afm_kmeter_detach(struct afm_kmeter *k)
 
 		if (h->link_fd >= 0)
 			close(h->link_fd);
+		if (h->replaced_fd >= 0) {
+			char ifname[IF_NAMESIZE];
+
+			if (!if_indextoname((unsigned)h->ifindex, ifname))
+				snprintf(ifname, sizeof(ifname), "ifindex %d", h->ifindex);
+			put_back(ifname, h->ifindex, h->replaced_fd, h->replaced_flags, h->replaced_name, h->replaced_id);
+			h->replaced_fd = -1;
+		}
 		if (h->tc_classic) {
 			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = h->ifindex, .attach_point = BPF_TC_EGRESS);
 			LIBBPF_OPTS(bpf_tc_opts, opts, .handle = AFM_TC_HANDLE, .priority = AFM_TC_PRIORITY);

@@ -23,7 +23,7 @@ struct afm_row {
 	struct afm_stats rx_delta_len, tx_delta_len;
 	struct afm_stats rx_delta_time, tx_delta_time;
 
-	/* the extended schema (docs/EXTENDED.md) */
+	/* the extended schema (docs/COLUMNS.md) */
 	uint64_t total_bytes, rx_bytes, tx_bytes;
 	double len_rate, rx_len_rate, tx_len_rate;
 	struct afm_dec handshake_duration, delta_start;

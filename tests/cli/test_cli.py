@@ -216,6 +216,8 @@ class Options(Meter):
                            (['-r', 'x', '--idle-timeout', 'nan'], '--idle-timeout'),
                            (['-r', 'x', '--active-timeout', '10s'], '--active-timeout'),
                            (['extra'], "unexpected argument 'extra'"),
+                           (['-i', 'lo', '-i', 'lo'], '-i lo is given twice'),
+                           (['-r', 'x', '--close-linger', '-1'], '--close-linger'),
                            ([], 'nothing to meter')):
             self.assert_error(self.run_meter(*args), EXIT_USAGE, frag)
 
@@ -260,7 +262,7 @@ class Options(Meter):
 
 
 class Extended(Meter):
-    """--schema extended, --columns, --label, --no-header (docs/EXTENDED.md)."""
+    """--schema extended, --columns, --label, --no-header (docs/COLUMNS.md)."""
 
     def setUp(self):
         super().setUp()

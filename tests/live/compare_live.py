@@ -9,6 +9,13 @@ variance through its square root). Not compared: rates, and the cv and skewness 
 gaps, ratios of clock readings that can amplify microsecond differences; and the mode
 of the gaps, which at nanosecond resolution picks whichever value two packets happen
 to share (or the smallest when none do), so two clocks legitimately disagree on it.
+
+That holds for a capture taken where the meter's hooks are (the same interface, with
+receive timestamps where XDP runs: tests/live/netns.sh). A capture taken elsewhere on
+the path (inside a container, behind a veth and a CPU's backlog) sees the same
+packets, but in an order and at times that the backlogs of two CPUs may shuffle:
+--order-free compares only what does not depend on them, the counts and the
+statistics of the packet lengths.
 """
 
 import argparse
@@ -58,6 +65,8 @@ def main():
     ap.add_argument('--stats', help="the live run's --stats-json")
     ap.add_argument('--only', default='', help='comma-separated addresses: ignore other flows')
     ap.add_argument('--time-tol', type=float, default=1e-3)
+    ap.add_argument('--order-free', action='store_true',
+                    help='compare counts and packet-length statistics only (a capture elsewhere on the path)')
     a = ap.parse_args()
     only = set(x for x in a.only.split(',') if x)
 
@@ -66,6 +75,9 @@ def main():
     header = list(off_rows[0].keys()) if off_rows else []
     len_cols = [c for c in header if c.endswith('_len') and c not in COUNTS]
     t_cols = time_columns(header)
+    if a.order_free:
+        len_cols = [c for c in len_cols if not c.endswith('_delta_len')]
+        t_cols = []
     errors = []
     pairs = 0
     packets = 0
@@ -80,7 +92,7 @@ def main():
             packets += int(ro['packets_numbers'])
             name = ro['flow_id']
             dt = abs(epoch(ro['timestamp']) - epoch(rl['timestamp']))
-            if dt > a.time_tol + 1e-6:
+            if dt > a.time_tol + 1e-6 and not a.order_free:
                 errors.append('%s: first packet %.6f s apart' % (name, dt))
             for c in COUNTS:
                 if ro[c] != rl[c]:
@@ -93,7 +105,7 @@ def main():
                 x, y = float(ro[c]), float(rl[c])
                 if abs(x - y) > a.time_tol:
                     errors.append('%s: %s capture %s, live %s' % (name, c, ro[c], rl[c]))
-            for c in header:
+            for c in header if t_cols else []:
                 if c.startswith('variance_') and c.endswith('_delta_time'):
                     x, y = math.sqrt(float(ro[c])), math.sqrt(float(rl[c]))
                     if abs(x - y) > a.time_tol:
@@ -116,8 +128,12 @@ def main():
         if len(errors) > 30:
             print('... %d more' % (len(errors) - 30))
         return 1
-    print('live: %d flows (%d packets) agree with the capture: counts and length statistics '
-          'exact, times within %g s' % (pairs, packets, a.time_tol))
+    if a.order_free:
+        print('live: %d flows (%d packets) agree with the capture: counts and packet-length statistics '
+              'exact' % (pairs, packets))
+    else:
+        print('live: %d flows (%d packets) agree with the capture: counts and length statistics '
+              'exact, times within %g s' % (pairs, packets, a.time_tol))
     return 0
 
 

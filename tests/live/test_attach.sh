@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Live mode's attach and detach: clear errors and exit status 6 for a user without
 # privileges, a missing interface and another tool's XDP program (replaced only with
-# --force); nothing left on the interface after SIGTERM, nor after SIGKILL. Needs root.
+# --force, and put back at exit); a meter that fails to start leaves the output of a
+# running one as it was, and a second meter cannot take it; nothing left on the
+# interface after SIGTERM, nor after SIGKILL. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=$(realpath "${BIN:-build/app-flow-meter}")
@@ -26,16 +28,26 @@ check() {	# check NAME STATUS WANT_STATUS OUTPUT WANT_TEXT
 	fi
 }
 
-# What is attached to the client's interface (XDP), and which of the programs still
-# exist anywhere: an attachment left behind would keep its program loaded.
-hooks() {
-	{ in_cli ip -d link show "$CLI_IF" | grep -o 'xdp[a-z]*' | sort -u | tr '\n' ' '; } || true
-	local p
+# The XDP program attached to the client's interface: "xdpgeneric NAME", or "". (The TC
+# program is a TCX link: that its program exists says it is attached.)
+attached() {
+	in_cli ip -d link show "$CLI_IF" |
+		sed -n 's/.* \(xdpgeneric\|xdpdrv\|xdp\) .*/\1/p; s/.*prog\/xdp id [0-9]* name \([a-z_]*\).*/\1/p' | tr '\n' ' '
+}
+
+# Which of the programs still exist anywhere: an attachment left behind would keep its
+# program loaded. From the whole list: "bpftool prog show name X" gives up when any
+# program goes away while it looks (the last run's, freed after an RCU grace period).
+alive() {
+	local names p
+	names=$(bpftool prog show 2>/dev/null | sed -n 's/.* name \([a-z_]*\) .*/\1/p')
 	for p in afm_xdp afm_xdp_compat afm_tc ref_pass; do
-		bpftool prog show name "$p" 2>/dev/null | grep -q "name $p" && printf '%s ' "$p"
+		grep -qx "$p" <<<"$names" && printf '%s ' "$p"
 	done
 	true
 }
+
+hooks() { echo "$(attached)$(alive)"; }
 
 cp "$BIN" "$WORK/afm" && chmod 755 "$WORK" "$WORK/afm"
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$WORK/afm" -i lo 2>&1) && st=0 || st=$?
@@ -63,25 +75,54 @@ in_cli bpftool net attach xdpgeneric pinned "$WORK/bpffs/pass/ref_pass" dev "$CL
 rm -r "$WORK/bpffs/pass"	# the attachment is now all that holds the program
 out=$(in_cli "$BIN" -i "$CLI_IF" 2>&1) && st=0 || st=$?
 check "another XDP program is kept" "$st" 6 "$out" "another XDP program (ref_pass, id [0-9]*) is attached"
-case "$(hooks)" in *xdpgeneric*) echo "ok   attach: the other program is still there" ;;
+case "$(attached)" in "xdpgeneric ref_pass ") echo "ok   attach: the other program is still there" ;;
 *) echo "FAIL attach: the other program was removed without --force"; fail=1 ;; esac
 
 ip netns exec "$CLI_NS" "$BIN" -i "$CLI_IF" --force -o /dev/null 2>"$WORK/force.log" &
 pid=$!
 wait_for_text "$WORK/force.log" "metering $CLI_IF"
-case "$(hooks)" in *ref_pass*) echo "FAIL attach: --force left the other program: $(hooks)"; fail=1 ;;
-*) echo "ok   attach: --force replaced it" ;; esac
+case "$(hooks)" in "xdpgeneric afm_xdp afm_xdp afm_tc ref_pass ") echo "ok   attach: --force replaced it" ;;
+*) echo "FAIL attach: --force did not replace the other program: $(hooks)"; fail=1 ;; esac
 kill -TERM "$pid"
 wait "$pid" && st=0 || st=$?
 check "SIGTERM ends the run cleanly" "$st" 0 "$(cat "$WORK/force.log")" "stopping; writing the open flows"
+check "--force puts the other program back" "$st" 0 "$(cat "$WORK/force.log")" \
+	"XDP program ref_pass (id [0-9]*), replaced with --force, is attached again"
+h=$(hooks)
+if [ "$h" = "xdpgeneric ref_pass ref_pass " ]; then echo "ok   attach: the other program is back, in its mode, and ours are gone"
+else echo "FAIL attach: after --force and SIGTERM: $h (want xdpgeneric ref_pass)"; fail=1; fi
+in_cli ip link set dev "$CLI_IF" xdpgeneric off
 h=$(hooks)
 if [ -n "$h" ]; then echo "FAIL attach: left behind after SIGTERM: $h"; fail=1; else echo "ok   attach: nothing left after SIGTERM"; fi
+
+# A meter writes f.csv; one that fails to attach, or that wants the same file, leaves
+# it as it was, byte for byte.
+ip netns exec "$CLI_NS" "$BIN" -i "$CLI_IF" -o "$WORK/f.csv" 2>"$WORK/first.log" &
+first=$!
+wait_for_text "$WORK/first.log" "metering $CLI_IF"
+cp "$WORK/f.csv" "$WORK/f.before"
+out=$(in_cli "$BIN" -i nosuch0 -o "$WORK/f.csv" 2>&1) && st=0 || st=$?
+check "a meter that fails to attach" "$st" 6 "$out" "no such interface"
+out=$(in_cli "$BIN" -i lo -o "$WORK/f.csv" 2>&1) && st=0 || st=$?
+check "a second meter on the same output" "$st" 4 "$out" "another process (pid $first) is writing it"
+if cmp -s "$WORK/f.csv" "$WORK/f.before"; then echo "ok   attach: the running meter's output is as it was"
+else echo "FAIL attach: the running meter's output changed: $(od -c "$WORK/f.csv" | head -3)"; fail=1; fi
+in_cli ping -q -c 2 -i 0.2 "$SRV4" >/dev/null
+kill -TERM "$first"
+wait "$first" && st=0 || st=$?
+rows=$(grep -c -- "--$CLI4--0--$SRV4--0," "$WORK/f.csv" || true)
+if [ "$st" -eq 0 ] && [ "$rows" -eq 1 ] && [ "$(tr -cd '\000' <"$WORK/f.csv" | wc -c)" -eq 0 ]; then
+	echo "ok   attach: and it completes: the ping's row, no NUL bytes"
+else
+	echo "FAIL attach: the first meter's output (status $st, $rows ping rows): $(head -c 300 "$WORK/f.csv")"
+	fail=1
+fi
 
 ip netns exec "$CLI_NS" "$BIN" -i "$CLI_IF" -o /dev/null 2>"$WORK/kill.log" &
 pid=$!
 wait_for_text "$WORK/kill.log" "metering $CLI_IF"
 h=$(hooks)
-case "$h" in *afm_xdp*afm_tc*) echo "ok   attach: both hooks attached: $h" ;;
+case "$h" in "xdpgeneric afm_xdp afm_xdp afm_tc ") echo "ok   attach: both hooks attached: $h" ;;
 *) echo "FAIL attach: the meter's hooks are not both there: $h"; fail=1 ;; esac
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null || true

@@ -3,8 +3,9 @@
 # while tcpdump captures the same interface and real clients talk to real servers.
 # The meter's CSV must equal, flow for flow, what -r gives on tcpdump's capture: packet
 # counts and every length statistic exactly, times within 1 ms. The same on the other
-# end with the XDP program for kernels before 6.2 (afm_xdp_compat); and with a jumbo
-# MTU, where frames come in several buffers. Needs root.
+# end with the XDP program for kernels before 6.2 (afm_xdp_compat); with a jumbo MTU,
+# where frames come in several buffers; and on a namespace's loopback interface, where
+# every packet sent is received too and must be metered once. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=$(realpath "${BIN:-build/app-flow-meter}")
@@ -19,11 +20,12 @@ source tests/live/netns.sh
 trap netns_cleanup EXIT
 
 netns_setup
+same_receive_clock
 servers_start
 
 # (ip netns exec execs: $! is the program itself, which the signals below must reach)
 # start_side NAME NS IFACE XDP_COMPAT: tcpdump and the meter (-v: it names its XDP
-# program) on one end of the pair.
+# program) on one interface of a namespace.
 declare -A TCPDUMP METER
 start_side() {
 	local name=$1 ns=$2 ifname=$3
@@ -39,12 +41,12 @@ start_side() {
 	wait_for_text "$WORK/$name.log" "metering $ifname"
 }
 
-# stop_and_compare NAME PROGRAM: stop both; the live CSV against -r on the capture.
+# stop_and_compare NAME PROGRAM [lo]: stop both; the live CSV against -r on the capture.
 stop_and_compare() {
 	local name=$1 status=0
 	kill -TERM "${METER[$name]}"
 	wait "${METER[$name]}" || status=$?
-	stop_tcpdump "${TCPDUMP[$name]}" "$WORK/$name.pcap" "$WORK/$name.tcpdump.log" || return 1
+	stop_tcpdump "${TCPDUMP[$name]}" "$WORK/$name.pcap" "$WORK/$name.tcpdump.log" "${3:-}" || return 1
 	if [ "$status" -ne 0 ]; then
 		echo "FAIL live ($name): the meter exited with status $status:"
 		cat "$WORK/$name.log"
@@ -55,7 +57,7 @@ stop_and_compare() {
 	echo "live ($name, $2):"
 	"$BIN" -q --precision 17 -r "$WORK/$name.pcap" -o "$WORK/$name.offline.csv"
 	$PY tests/live/compare_live.py "$WORK/$name.offline.csv" "$WORK/$name.csv" --stats "$WORK/$name.json" \
-		--only "$SRV4,$CLI4,$SRV6,$CLI6"
+		--only "$SRV4,$CLI4,$SRV6,$CLI6,127.0.0.1,::1"
 }
 
 start_side client "$CLI_NS" "$CLI_IF" 0
@@ -90,5 +92,25 @@ else
 	echo "FAIL live: no frame larger than the MTU was seen (largest $big): the multi-buffer path is untested"
 	fail=1
 fi
+# Loopback: what lo sends it receives, so both hooks would see each packet; the meter
+# attaches XDP only, and must equal tcpdump on lo, flow for flow (tcpdump shows each
+# packet once too).
+bg in_cli /usr/bin/python3 -m http.server 8081 --bind :: --directory "$WORK/www" >/dev/null 2>&1
+bg in_cli /usr/sbin/dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
+	--listen-address=127.0.0.1 --address=/example.test/127.0.0.1 --pid-file="$WORK/dnsmasq-lo.pid" \
+	--user=root --log-facility=- >/dev/null 2>&1
+for _ in $(seq 100); do in_cli ss -ltn | grep -q ':8081 ' && in_cli ss -lun | grep -q '127.0.0.1:53 ' && break; sleep 0.05; done
+start_side loopback "$CLI_NS" lo 0
+grep -q "metering lo: generic XDP ingress (a loopback interface: what it sends, it receives)" "$WORK/loopback.log" ||
+	{ echo "FAIL live: lo: $(grep metering "$WORK/loopback.log")"; fail=1; }
+for f in index.html small.bin large.bin missing.html; do
+	in_cli curl -s -o /dev/null "http://127.0.0.1:8081/$f"
+	in_cli curl -s -o /dev/null -g "http://[::1]:8081/$f"
+done
+for n in one two; do in_cli dig +short +time=2 @127.0.0.1 "$n.example.test" A >/dev/null; done
+in_cli ping -q -c 3 -i 0.2 127.0.0.1 >/dev/null
+in_cli ping -q -6 -c 3 -i 0.2 ::1 >/dev/null
+sleep 0.5
+stop_and_compare loopback afm_xdp lo || fail=1
 [ "$fail" -eq 0 ] && rm -rf "$WORK"
 exit "$fail"

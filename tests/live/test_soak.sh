@@ -155,8 +155,9 @@ if s["lost_total"] != 0:
 if s["packets"] != s["metered"] + s["skipped_total"] + s["lost_total"]:
     errors.append("packets %d != metered %d + skipped %d + lost %d" % (
         s["packets"], s["metered"], s["skipped_total"], s["lost_total"]))
-if s["flows_written"] != len(rows):
-    errors.append("flows_written %d, but %d rows in the CSV" % (s["flows_written"], len(rows)))
+if s["rows_written"] != len(rows) or s["rows_lost"] or s["flows_ended_total"] != len(rows):
+    errors.append("%d flows ended, %d rows written, %d lost, but %d rows in the CSV"
+                  % (s["flows_ended_total"], s["rows_written"], s["rows_lost"], len(rows)))
 if sum(int(r["packets_numbers"]) for r in rows) != s["metered"]:
     errors.append("the rows hold %d packets, metered %d" % (sum(int(r["packets_numbers"]) for r in rows), s["metered"]))
 

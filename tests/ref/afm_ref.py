@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """Independent reference implementation of the app-flow-meter flow metering.
 
-Written only from ../../shared/docs/FEATURES.md (column meanings),
-docs/METERING.md (the detailed rules) and docs/EXTENDED.md (the extended
-schema), without looking at the C meter, so that comparing both outputs
-finds bugs in either.  Standard library only.
+Written only from docs/COLUMNS.md (what every column means) and
+docs/METERING.md (the detailed rules), first from the column contract they
+define, without looking at the C meter, so that comparing both outputs finds
+bugs in either.  Standard library only.
 
 Usage:
   afm_ref.py CAPTURE [--idle-timeout S] [--active-timeout S]
@@ -347,7 +347,7 @@ def parse_frame(lt, buf):
         p.sport = (buf[l4] << 8) | buf[l4 + 1]
         p.dport = (buf[l4 + 2] << 8) | buf[l4 + 3]
         p.flags = buf[l4 + 13]
-        # EXTENDED.md: TCP payload when declared length - IP headers - TCP header > 0;
+        # COLUMNS.md: TCP payload when declared length - IP headers - TCP header > 0;
         # a declared length of 0 (TSO super-frames) counts as payload
         p.tpay = decl_l4 is None or decl_l4 - doff > 0
         ps = l4 + doff
@@ -369,7 +369,7 @@ def parse_frame(lt, buf):
 
 
 # ---------------------------------------------------------------------------
-# Statistics (FEATURES.md section 5), exact on integers
+# Statistics (docs/COLUMNS.md, the nine statistics), exact on integers
 # ---------------------------------------------------------------------------
 
 ZERO9 = (Fraction(0), Fraction(0), 0.0, Fraction(0), Fraction(0), 0.0, 0.0, 0.0, 0.0)
@@ -687,7 +687,7 @@ def flow_row(fl, prec, schema='appflowmeter', label=None):
     if schema != 'extended':
         return ','.join(out)
 
-    # EXTENDED.md
+    # COLUMNS.md
     rx_bytes = sum(rx_len)
     tx_bytes = sum(tx_len)
     tot_bytes = rx_bytes + tx_bytes
@@ -834,7 +834,7 @@ class Meter:
             for i, (_name, bit) in enumerate(FLAG_BITS):
                 if fg & bit:
                     cnt[i] += 1
-            # the handshake, in the order packets are taken (EXTENDED.md)
+            # the handshake, in the order packets are taken (COLUMNS.md)
             if fl.hs_syn is None:
                 if receiving and (fg & 0x12) == 0x02:
                     fl.hs_syn = ts

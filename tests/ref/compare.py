@@ -16,7 +16,7 @@ import math
 import sys
 from collections import Counter
 
-# default schema, then the extended schema's columns (docs/EXTENDED.md)
+# default schema, then the extended schema's columns (docs/COLUMNS.md)
 TEXT_COLUMNS = {'flow_id', 'timestamp', 'src_ip', 'dst_ip', 'protocol',
                 'vlan_ids', 'end_reason', 'interface', 'label',
                 'first_packet_time', 'last_packet_time'}

@@ -4,7 +4,7 @@ Run from the repository root:  /usr/bin/python3 -m unittest tests/ref/test_ref.p
 
 Hand-computed statistics, text formats, the capture readers (pcap/pcapng in
 both byte orders and resolutions), the metering rules of docs/METERING.md and
-the extended columns of docs/EXTENDED.md on small synthetic captures.
+the extended columns of docs/COLUMNS.md on small synthetic captures.
 """
 
 import os
@@ -681,7 +681,7 @@ class TestMeter(unittest.TestCase):
 
 
 # ---------------------------------------------------------------------------
-# the extended schema (docs/EXTENDED.md)
+# the extended schema (docs/COLUMNS.md)
 # ---------------------------------------------------------------------------
 
 def meter_ext(pkts, **kw):

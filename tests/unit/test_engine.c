@@ -275,3 +275,24 @@ Test(engine, max_flows_evicts_the_least_recently_active)
 	cr_assert_eq(eng.evicted, 2);
 	cr_assert_eq(afm_engine_open_flows(&eng), 2);
 }
+
+/* A connection closed by FIN or RST ends as fin or rst, whatever ends its row. */
+Test(engine, a_closed_connection_ends_as_fin_or_rst_whatever_writes_it)
+{
+	struct afm_engine_config cfg = { 1 * S, 30 * S, 1800 * S, 5 * S, 1 };
+
+	afm_engine_free(&eng);
+	cr_assert_eq(afm_engine_init(&eng, &cfg, collect, &out), 0);
+	feed(pkt(0, 1, 6, 40000, 80, AFM_TCP_FIN | AFM_TCP_ACK, 60));
+	feed(pkt(1, 0, 6, 40000, 80, AFM_TCP_FIN | AFM_TCP_ACK, 60));	/* closed at 1 ns */
+	feed(pkt(2 * S, 1, 17, 1, 9, 0, 60));	/* the idle deadline (1 s) came first */
+	cr_assert_eq(out.n, 1);
+	cr_assert_eq(out.flows[0]->end_reason, AFM_END_FIN);
+	feed(pkt(3 * S, 1, 6, 40001, 80, AFM_TCP_RST, 60));	/* evicts the UDP flow (max 1) */
+	feed(pkt(4 * S, 1, 17, 2, 9, 0, 60));	/* evicts the reset one: rst all the same */
+	cr_assert_eq(out.n, 3);
+	cr_assert_eq(out.flows[1]->end_reason, AFM_END_EVICTED);
+	cr_assert_eq(out.flows[2]->end_reason, AFM_END_RST);
+	afm_engine_flush(&eng, AFM_END_SHUTDOWN);
+	cr_assert_eq(out.flows[3]->end_reason, AFM_END_SHUTDOWN);
+}
