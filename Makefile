@@ -30,19 +30,26 @@ SANFLAGS :=
 OPT := -O2
 endif
 
-CFLAGS := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -Iinclude -I$(BUILD) $(SANFLAGS) $(EXTRA_CFLAGS)
+CFLAGS := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD) $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS)
 LDLIBS := -lbpf -lelf -lz -lpcap -lm -lpthread
 
 CLANG ?= clang
 BPFTOOL ?= bpftool
 ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
-BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ivmlinux -Wall -Wextra -Werror
-VMLINUX := vmlinux/vmlinux.h
+# vmlinux.h: generated into the build directory from the running kernel's BTF, or from
+# VMLINUX_BTF (a kernel's BTF elsewhere), or given whole as VMLINUX_H. The programs use
+# only its UAPI types (and their own CO-RE views of two kernel types: bpf/afm.bpf.c),
+# so an object built on one kernel loads on any kernel with BTF and the features the
+# README lists.
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+VMLINUX_H ?= $(BUILD)/vmlinux.h
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(dir $(VMLINUX_H)) \
+	-Wall -Wextra -Werror
 BPF_OBJ := $(BUILD)/afm.bpf.o
 SKEL := $(BUILD)/afm.skel.h
 
-USER_SRCS := $(wildcard user/*.c)
+USER_SRCS := $(wildcard user/*.c user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 LIB_OBJS := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -62,7 +69,8 @@ deps:
 $(BUILD)/user $(BUILD)/tests $(BUILD)/bench:
 	@mkdir -p $@
 
-$(BUILD)/user/%.o: user/%.c | $(BUILD)/user
+$(BUILD)/user/%.o: user/%.c
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 # Where the docs are installed, for --help; rewritten only when DOCDIR changes.
@@ -75,20 +83,23 @@ $(BUILD)/user/cli.o: $(BUILD)/docdir.h
 FORCE:
 
 # ---- BPF --------------------------------------------------------------------
-# vmlinux.h comes from the running kernel's BTF; the skeleton embeds the BPF object.
+# The object is linked by bpftool (which keeps BTF and drops the DWARF clang writes),
+# then embedded in a skeleton.
 
-$(VMLINUX):
-	@test -r /sys/kernel/btf/vmlinux || { echo "no /sys/kernel/btf/vmlinux: this kernel lacks BTF (CONFIG_DEBUG_INFO_BTF)" >&2; exit 1; }
-	@mkdir -p $(dir $@)
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+$(BUILD)/vmlinux.h: | $(BUILD)/user
+	@test -r $(VMLINUX_BTF) || { echo "no $(VMLINUX_BTF): this kernel lacks BTF (CONFIG_DEBUG_INFO_BTF); give VMLINUX_BTF=FILE or VMLINUX_H=FILE" >&2; exit 1; }
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
-$(BPF_OBJ): bpf/afm.bpf.c $(wildcard include/*.h) $(VMLINUX) | $(BUILD)/user
+$(BUILD)/afm.tmp.bpf.o: bpf/afm.bpf.c $(wildcard include/*.h) $(VMLINUX_H) | $(BUILD)/user
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BPF_OBJ): $(BUILD)/afm.tmp.bpf.o
+	$(BPFTOOL) gen object $@ $<
 
 $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name afm_bpf > $@
 
-$(BUILD)/user/kmeter.o: $(SKEL)
+$(BUILD)/user/kernel/loader.o: $(SKEL)
 
 $(BIN): $(USER_OBJS)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -96,13 +107,13 @@ $(BIN): $(USER_OBJS)
 # ---- tests ------------------------------------------------------------------
 
 $(BUILD)/tests/%.o: tests/unit/%.c | $(BUILD)/tests
-	$(CC) $(CFLAGS) -Iuser -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/unit-tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) $^ -lcriterion $(LDLIBS) -o $@
 
 unit: $(BUILD)/unit-tests
-	$(BUILD)/unit-tests --jobs 2
+	bash tests/unit/run.sh $(BUILD)/unit-tests $(BUILD)/unit.tap
 
 cli: $(BIN)
 	BIN=$(BIN) PCAPS=$(PCAPS) /usr/bin/python3 -m unittest tests/cli/test_cli.py tests/cli/test_hostile.py tests/cli/test_output.py \
@@ -134,9 +145,9 @@ soak: $(BIN) $(BUILD)/bench/blaster
 check: all $(BUILD)/unit-tests
 	$(MAKE) --no-print-directory unit cli corpus live install-test
 
-# The same suite built with AddressSanitizer and UBSan.
+# The same suite built with AddressSanitizer and UBSan, in a build directory of its own.
 test-asan:
-	$(MAKE) --no-print-directory SAN=1 check
+	$(MAKE) --no-print-directory SAN=1 BUILD=$(BUILD)-san check
 
 # Everything CI runs: the suite, the soak, the suite under ASan/UBSan, valgrind, the
 # fuzzers.
@@ -161,7 +172,7 @@ $(BUILD)/bench/gen-capture: $(GEN_OBJS)
 $(BUILD)/bench/pcap-floor: $(BUILD)/bench/pcap_floor.o
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/bench/ref.bpf.o: bench/ref.bpf.c $(VMLINUX) | $(BUILD)/bench
+$(BUILD)/bench/ref.bpf.o: bench/ref.bpf.c $(VMLINUX_H) | $(BUILD)/bench
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/bench/bpf-bench: $(BUILD)/bench/bpf_bench.o
@@ -177,10 +188,10 @@ bench: $(BIN) $(BPF_OBJ) $(BUILD)/bench/gen-capture $(BUILD)/bench/pcap-floor $(
 # ---- fuzz -------------------------------------------------------------------
 # libFuzzer harnesses (clang, ASan, UBSan) for the parser and the capture reader,
 # seeded from the shared captures; FUZZ_SECONDS each (CI: 60). A crash stops the run
-# and leaves its input in build-fuzz/; it then belongs in tests/fuzz/regressions/.
+# and leaves its input in $(BUILD)/fuzz/; it then belongs in tests/fuzz/regressions/.
 
 FUZZ_SECONDS ?= 60
-FUZZ := build-fuzz
+FUZZ := $(BUILD)/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Iinclude -I$(BUILD) -Iuser $(FUZZ_SAN)
 FUZZ_LIB := $(patsubst user/%.c,$(FUZZ)/user/%.o,$(filter-out user/main.c,$(USER_SRCS)))
@@ -189,14 +200,15 @@ FUZZ_LIB := $(patsubst user/%.c,$(FUZZ)/user/%.o,$(filter-out user/main.c,$(USER
 
 $(FUZZ)/user/cli.o: $(BUILD)/docdir.h
 
-$(FUZZ)/user $(FUZZ)/seeds:
+$(FUZZ)/seeds:
 	@mkdir -p $@
 
-$(FUZZ)/user/%.o: user/%.c $(SKEL) | $(FUZZ)/user
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ)/user/%.o: user/%.c $(SKEL)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
-$(FUZZ)/fuzz-%: tests/fuzz/fuzz_%.c tests/fuzz/pipeline.h $(FUZZ_LIB)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) $(LDLIBS) -o $@
+$(FUZZ)/fuzz-%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP $< $(FUZZ_LIB) $(LDLIBS) -o $@
 
 $(FUZZ)/seeds/.made: tests/fuzz/make_seeds.py | $(FUZZ)/seeds
 	/usr/bin/python3 tests/fuzz/make_seeds.py $(PCAPS) $(FUZZ)/seeds
@@ -242,6 +254,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
-	rm -rf build build-san build-fuzz flows.csv $(VMLINUX)
+	rm -rf $(BUILD) $(BUILD)-san build build-san flows.csv
 
--include $(wildcard $(BUILD)/user/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d)
+-include $(wildcard $(BUILD)/user/*.d $(BUILD)/user/*/*.d $(BUILD)/tests/*.d $(BUILD)/bench/*.d \
+	$(FUZZ)/user/*.d $(FUZZ)/user/*/*.d $(FUZZ)/*.d)

@@ -114,6 +114,24 @@ static struct bpf_object *load(const char *path, int meter)
 	return obj;
 }
 
+/* What the verifier walked to accept each of the object's programs. */
+static void print_verified(struct bpf_object *obj)
+{
+	struct bpf_program *p;
+
+	printf("verified instructions (bpf_prog_info.verified_insns; the budgets: tests/unit/test_bpf.c)\n");
+	bpf_object__for_each_program(p, obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		if (bpf_program__fd(p) >= 0 && bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0)
+			printf("  %-28s %7u  (%u after the verifier)\n", bpf_program__name(p), info.verified_insns,
+			       info.xlated_prog_len / 8);
+	}
+	printf("\n");
+}
+
 /* The meter's ring buffer, emptied as user space would (events are not looked at). */
 static struct ring_buffer *rb;
 
@@ -164,6 +182,8 @@ int main(int argc, char **argv)
 		make_frame(&frames[i], i);
 
 	struct bpf_object *meter = load(argv[1], 1), *ref = load(argv[2], 0);
+
+	print_verified(meter);
 	int f_meter = prog_fd(meter, "afm_xdp", argv[3]), f_pass = prog_fd(ref, "ref_pass", argv[4]);
 	int f_clock = prog_fd(ref, "ref_clock", argv[5]), f_compat = prog_fd(meter, "afm_xdp_compat", argv[6]);
 

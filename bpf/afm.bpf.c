@@ -22,6 +22,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "afm_event.h"
+#include "afm_key.h"
 #include "afm_parse.h"
 
 #define TC_ACT_UNSPEC (-1)	/* continue with the next program/default action */
@@ -30,8 +31,8 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Set by user space before load. */
 const volatile __u8 cfg_replay = 0;		/* 1: --via-xdp, time and length from `replay` */
-const volatile __u32 cfg_slot_mask = 16383;	/* flow table slots per CPU, minus 1 */
-const volatile __u64 cfg_wakeup_bytes = 1 << 20;	/* wake user space past this much data */
+const volatile __u32 cfg_slot_mask = AFM_FLOW_SLOTS - 1;	/* flow table slots per CPU, minus 1 */
+const volatile __u64 cfg_wakeup_bytes = AFM_RINGBUF_BYTES / 4;	/* wake user space past this much data */
 
 /* Set by user space before each replayed packet (--via-xdp). */
 struct afm_replay replay;
@@ -39,12 +40,18 @@ struct afm_replay replay;
 /* Set by user space before each run of afm_sweep. */
 struct afm_sweep_args sweep_args;
 
-/* Fragment clock: the largest time seen by a fragment (the capture clock in replay). */
+/*
+ * Fragment clock: the largest time seen by a fragment (the capture clock in replay).
+ * Every CPU updates it without an atomic: two fragments on two CPUs at once may leave
+ * the smaller of their two times, which puts the clock back by the nanoseconds between
+ * them; against the 30-second fragment timeout that is nothing, and a lock or a
+ * compare-and-exchange loop per fragment is not worth it.
+ */
 __u64 frag_clock;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 16384);	/* user space sizes it before load */
+	__uint(max_entries, AFM_FLOW_SLOTS);	/* user space may size it before load */
 	__type(key, __u32);
 	__type(value, struct afm_kslot);
 } flows SEC(".maps");
@@ -59,14 +66,14 @@ struct afm_kfrag {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct afm_flow_key);	/* datagram identity, see frag_ident() */
+	__uint(max_entries, AFM_FRAG_SLOTS);
+	__type(key, struct afm_flow_key);	/* datagram identity: afm_frag_ident() */
 	__type(value, struct afm_kfrag);
 } frags SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 << 20);	/* user space sizes it before load */
+	__uint(max_entries, AFM_RINGBUF_BYTES);	/* user space may size it before load */
 } events SEC(".maps");
 
 struct {
@@ -105,14 +112,6 @@ static __always_inline __u32 slot_of(const struct afm_flow_key *k)
 	return (__u32)(h >> 32) & cfg_slot_mask;
 }
 
-static __always_inline int key_equal(const struct afm_flow_key *a, const struct afm_flow_key *b)
-{
-	const __u64 *x = (const __u64 *)(const void *)a, *y = (const __u64 *)(const void *)b;
-
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]) |
-		(x[5] ^ y[5]) | (x[6] ^ y[6])) == 0;
-}
-
 /* Ship the slot's batch as one event and empty it. */
 static __always_inline void ship(struct afm_kslot *slot, __u32 reason, struct afm_kcounters *c)
 {
@@ -132,21 +131,6 @@ static __always_inline void ship(struct afm_kslot *slot, __u32 reason, struct af
 	slot->ev.n = 0;
 }
 
-static __always_inline void frag_ident(const struct afm_record *rec, struct afm_flow_key *id)
-{
-	__builtin_memset(id, 0, sizeof(*id));
-	__builtin_memcpy(id->addr[0], rec->key.addr[rec->dir & 1], 16);
-	__builtin_memcpy(id->addr[1], rec->key.addr[!(rec->dir & 1)], 16);
-	id->vlan[0] = rec->key.vlan[0];
-	id->vlan[1] = rec->key.vlan[1];
-	id->port[0] = (__u16)(rec->frag_id >> 16);
-	id->port[1] = (__u16)rec->frag_id;
-	id->proto = rec->key.proto;
-	id->ip_version = rec->key.ip_version;
-	id->ifindex = rec->key.ifindex;
-	id->flags = 0x80;
-}
-
 /*
  * Fragments (docs/METERING.md, 1): remember a first fragment's key; give a later one
  * the key and direction of its first fragment if that came at most 30 s earlier.
@@ -164,7 +148,7 @@ static __always_inline void frag_resolve(struct afm_record *rec, __u64 clock, st
 	if (clock > frag_clock)
 		frag_clock = clock;
 	clock = frag_clock;
-	frag_ident(rec, id);
+	afm_frag_ident(rec, id);
 	if (rec->frag == AFM_FRAG_FIRST) {
 		struct afm_kfrag *x = &sc->frag;
 
@@ -207,10 +191,15 @@ static __always_inline int afm_meter(struct afm_record *rec, __u64 verdict, __u6
 	if (rec->frag != AFM_FRAG_NONE)
 		frag_resolve(rec, clock, c);
 
-	if (len > AFM_KS_LEN_MASK) {
-		len = AFM_KS_LEN_MASK;
-		c->len_clamped++;
-	}
+	/*
+	 * Lengths above the sample's 20 bits are clamped, and counted: without a branch on
+	 * len, so that the verifier never needs its range, and the two ways the XDP
+	 * program finds it (xdp_meter()) meet as one state before the parser.
+	 */
+	__u64 over = afm_nonzero((__u32)(len >> AFM_KS_LEN_BITS)), keep = over - 1;
+
+	len = (len & keep) | (AFM_KS_LEN_MASK & ~keep);
+	c->len_clamped += over;
 	__u32 info = (__u32)len | (rec->dir ? AFM_KS_DIR : 0) |
 		     (rec->http_status >= 200 && rec->http_status <= 299 ? AFM_KS_HTTP_2XX : 0) |
 		     ((__u32)rec->tcp_flags << AFM_KS_FLAGS_SHIFT) | (rec->payload ? AFM_KS_PAYLOAD : 0);
@@ -220,7 +209,7 @@ static __always_inline int afm_meter(struct afm_record *rec, __u64 verdict, __u6
 	if (!slot)
 		return 0;
 	if (slot->ev.n) {
-		if (!key_equal(&slot->ev.key, &rec->key))
+		if (!afm_key_equal(&slot->ev.key, &rec->key))
 			ship(slot, AFM_FLUSH_COLLISION, c);	/* another flow's batch goes first */
 		else if (stamp < slot->ev.base || stamp - slot->ev.base > 0xffffffffULL)
 			ship(slot, AFM_FLUSH_SPAN, c);		/* a stamp the batch cannot hold */
@@ -267,6 +256,20 @@ static __always_inline void meter(void *data, void *data_end, __u32 ifindex, __u
  */
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 
+/*
+ * The kernel's struct xdp_buff and its frags flag, as far as the program reads them:
+ * CO-RE views, relocated against the running kernel's BTF at load, so that the program
+ * uses no kernel-internal type of vmlinux.h (only UAPI ones) and an object built on one
+ * kernel loads on another.
+ */
+struct xdp_buff___afm {
+	__u32 flags;
+} __attribute__((preserve_access_index));
+
+enum xdp_buff_flags___afm {
+	XDP_FLAGS_HAS_FRAGS___afm = 1,
+};
+
 static __always_inline int xdp_meter(struct xdp_md *ctx, const int fast)
 {
 	void *data = (void *)(long)ctx->data;
@@ -278,8 +281,8 @@ static __always_inline int xdp_meter(struct xdp_md *ctx, const int fast)
 	}
 	__u64 now = bpf_ktime_get_ns(), len;
 
-	if (fast && !(((struct xdp_buff *)bpf_cast_to_kern_ctx(ctx))->flags &
-		      bpf_core_enum_value(enum xdp_buff_flags, XDP_FLAGS_HAS_FRAGS)))
+	if (fast && !(((struct xdp_buff___afm *)bpf_cast_to_kern_ctx(ctx))->flags &
+		      bpf_core_enum_value(enum xdp_buff_flags___afm, XDP_FLAGS_HAS_FRAGS___afm)))
 		len = (__u64)(data_end - data);
 	else
 		len = bpf_xdp_get_buff_len(ctx);
@@ -303,19 +306,25 @@ SEC("tc")
 int afm_tc(struct __sk_buff *skb)
 {
 	__u32 len = skb->len;
-	__u32 want = len < 256 ? len : 256;
+	/* min(len, 256), without a branch on len: its two ways would each walk the parser
+	 * through the verifier (len is precise: it sizes a pointer's step). */
+	__u32 big = afm_nonzero(len >> 8);
+	__u32 want = ((len & (big - 1)) | (256 & (0 - big))) & 0x1ff;
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 
 	/* Headers of a non-linear skb may not all be in the linear part: pull them. */
-	if (data + want > data_end) {
+	if (data + want > data_end)
 		bpf_skb_pull_data(skb, want);
-		/* keep clang from reusing ctx offsets across the call (the verifier
-		 * rejects a modified ctx pointer) */
-		__asm__ volatile("" ::: "memory");
-		data = (void *)(long)skb->data;
-		data_end = (void *)(long)skb->data_end;
-	}
+	/*
+	 * Both ways read the packet pointers again here (the barrier keeps clang from
+	 * reusing what it loaded, and from reusing ctx offsets across the call, which the
+	 * verifier rejects): they then meet as one state before the parser, which the
+	 * verifier walks once.
+	 */
+	__asm__ volatile("" ::: "memory");
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
 	__u64 now = bpf_ktime_get_ns();
 
 	meter(data, data_end, skb->ifindex, len, now, now);
@@ -327,11 +336,11 @@ struct sweep_ctx {
 };
 
 /*
- * Ship one waiting batch. On Linux 6.11 and later a test run keeps bottom halves off,
- * so no hook of this CPU can run meanwhile; before that one could, between the copy
- * and the emptying. So the copy goes into a reservation that is submitted only if the
- * batch is still the one copied (compare-and-exchange on its count), else discarded:
- * the hook then owns the batch, and the next sweep ships it.
+ * Ship one waiting batch. A hook of this CPU may run between the copy and the emptying
+ * (a test run keeps bottom halves off only from Linux 6.11 on). So the copy goes into
+ * a reservation that is submitted only if the batch is still the one copied
+ * (compare-and-exchange on its count), else discarded: the hook then owns the batch,
+ * and the next sweep ships it.
  */
 static long sweep_one(void *map, __u32 *idx, struct afm_kslot *slot, struct sweep_ctx *sc)
 {
@@ -361,9 +370,9 @@ static long sweep_one(void *map, __u32 *idx, struct afm_kslot *slot, struct swee
 }
 
 /*
- * Ship this CPU's batches that waited at least flush_after. User space runs it on
- * each CPU in turn; a test run keeps bottom halves off, so no hook of this CPU runs
- * in between.
+ * Ship this CPU's batches that waited at least flush_after. User space runs it on each
+ * CPU in turn (a test run uses the table of the CPU it runs on); sweep_one() copes
+ * with a hook of this CPU running meanwhile.
  */
 SEC("xdp")
 int afm_sweep(struct xdp_md *ctx)

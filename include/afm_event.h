@@ -13,6 +13,11 @@
 /* Packets a flow slot holds before they are shipped as one event. */
 #define AFM_BATCH 32
 
+/* The maps' sizes. User space may size the flow table and the ring before load. */
+#define AFM_FLOW_SLOTS 16384		/* flow table slots per CPU: a power of two */
+#define AFM_RINGBUF_BYTES (16u << 20)	/* a power of two, at least a page */
+#define AFM_FRAG_SLOTS 16384		/* first fragments remembered (LRU) */
+
 /*
  * One packet in 8 bytes. `stamp` is the packet's time minus the batch's base time in
  * ns (live), or minus the base replay sequence number (--via-xdp). `info` packs:

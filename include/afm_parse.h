@@ -3,9 +3,11 @@
  * The packet parser: one frame in, one afm_record (or a skip reason) out.
  *
  * The same code runs in the XDP/TC programs and in the offline reader, so it is
- * written for the verifier: every read is preceded by an explicit check against
- * data_end, loops have constant bounds, and nothing is read from uninitialised stack.
- * The rules it implements are in docs/METERING.md, section 1.
+ * written for the verifier: every read is preceded by an explicit check against the
+ * end of the frame, loops have constant bounds, and nothing is read from
+ * uninitialised stack. One helper a layer (link, VLAN tags, IPv4, IPv6 and its
+ * extension headers, TCP, UDP), each moving a cursor over the frame. The rules it
+ * implements are in docs/METERING.md, section 1.
  */
 #ifndef AFM_PARSE_H
 #define AFM_PARSE_H
@@ -18,18 +20,58 @@
 #define AFM_ETH_P_8021AD 0x88a8
 #define AFM_ETH_P_QINQ_OLD 0x9100
 
-#define AFM_IPPROTO_HOPOPTS 0
-#define AFM_IPPROTO_TCP 6
-#define AFM_IPPROTO_UDP 17
-#define AFM_IPPROTO_ROUTING 43
-#define AFM_IPPROTO_FRAGMENT 44
-#define AFM_IPPROTO_AH 51
-#define AFM_IPPROTO_DSTOPTS 60
-#define AFM_IPPROTO_MH 135
-#define AFM_IPPROTO_HIP 139
-#define AFM_IPPROTO_SHIM6 140
+/* Header lengths and field offsets, in bytes from the start of their header. */
+#define AFM_ETH_HLEN 14
+#define AFM_ETH_PROTO 12
+#define AFM_SLL_HLEN 16
+#define AFM_SLL_PROTO 14
+#define AFM_SLL2_HLEN 20
+#define AFM_SLL2_PROTO 0
+#define AFM_NULL_HLEN 4		/* the address family, in the writer's byte order */
+#define AFM_VLAN_HLEN 4
+#define AFM_VLAN_TCI 0
+#define AFM_VLAN_PROTO 2
+#define AFM_IP4_HLEN 20		/* without options */
+#define AFM_IP4_TOT_LEN 2
+#define AFM_IP4_ID 4
+#define AFM_IP4_FRAG 6		/* flags and fragment offset */
+#define AFM_IP4_PROTO 9
+#define AFM_IP4_SRC 12
+#define AFM_IP4_DST 16
+#define AFM_IP4_MF 0x2000	/* more fragments */
+#define AFM_IP4_OFFSET 0x1fff
+#define AFM_IP6_HLEN 40
+#define AFM_IP6_PLEN 4
+#define AFM_IP6_NEXT 6
+#define AFM_IP6_SRC 8
+#define AFM_IP6_DST 24
+#define AFM_IP6_EXT_MIN 8	/* every extension header is at least 8 bytes */
+#define AFM_IP6_EXT_NEXT 0	/* ... and starts with the next header's type */
+#define AFM_IP6_EXT_LEN 1	/* ... and its length, in units that depend on its type */
+#define AFM_IP6_FRAG_OFF 2	/* fragment offset (<< 3) and M */
+#define AFM_IP6_FRAG_ID 4
+#define AFM_TCP_HLEN 20		/* without options */
+#define AFM_TCP_SPORT 0
+#define AFM_TCP_DPORT 2
+#define AFM_TCP_DOFF 12		/* data offset, in 32-bit words, in the high nibble */
+#define AFM_TCP_FLAGS 13
+#define AFM_UDP_HLEN 8
+#define AFM_UDP_SPORT 0
+#define AFM_UDP_DPORT 2
+#define AFM_DNS_ID 0		/* in the UDP payload */
+#define AFM_HTTP_STATUS_LINE 12	/* "HTTP/1.x NNN" */
 
-#define AFM_PORT_DNS 53
+/* Where the next header starts in a frame, and where the frame's bytes end. */
+struct afm_cursor {
+	const __u8 *p;
+	const void *end;
+};
+
+/* At least n bytes from the cursor on. */
+static __always_inline int afm_has(const struct afm_cursor *c, __u32 n)
+{
+	return (const void *)(c->p + n) <= c->end;
+}
 
 /*
  * 0/1 tests without a branch: the value passes through an empty asm statement so that
@@ -90,10 +132,13 @@ static __always_inline void afm_key_canonicalize(struct afm_record *rec)
 	rec->dir = 1;
 }
 
-/* True when the payload [p, limit) starts an HTTP/1.0 or HTTP/1.1 status line. */
-static __always_inline __u16 afm_http_status(const __u8 *p, const void *data_end, __u64 avail)
+/*
+ * The status code of an HTTP/1.0 or HTTP/1.1 status line at p ("HTTP/1.1 200"), when
+ * avail bytes of payload (and the frame's) hold one; else 0.
+ */
+static __always_inline __u16 afm_http_status(const __u8 *p, const void *end, __u64 avail)
 {
-	if (avail < 12 || (const void *)(p + 12) > data_end)
+	if (avail < AFM_HTTP_STATUS_LINE || (const void *)(p + AFM_HTTP_STATUS_LINE) > end)
 		return 0;
 	if (p[0] != 'H' || p[1] != 'T' || p[2] != 'T' || p[3] != 'P' || p[4] != '/' ||
 	    p[5] != '1' || p[6] != '.' || (p[7] != '0' && p[7] != '1') || p[8] != ' ')
@@ -106,35 +151,34 @@ static __always_inline __u16 afm_http_status(const __u8 *p, const void *data_end
 }
 
 /*
- * Parse the link header; on success *proto is the EtherType (host order) of what
- * follows at *l3 (AFM_ETH_P_IPV4/IPV6 for raw and loopback links).
+ * The link header: moves c past it; *proto is the EtherType (host order) of what
+ * follows (AFM_ETH_P_IPV4/IPV6 for raw and loopback links).
  */
-static __always_inline int afm_parse_link(const __u8 *data, const void *data_end, int link,
-					  const __u8 **l3, __u16 *proto)
+static __always_inline int afm_parse_link(struct afm_cursor *c, int link, __u16 *proto)
 {
-	const __u8 *p = data;
+	const __u8 *p = c->p;
 
 	switch (link) {
 	case AFM_LINK_ETHERNET:
-		if ((const void *)(p + 14) > data_end)
+		if (!afm_has(c, AFM_ETH_HLEN))
 			return AFM_SKIP_TRUNCATED;
-		*proto = afm_ntohs(afm_load16(p + 12));
-		*l3 = p + 14;
+		*proto = afm_ntohs(afm_load16(p + AFM_ETH_PROTO));
+		c->p = p + AFM_ETH_HLEN;
 		return AFM_OK;
 	case AFM_LINK_SLL:
-		if ((const void *)(p + 16) > data_end)
+		if (!afm_has(c, AFM_SLL_HLEN))
 			return AFM_SKIP_TRUNCATED;
-		*proto = afm_ntohs(afm_load16(p + 14));
-		*l3 = p + 16;
+		*proto = afm_ntohs(afm_load16(p + AFM_SLL_PROTO));
+		c->p = p + AFM_SLL_HLEN;
 		return AFM_OK;
 	case AFM_LINK_SLL2:
-		if ((const void *)(p + 20) > data_end)
+		if (!afm_has(c, AFM_SLL2_HLEN))
 			return AFM_SKIP_TRUNCATED;
-		*proto = afm_ntohs(afm_load16(p));
-		*l3 = p + 20;
+		*proto = afm_ntohs(afm_load16(p + AFM_SLL2_PROTO));
+		c->p = p + AFM_SLL2_HLEN;
 		return AFM_OK;
 	case AFM_LINK_NULL: {
-		if ((const void *)(p + 4) > data_end)
+		if (!afm_has(c, AFM_NULL_HLEN))
 			return AFM_SKIP_TRUNCATED;
 		/* The family is in the writer's byte order: accept both. */
 		__u32 af = afm_load32(p);
@@ -143,7 +187,7 @@ static __always_inline int afm_parse_link(const __u8 *data, const void *data_end
 
 		if (af > 0xffff)
 			af = swapped;
-		*l3 = p + 4;
+		c->p = p + AFM_NULL_HLEN;
 		if (af == 2)
 			*proto = AFM_ETH_P_IPV4;
 		else if (af == 24 || af == 28 || af == 30)
@@ -152,10 +196,9 @@ static __always_inline int afm_parse_link(const __u8 *data, const void *data_end
 			return AFM_SKIP_NOT_IP;
 		return AFM_OK;
 	}
-	default: /* AFM_LINK_RAW */
-		if ((const void *)(p + 1) > data_end)
+	default: /* AFM_LINK_RAW: the version from the first nibble */
+		if (!afm_has(c, 1))
 			return AFM_SKIP_TRUNCATED;
-		*l3 = p;
 		if ((p[0] >> 4) == 4)
 			*proto = AFM_ETH_P_IPV4;
 		else if ((p[0] >> 4) == 6)
@@ -166,6 +209,172 @@ static __always_inline int afm_parse_link(const __u8 *data, const void *data_end
 	}
 }
 
+/* 802.1Q/802.1ad tags: their VLAN IDs into the key, *proto the EtherType after them. */
+static __always_inline int afm_parse_vlans(struct afm_cursor *c, __u16 *proto, struct afm_record *rec)
+{
+	for (int i = 0; i <= AFM_VLAN_MAX; i++) {
+		if (*proto != AFM_ETH_P_8021Q && *proto != AFM_ETH_P_8021AD && *proto != AFM_ETH_P_QINQ_OLD)
+			break;
+		if (i == AFM_VLAN_MAX)
+			return AFM_SKIP_VLAN_DEPTH;
+		if (!afm_has(c, AFM_VLAN_HLEN))
+			return AFM_SKIP_TRUNCATED;
+		rec->key.vlan[i] = afm_ntohs(afm_load16(c->p + AFM_VLAN_TCI)) & 0x0fff;
+		*proto = afm_ntohs(afm_load16(c->p + AFM_VLAN_PROTO));
+		c->p += AFM_VLAN_HLEN;
+	}
+	return AFM_OK;
+}
+
+/*
+ * IPv4: addresses, protocol, fragment, options skipped. *ip_len: the packet's bytes as
+ * its header declares them (0xffffffff when it declares 0, as TSO super-frames do).
+ */
+static __always_inline int afm_parse_ipv4(struct afm_cursor *c, struct afm_record *rec, __u8 *proto,
+					  __u64 *ip_len)
+{
+	const __u8 *p = c->p;
+
+	if (!afm_has(c, AFM_IP4_HLEN))
+		return AFM_SKIP_TRUNCATED;
+	if ((p[0] >> 4) != 4)
+		return AFM_SKIP_MALFORMED;
+	__u32 hlen = (p[0] & 0x0f) * 4;
+	__u32 tot_len = afm_ntohs(afm_load16(p + AFM_IP4_TOT_LEN));
+	__u16 frag = afm_ntohs(afm_load16(p + AFM_IP4_FRAG));
+
+	if (hlen < AFM_IP4_HLEN || (tot_len != 0 && tot_len < hlen))
+		return AFM_SKIP_MALFORMED;
+	if (!afm_has(c, hlen))
+		return AFM_SKIP_TRUNCATED;
+	*ip_len = tot_len ? tot_len : 0xffffffffULL;
+	*proto = p[AFM_IP4_PROTO];
+	rec->key.ip_version = 4;
+	__builtin_memcpy(rec->key.addr[0], p + AFM_IP4_SRC, 4);
+	__builtin_memcpy(rec->key.addr[1], p + AFM_IP4_DST, 4);
+	if (frag & AFM_IP4_OFFSET)
+		rec->frag = AFM_FRAG_LATER;
+	else if (frag & AFM_IP4_MF)
+		rec->frag = AFM_FRAG_FIRST;
+	if (rec->frag != AFM_FRAG_NONE)
+		rec->frag_id = afm_ntohs(afm_load16(p + AFM_IP4_ID));
+	c->p = p + hlen;
+	return AFM_OK;
+}
+
+/*
+ * IPv6 extension headers from *proto on, up to the transport header (or a later
+ * fragment's data). The walk computes with 0/1 values instead of branching on the
+ * header type: each step then leaves the verifier one path to follow (not one per
+ * header type, which doubles the work with every header).
+ */
+static __always_inline int afm_parse_ipv6_ext(struct afm_cursor *c, struct afm_record *rec, __u8 *proto)
+{
+	__u32 kind = AFM_FRAG_NONE, frag_id = 0;
+	__u8 next = *proto;
+
+	for (int i = 0; i <= AFM_IPV6_EXT_MAX; i++) {
+		__u32 is_ext = afm_eq8(next, AFM_IPPROTO_HOPOPTS) | afm_eq8(next, AFM_IPPROTO_ROUTING) |
+			       afm_eq8(next, AFM_IPPROTO_FRAGMENT) | afm_eq8(next, AFM_IPPROTO_DSTOPTS) |
+			       afm_eq8(next, AFM_IPPROTO_AH) | afm_eq8(next, AFM_IPPROTO_MH) |
+			       afm_eq8(next, AFM_IPPROTO_HIP) | afm_eq8(next, AFM_IPPROTO_SHIM6);
+
+		if (!is_ext)
+			break;
+		if (i == AFM_IPV6_EXT_MAX)
+			return AFM_SKIP_IPV6_EXT_CHAIN;
+		if (!afm_has(c, AFM_IP6_EXT_MIN))
+			return AFM_SKIP_TRUNCATED;
+
+		const __u8 *p = c->p;
+		__u32 is_frag = afm_eq8(next, AFM_IPPROTO_FRAGMENT);
+		__u32 is_ah = afm_eq8(next, AFM_IPPROTO_AH);
+		/* Fragment: 8 bytes; AH: (len + 2) * 4; the others: (len + 1) * 8. */
+		__u32 len = AFM_IP6_EXT_MIN + (__u32)p[AFM_IP6_EXT_LEN] * 4 * (2 - is_ah) * (1 - is_frag);
+
+		if (!afm_has(c, len))
+			return AFM_SKIP_TRUNCATED;
+
+		/* Only the first Fragment header that makes a fragment counts. */
+		__u32 off_m = afm_ntohs(afm_load16(p + AFM_IP6_FRAG_OFF));
+		__u32 counts = is_frag & afm_eq8(kind, AFM_FRAG_NONE);
+		__u32 later = counts & afm_nonzero(off_m & 0xfff8);
+		__u32 first = counts & (off_m & 1) & (1 - later);
+		__u32 take = 0 - (later | first);
+
+		kind |= later * AFM_FRAG_LATER + first * AFM_FRAG_FIRST;
+		frag_id = (frag_id & ~take) | (afm_ntohl(afm_load32(p + AFM_IP6_FRAG_ID)) & take);
+		next = p[AFM_IP6_EXT_NEXT];
+		c->p = p + len;
+		if (later)	/* what follows is fragment data, not headers */
+			break;
+	}
+	rec->frag = (__u8)kind;
+	rec->frag_id = frag_id;
+	*proto = next;
+	return AFM_OK;
+}
+
+/* IPv6: addresses, then the extension headers (*ip_len as for IPv4). */
+static __always_inline int afm_parse_ipv6(struct afm_cursor *c, struct afm_record *rec, __u8 *proto,
+					  __u64 *ip_len)
+{
+	const __u8 *p = c->p;
+
+	if (!afm_has(c, AFM_IP6_HLEN))
+		return AFM_SKIP_TRUNCATED;
+	if ((p[0] >> 4) != 6)
+		return AFM_SKIP_MALFORMED;
+	__u32 plen = afm_ntohs(afm_load16(p + AFM_IP6_PLEN));
+
+	*ip_len = plen ? AFM_IP6_HLEN + plen : 0xffffffffULL;
+	*proto = p[AFM_IP6_NEXT];
+	rec->key.ip_version = 6;
+	__builtin_memcpy(rec->key.addr[0], p + AFM_IP6_SRC, 16);
+	__builtin_memcpy(rec->key.addr[1], p + AFM_IP6_DST, 16);
+	c->p = p + AFM_IP6_HLEN;
+	return afm_parse_ipv6_ext(c, rec, proto);
+}
+
+/* TCP: ports, flags; payload: l4_avail bytes of segment the IP header declares. */
+static __always_inline int afm_parse_tcp(struct afm_cursor *c, struct afm_record *rec, __u64 l4_avail)
+{
+	const __u8 *p = c->p;
+
+	if (!afm_has(c, AFM_TCP_HLEN))
+		return AFM_SKIP_TRUNCATED;
+	__u32 doff = (p[AFM_TCP_DOFF] >> 4) * 4;
+
+	if (doff < AFM_TCP_HLEN)
+		return AFM_SKIP_MALFORMED;
+	rec->key.port[0] = afm_ntohs(afm_load16(p + AFM_TCP_SPORT));
+	rec->key.port[1] = afm_ntohs(afm_load16(p + AFM_TCP_DPORT));
+	rec->tcp_flags = p[AFM_TCP_FLAGS];
+	/* Data in the segment: the IP packet's declared length says (0: unknown, as in
+	 * TSO super-frames, which carry data). */
+	rec->payload = l4_avail > doff;
+	if (l4_avail > doff && (const void *)(p + doff) <= c->end)
+		rec->http_status = afm_http_status(p + doff, c->end, l4_avail - doff);
+	return AFM_OK;
+}
+
+/* UDP: ports; on port 53, the DNS transaction ID is part of the key. */
+static __always_inline int afm_parse_udp(struct afm_cursor *c, struct afm_record *rec, __u64 l4_avail)
+{
+	const __u8 *p = c->p;
+
+	if (!afm_has(c, AFM_UDP_HLEN))
+		return AFM_SKIP_TRUNCATED;
+	rec->key.port[0] = afm_ntohs(afm_load16(p + AFM_UDP_SPORT));
+	rec->key.port[1] = afm_ntohs(afm_load16(p + AFM_UDP_DPORT));
+	if (rec->key.port[0] == AFM_PORT_DNS || rec->key.port[1] == AFM_PORT_DNS) {
+		rec->key.flags |= AFM_KEY_DNS;
+		if (l4_avail >= AFM_UDP_HLEN + 2 && afm_has(c, AFM_UDP_HLEN + 2))
+			rec->key.dns_id = afm_ntohs(afm_load16(p + AFM_UDP_HLEN + AFM_DNS_ID));
+	}
+	return AFM_OK;
+}
+
 /*
  * Parse one frame into rec->key, dir, tcp_flags, http_status, frag and frag_id.
  * ts_ns and wire_len are the caller's. Returns AFM_OK or an AFM_SKIP_* reason.
@@ -173,153 +382,42 @@ static __always_inline int afm_parse_link(const __u8 *data, const void *data_end
 static __always_inline int afm_parse(const void *data, const void *data_end, int link,
 				     struct afm_record *rec)
 {
-	const __u8 *p;
+	struct afm_cursor c = { data, data_end };
 	__u16 eth_proto = 0;
+	__u64 ip_len;		/* bytes of the IP packet as its header declares them */
+	__u8 proto;
 	int ret;
 
 	__builtin_memset(rec, 0, sizeof(*rec));
-	ret = afm_parse_link(data, data_end, link, &p, &eth_proto);
+	ret = afm_parse_link(&c, link, &eth_proto);
+	if (ret == AFM_OK)
+		ret = afm_parse_vlans(&c, &eth_proto, rec);
 	if (ret != AFM_OK)
 		return ret;
 
-	for (int i = 0; i <= AFM_VLAN_MAX; i++) {
-		if (eth_proto != AFM_ETH_P_8021Q && eth_proto != AFM_ETH_P_8021AD &&
-		    eth_proto != AFM_ETH_P_QINQ_OLD)
-			break;
-		if (i == AFM_VLAN_MAX)
-			return AFM_SKIP_VLAN_DEPTH;
-		if ((const void *)(p + 4) > data_end)
-			return AFM_SKIP_TRUNCATED;
-		rec->key.vlan[i] = afm_ntohs(afm_load16(p)) & 0x0fff;
-		eth_proto = afm_ntohs(afm_load16(p + 2));
-		p += 4;
-	}
+	const __u8 *l3 = c.p;
 
-	const __u8 *l3 = p;
-	__u64 l3_len;		/* bytes of the IP packet as its header declares them */
-	__u8 proto;
-
-	if (eth_proto == AFM_ETH_P_IPV4) {
-		if ((const void *)(p + 20) > data_end)
-			return AFM_SKIP_TRUNCATED;
-		if ((p[0] >> 4) != 4)
-			return AFM_SKIP_MALFORMED;
-		__u32 hlen = (p[0] & 0x0f) * 4;
-		__u32 tot_len = afm_ntohs(afm_load16(p + 2));
-		__u16 frag_off = afm_ntohs(afm_load16(p + 6));
-
-		if (hlen < 20 || (tot_len != 0 && tot_len < hlen))
-			return AFM_SKIP_MALFORMED;
-		if ((const void *)(p + hlen) > data_end)
-			return AFM_SKIP_TRUNCATED;
-		l3_len = tot_len ? tot_len : 0xffffffffULL;
-		proto = p[9];
-		rec->key.ip_version = 4;
-		__builtin_memcpy(rec->key.addr[0], p + 12, 4);
-		__builtin_memcpy(rec->key.addr[1], p + 16, 4);
-		if (frag_off & 0x1fff)
-			rec->frag = AFM_FRAG_LATER;
-		else if (frag_off & 0x2000)
-			rec->frag = AFM_FRAG_FIRST;
-		if (rec->frag != AFM_FRAG_NONE)
-			rec->frag_id = afm_ntohs(afm_load16(p + 4));
-		p += hlen;
-	} else if (eth_proto == AFM_ETH_P_IPV6) {
-		if ((const void *)(p + 40) > data_end)
-			return AFM_SKIP_TRUNCATED;
-		if ((p[0] >> 4) != 6)
-			return AFM_SKIP_MALFORMED;
-		__u32 plen = afm_ntohs(afm_load16(p + 4));
-
-		l3_len = plen ? 40 + plen : 0xffffffffULL;
-		proto = p[6];
-		rec->key.ip_version = 6;
-		__builtin_memcpy(rec->key.addr[0], p + 8, 16);
-		__builtin_memcpy(rec->key.addr[1], p + 24, 16);
-		p += 40;
-		/*
-		 * The extension-header walk computes with 0/1 values instead of branching
-		 * on the header type: each step then leaves the verifier one path to follow
-		 * (not one per header type, which doubles the work with every header).
-		 */
-		__u32 kind = AFM_FRAG_NONE, frag_id = 0;
-
-		for (int i = 0; i <= AFM_IPV6_EXT_MAX; i++) {
-			__u32 is_ext = afm_eq8(proto, AFM_IPPROTO_HOPOPTS) | afm_eq8(proto, AFM_IPPROTO_ROUTING) |
-				       afm_eq8(proto, AFM_IPPROTO_FRAGMENT) | afm_eq8(proto, AFM_IPPROTO_DSTOPTS) |
-				       afm_eq8(proto, AFM_IPPROTO_AH) | afm_eq8(proto, AFM_IPPROTO_MH) |
-				       afm_eq8(proto, AFM_IPPROTO_HIP) | afm_eq8(proto, AFM_IPPROTO_SHIM6);
-
-			if (!is_ext)
-				break;
-			if (i == AFM_IPV6_EXT_MAX)
-				return AFM_SKIP_IPV6_EXT_CHAIN;
-			if ((const void *)(p + 8) > data_end)
-				return AFM_SKIP_TRUNCATED;
-
-			__u32 is_frag = afm_eq8(proto, AFM_IPPROTO_FRAGMENT);
-			__u32 is_ah = afm_eq8(proto, AFM_IPPROTO_AH);
-			/* Fragment: 8 bytes; AH: (len + 2) * 4; the others: (len + 1) * 8. */
-			__u32 len = 8 + (__u32)p[1] * 4 * (2 - is_ah) * (1 - is_frag);
-
-			if ((const void *)(p + len) > data_end)
-				return AFM_SKIP_TRUNCATED;
-
-			/* Only the first Fragment header that makes a fragment counts. */
-			__u32 off_m = afm_ntohs(afm_load16(p + 2));
-			__u32 counts = is_frag & afm_eq8(kind, AFM_FRAG_NONE);
-			__u32 later = counts & afm_nonzero(off_m & 0xfff8);
-			__u32 first = counts & (off_m & 1) & (1 - later);
-			__u32 take = 0 - (later | first);
-
-			kind |= later * AFM_FRAG_LATER + first * AFM_FRAG_FIRST;
-			frag_id = (frag_id & ~take) | (afm_ntohl(afm_load32(p + 4)) & take);
-			proto = p[0];
-			p += len;
-			if (later)	/* what follows is fragment data, not headers */
-				break;
-		}
-		rec->frag = (__u8)kind;
-		rec->frag_id = frag_id;
-	} else {
+	if (eth_proto == AFM_ETH_P_IPV4)
+		ret = afm_parse_ipv4(&c, rec, &proto, &ip_len);
+	else if (eth_proto == AFM_ETH_P_IPV6)
+		ret = afm_parse_ipv6(&c, rec, &proto, &ip_len);
+	else
 		return AFM_SKIP_NOT_IP;
-	}
-
+	if (ret != AFM_OK)
+		return ret;
 	rec->key.proto = proto;
-	if (rec->frag == AFM_FRAG_LATER)
-		goto done;
+	if (rec->frag != AFM_FRAG_LATER) {	/* a later fragment has no transport header */
+		/* Payload bytes: captured, and inside the IP packet's declared length. */
+		__u64 l4_off = (__u64)(c.p - l3);
+		__u64 l4_avail = ip_len > l4_off ? ip_len - l4_off : 0;
 
-	/* Payload bytes present: captured, and inside the IP packet's declared length. */
-	__u64 l4_off = (__u64)(p - l3);
-	__u64 l4_avail = l3_len > l4_off ? l3_len - l4_off : 0;
-
-	if (proto == AFM_IPPROTO_TCP) {
-		if ((const void *)(p + 20) > data_end)
-			return AFM_SKIP_TRUNCATED;
-		__u32 doff = (p[12] >> 4) * 4;
-
-		if (doff < 20)
-			return AFM_SKIP_MALFORMED;
-		rec->key.port[0] = afm_ntohs(afm_load16(p));
-		rec->key.port[1] = afm_ntohs(afm_load16(p + 2));
-		rec->tcp_flags = p[13];
-		/* Data in the segment: the IP packet's declared length says (0: unknown,
-		 * as in TSO super-frames, which carry data). */
-		rec->payload = l4_avail > doff;
-		if (l4_avail > doff && (const void *)(p + doff) <= data_end)
-			rec->http_status = afm_http_status(p + doff, data_end, l4_avail - doff);
-	} else if (proto == AFM_IPPROTO_UDP) {
-		if ((const void *)(p + 8) > data_end)
-			return AFM_SKIP_TRUNCATED;
-		rec->key.port[0] = afm_ntohs(afm_load16(p));
-		rec->key.port[1] = afm_ntohs(afm_load16(p + 2));
-		if (rec->key.port[0] == AFM_PORT_DNS || rec->key.port[1] == AFM_PORT_DNS) {
-			rec->key.flags |= AFM_KEY_DNS;
-			if (l4_avail >= 10 && (const void *)(p + 10) <= data_end)
-				rec->key.dns_id = afm_ntohs(afm_load16(p + 8));
-		}
+		if (proto == AFM_IPPROTO_TCP)
+			ret = afm_parse_tcp(&c, rec, l4_avail);
+		else if (proto == AFM_IPPROTO_UDP)
+			ret = afm_parse_udp(&c, rec, l4_avail);
+		if (ret != AFM_OK)
+			return ret;
 	}
-done:
 	afm_key_canonicalize(rec);
 	return AFM_OK;
 }

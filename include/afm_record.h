@@ -24,6 +24,21 @@ struct afm_flow_key {
 };
 
 #define AFM_KEY_DNS 0x01	/* UDP on port 53: one flow per transaction */
+#define AFM_KEY_FRAG_IDENT 0x80	/* not a flow: a datagram's identity (afm_frag_ident()) */
+
+/* IP protocol numbers: the transports the meter reads, the IPv6 extension headers. */
+#define AFM_IPPROTO_HOPOPTS 0
+#define AFM_IPPROTO_TCP 6
+#define AFM_IPPROTO_UDP 17
+#define AFM_IPPROTO_ROUTING 43
+#define AFM_IPPROTO_FRAGMENT 44
+#define AFM_IPPROTO_AH 51
+#define AFM_IPPROTO_DSTOPTS 60
+#define AFM_IPPROTO_MH 135
+#define AFM_IPPROTO_HIP 139
+#define AFM_IPPROTO_SHIM6 140
+
+#define AFM_PORT_DNS 53
 
 enum afm_frag {
 	AFM_FRAG_NONE = 0,	/* not a fragment (or an atomic IPv6 fragment) */

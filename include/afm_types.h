@@ -21,13 +21,14 @@
 #endif
 
 /*
- * Loads from packet memory. The BPF target reads headers in place (the verifier
+ * Loads from packet (or key) memory. The BPF target reads in place (the verifier
  * checks bounds, x86 and arm64 JITs allow unaligned loads); user space reads through
  * memcpy so that headers at odd offsets are not undefined behaviour.
  */
 #ifdef __bpf__
 #define afm_load16(p) (*(const __u16 *)(const void *)(p))
 #define afm_load32(p) (*(const __u32 *)(const void *)(p))
+#define afm_load64(p) (*(const __u64 *)(const void *)(p))
 #else
 static __always_inline __u16 afm_load16(const void *p)
 {
@@ -39,6 +40,13 @@ static __always_inline __u16 afm_load16(const void *p)
 static __always_inline __u32 afm_load32(const void *p)
 {
 	__u32 v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static __always_inline __u64 afm_load64(const void *p)
+{
+	__u64 v;
 	memcpy(&v, p, sizeof(v));
 	return v;
 }

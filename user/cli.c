@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "columns.h"
+#include "output/schema.h"
 #include "docdir.h"
-#include "kmeter.h"
+#include "kernel/hooks.h"
 #include "log.h"
 
 static const char usage_text[] =

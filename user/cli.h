@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "exit_status.h"
+
 #define AFM_VERSION "0.1.0"
 
 #define AFM_MAX_INPUTS 64
@@ -37,15 +39,6 @@ struct afm_options {
 	int verbose;				/* -v */
 };
 
-enum afm_exit {
-	AFM_EXIT_OK = 0,
-	AFM_EXIT_FAILURE = 1,		/* out of memory, internal error */
-	AFM_EXIT_USAGE = 2,		/* bad command line */
-	AFM_EXIT_INPUT = 3,		/* a capture cannot be read at all */
-	AFM_EXIT_OUTPUT = 4,		/* the CSV cannot be written */
-	AFM_EXIT_DAMAGED = 5,		/* a capture is damaged; rows for what was read are written */
-	AFM_EXIT_KERNEL = 6,		/* the kernel meter cannot start: privileges, BPF, attach */
-};
 
 /*
  * Fill opt from argv. Returns -1 to go on, or an exit status (0 after --help or

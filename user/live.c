@@ -12,16 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "container.h"
-#include "engine.h"
-#include "kmeter.h"
+#include "kernel/container.h"
+#include "kernel/hooks.h"
+#include "kernel/loader.h"
+#include "kernel/reorder.h"
 #include "log.h"
+#include "pipeline.h"
 #include "progress.h"
-#include "reorder.h"
-#include "report.h"
-#include "settings.h"
-#include "overwrite.h"
-#include "sink.h"
 #include "stop.h"
 
 #define MS 1000000ULL
@@ -43,10 +40,9 @@
 struct live {
 	const struct afm_options *opt;
 	struct afm_kmeter *k;
-	struct afm_engine engine;
+	struct afm_hooks hooks;
 	struct afm_reorder reorder;
-	struct afm_sink sink;
-	struct afm_counters counters;
+	struct afm_pipeline pipe;
 	int64_t mono_to_real;	/* add to CLOCK_MONOTONIC ns (bpf_ktime_get_ns) for UTC ns */
 	uint64_t received;	/* samples from the ring buffer */
 	struct afm_attach att[MAX_ATTACH];
@@ -54,6 +50,8 @@ struct live {
 	int ended[MAX_ATTACH];		/* ... and its flows were written */
 	int n_att, n_present;
 	double started;			/* afm_now() at start */
+	double status_time;		/* the last status line: when, and the packets then */
+	uint64_t status_packets;
 	char iface_text[MAX_ATTACH][IF_NAMESIZE + 96];	/* the interface column */
 };
 
@@ -110,7 +108,7 @@ static void on_event(void *ctx, const struct afm_event *ev)
 
 	l->received += ev->n;
 	if (afm_reorder_push(&l->reorder, ev) != 0)
-		l->counters.lost[AFM_LOST_NO_MEMORY] += ev->n;
+		l->pipe.counters.lost[AFM_LOST_NO_MEMORY] += ev->n;
 }
 
 /* A sample in time order: to the engine, on the wall clock. */
@@ -121,10 +119,10 @@ static void on_sample(void *ctx, const struct afm_event *ev, uint32_t i)
 
 	afm_kevent_record(ev, i, &rec);
 	rec.ts_ns = (uint64_t)((int64_t)rec.ts_ns + l->mono_to_real);
-	if (afm_engine_packet(&l->engine, &rec) == 0)
-		l->counters.metered++;
+	if (afm_engine_packet(&l->pipe.engine, &rec) == 0)
+		l->pipe.counters.metered++;
 	else
-		l->counters.lost[AFM_LOST_NO_MEMORY]++;
+		l->pipe.counters.lost[AFM_LOST_NO_MEMORY]++;
 }
 
 /* Samples older than the horizon (kernel clock) go to the engine; time passes there. */
@@ -132,7 +130,7 @@ static void release(struct live *l, uint64_t horizon)
 {
 	afm_reorder_release(&l->reorder, horizon, on_sample, l);
 	if (horizon != UINT64_MAX)
-		afm_engine_advance(&l->engine, (uint64_t)((int64_t)horizon + l->mono_to_real));
+		afm_engine_advance(&l->pipe.engine, (uint64_t)((int64_t)horizon + l->mono_to_real));
 }
 
 /* The interfaces to meter: -i names, or the veth peers of the containers' interfaces. */
@@ -183,8 +181,9 @@ static int attach_all(struct live *l)
 		/* What a loopback interface sends it receives: XDP sees every packet once. */
 		int egress = !opt->ingress_only && !afm_iface_is_loopback(ifname);
 
-		if (afm_kmeter_attach_xdp(l->k, ifname, opt->xdp_mode, opt->force, &mode, err, sizeof(err)) != 0 ||
-		    (egress && afm_kmeter_attach_tc_egress(l->k, ifname, err, sizeof(err)) != 0)) {
+		if (afm_hooks_attach_xdp(&l->hooks, afm_kmeter_xdp_fd(l->k), ifname, opt->xdp_mode, opt->force, &mode,
+					 err, sizeof(err)) != 0 ||
+		    (egress && afm_hooks_attach_tc_egress(&l->hooks, afm_kmeter_tc_fd(l->k), ifname, err, sizeof(err)) != 0)) {
 			afm_error("%s", err);
 			return -1;
 		}
@@ -230,7 +229,7 @@ static int check_interfaces(struct live *l, uint64_t mono)
 			afm_notice("%s is gone; its open flows are written in a moment%s",
 				   describe(a, what, sizeof(what)), l->n_present ? "" : " (nothing else to meter)");
 		} else if (!l->ended[i] && mono - l->gone_at[i] >= GONE_GRACE_NS) {
-			uint64_t n = afm_engine_end_interface(&l->engine, (uint32_t)a->host_ifindex, AFM_END_SHUTDOWN);
+			uint64_t n = afm_engine_end_interface(&l->pipe.engine, (uint32_t)a->host_ifindex, AFM_END_SHUTDOWN);
 
 			l->ended[i] = 1;
 			afm_notice("%s: %llu open flows written", describe(a, what, sizeof(what)),
@@ -247,7 +246,7 @@ static int check_interfaces(struct live *l, uint64_t mono)
 static void collect_counters(struct live *l, int final)
 {
 	struct afm_kcounters kc;
-	struct afm_counters *c = &l->counters;
+	struct afm_counters *c = &l->pipe.counters;
 
 	if (afm_kmeter_counters(l->k, &kc) != 0) {
 		afm_warn("cannot read the kernel's packet counters: %s", strerror(errno));
@@ -258,7 +257,7 @@ static void collect_counters(struct live *l, int final)
 	for (int v = 1; v < AFM_VERDICT_COUNT; v++)
 		c->skipped[v] = kc.skipped[v];
 	c->lost[AFM_LOST_RINGBUF] = kc.lost_ringbuf;
-	c->flows_open = afm_engine_open_flows(&l->engine);
+	c->flows_open = afm_engine_open_flows(&l->pipe.engine);
 	/* Every batched sample came to user space or was counted lost on the way. */
 	if (final && kc.batched != l->received + kc.lost_ringbuf)
 		afm_warn("kernel accounting: %llu samples batched, %llu received, %llu lost",
@@ -269,23 +268,22 @@ static void collect_counters(struct live *l, int final)
 /* --stats-interval: a line on stderr (when line), and --stats-json rewritten. */
 static void status(struct live *l, double now, bool line)
 {
-	static uint64_t last_packets;
-	static double last_time;
-	struct afm_counters *c = &l->counters;
+	struct afm_counters *c = &l->pipe.counters;
 
 	collect_counters(l, 0);
+	afm_pipeline_rows(&l->pipe, &c->rows_written, &c->rows_lost);
 	c->seconds = now - l->started;
-	c->flows_open_max = l->engine.open_max;
+	c->flows_open_max = l->pipe.engine.open_max;
 	if (line && !afm_quiet) {
-		double dt = now - (last_time ? last_time : l->started);
+		double dt = now - (l->status_time ? l->status_time : l->started);
 
 		fprintf(stderr, "app-flow-meter: %.0f s: %.0f packets/s, %llu flows open, %llu rows written, "
-				"%llu lost\n", c->seconds, dt > 0 ? (double)(c->packets - last_packets) / dt : 0.0,
-			(unsigned long long)c->flows_open, (unsigned long long)l->sink.csv.rows,
+				"%llu lost\n", c->seconds, dt > 0 ? (double)(c->packets - l->status_packets) / dt : 0.0,
+			(unsigned long long)c->flows_open, (unsigned long long)c->rows_written,
 			(unsigned long long)afm_counters_lost(c));
 	}
-	last_packets = c->packets;
-	last_time = now;
+	l->status_packets = c->packets;
+	l->status_time = now;
 	if (l->opt->stats_json && afm_counters_write_json(c, l->opt->stats_json) != 0)
 		afm_warn("cannot write statistics %s: %s", l->opt->stats_json, strerror(errno));
 }
@@ -296,7 +294,7 @@ static void run_loop(struct live *l)
 
 	if (l->opt->stats_json)
 		status(l, afm_now(), false);	/* there from the start, for monitoring */
-	while (!afm_stop_requested() && !afm_sink_error(&l->sink)) {
+	while (!afm_stop_requested() && !afm_pipeline_failed(&l->pipe)) {
 		int n = afm_kmeter_poll(l->k, POLL_MS);
 
 		if (n < 0) {
@@ -316,8 +314,7 @@ static void run_loop(struct live *l)
 			release(l, mono - REORDER_WINDOW_NS);
 			if (!check_interfaces(l, mono))
 				break;
-			afm_sink_flush(&l->sink);	/* rows of ended flows out now */
-			afm_csv_tick(&l->sink.csv);	/* rotation in time, SIGHUP, flush */
+			afm_pipeline_tick(&l->pipe);	/* rows out now; rotation in time, SIGHUP */
 			last_release = mono;
 		}
 		if (l->opt->stats_interval_ns && mono - last_status >= l->opt->stats_interval_ns) {
@@ -349,97 +346,62 @@ static int output_is_a_stream(const char *path)
 int afm_live_run(const struct afm_options *opt)
 {
 	struct live l = { .opt = opt };
-	struct afm_csv_options csv_opt;
-	struct afm_engine_config ecfg;
-	struct afm_kmeter_config kcfg = {
-		.slots = 16384,
-		.ringbuf_bytes = 16 << 20,
-		.verbose = opt->verbose,
-		.on_event = on_event,
-		.ctx = &l,
+	struct afm_kmeter_config kcfg = { .on_event = on_event, .ctx = &l };
+	const struct afm_pipeline_io io = {
+		.stream = output_is_a_stream(opt->output),
+		.threaded = 1,
+		.iface_name = iface_name,
+		.iface_ctx = &l,
 	};
-	const struct afm_output_name outputs[] = { { "-o", opt->output }, { "--stats-json", opt->stats_json } };
-	struct afm_schema schema = { 0 };
 	char err[1024];
-	int status = AFM_EXIT_OK, ran = 0;
-	double t0 = afm_now();
+	int status, ran = 0;
 
+	afm_hooks_init(&l.hooks);
 	/* Everything that can be refused is checked, and every hook attached, before an
 	 * output is created. */
-	if (afm_check_outputs(NULL, 0, outputs, opt->stats_json ? 2 : 1, err, sizeof(err)) != 0 ||
-	    afm_schema_build(&schema, opt->schema, opt->columns, opt->label != NULL, err, sizeof(err)) != 0) {
-		afm_error("%s", err);
-		return AFM_EXIT_USAGE;
-	}
+	status = afm_pipeline_check(&l.pipe, opt, NULL, 0);
+	if (status)
+		goto out;
 	if (afm_kmeter_open(&l.k, &kcfg, err, sizeof(err)) != 0) {
 		afm_error("%s", err);
 		status = AFM_EXIT_KERNEL;
-		goto out_schema;
+		goto out;
 	}
 	status = find_attachments(&l);
 	if (status)
-		goto out_kernel;
+		goto out;
 	afm_stop_catch();	/* no SA_RESTART: the ring buffer poll returns at once on a signal */
 	l.mono_to_real = mono_to_real_offset();
-	l.started = t0;
+	l.started = afm_now();
 	if (attach_all(&l) != 0) {
 		status = AFM_EXIT_KERNEL;
-		goto out_kernel;
+		goto out;
 	}
-	afm_csv_settings(opt, &schema, output_is_a_stream(opt->output), &csv_opt);
-	if (afm_csv_open(&l.sink.csv, opt->output, &csv_opt, err, sizeof(err)) != 0) {
-		afm_error("%s", err);
-		status = AFM_EXIT_OUTPUT;
-		goto out_kernel;
-	}
-	afm_engine_settings(opt, &ecfg);
-	l.sink.label = opt->label;
-	l.sink.iface_name = iface_name;
-	l.sink.iface_ctx = &l;
-	l.sink.counters = &l.counters;
-	if (afm_engine_init(&l.engine, &ecfg, afm_sink_flow, &l.sink) != 0) {
-		afm_error("out of memory");
-		status = AFM_EXIT_FAILURE;
-		goto out_csv;
-	}
-	afm_sink_start(&l.sink, 1);
-	afm_reopen_on_sighup(&l.sink.csv);
+	status = afm_pipeline_start(&l.pipe, &io);
+	if (status)
+		goto out;
 	ran = 1;
 	run_loop(&l);
 	if (afm_stop_requested()) {
 		afm_notice("%s: stopping; writing the open flows", strsignal(afm_stop_requested()));
-		l.counters.stopped_by = afm_stop_requested();
+		l.pipe.counters.stopped_by = afm_stop_requested();
 	}
-	afm_kmeter_detach(l.k);
-	drain(&l);
-	afm_engine_flush(&l.engine, AFM_END_SHUTDOWN);
-	l.counters.flows_open_max = l.engine.open_max;
-	l.counters.sample_bytes = l.engine.sample_bytes;
-	l.counters.samples = l.engine.samples;
-	afm_engine_free(&l.engine);
-	afm_sink_stop(&l.sink);
-	collect_counters(&l, 1);
-	if (l.reorder.late)
-		afm_warn("%llu samples reached user space after younger ones had been metered "
-			 "(they are metered all the same)", (unsigned long long)l.reorder.late);
-	if (llabs(mono_to_real_offset() - l.mono_to_real) > 10 * (long long)MS)
-		afm_warn("the wall clock moved by %.3f s against the kernel's clock during the run "
-			 "(NTP step?); times are from the clock at start",
-			 (double)(mono_to_real_offset() - l.mono_to_real) / 1e9);
-	if (afm_sink_error(&l.sink) == -ENOMEM)
-		status = AFM_EXIT_FAILURE;
-out_csv:
-	if (afm_csv_close(&l.sink.csv, err, sizeof(err)) != 0) {
-		afm_error("%s", err);
-		status = AFM_EXIT_OUTPUT;
+out:
+	/* One way down for every run: hooks off, the kernel's last samples in, flows out. */
+	afm_hooks_detach(&l.hooks);
+	if (ran) {
+		drain(&l);
+		collect_counters(&l, 1);
+		if (l.reorder.late)
+			afm_warn("%llu samples reached user space after younger ones had been metered "
+				 "(they are metered all the same)", (unsigned long long)l.reorder.late);
+		if (llabs(mono_to_real_offset() - l.mono_to_real) > 10 * (long long)MS)
+			afm_warn("the wall clock moved by %.3f s against the kernel's clock during the run "
+				 "(NTP step?); times are from the clock at start",
+				 (double)(mono_to_real_offset() - l.mono_to_real) / 1e9);
 	}
-	afm_sink_rows(&l.sink, &l.counters);
-	afm_scratch_free(&l.sink.scratch);
-out_kernel:
+	status = afm_pipeline_close(&l.pipe, AFM_END_SHUTDOWN, status);
 	afm_reorder_free(&l.reorder);
 	afm_kmeter_close(l.k);
-out_schema:
-	afm_schema_free(&schema);
-	l.counters.seconds = afm_now() - t0;
-	return ran ? afm_report(opt, &l.counters, status) : status;
+	return status;
 }

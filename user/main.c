@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * app-flow-meter: packets -> flows -> one CSV row of features per flow.
- * The data path, one way: capture file (offline.c) or kernel (bpf/, kmeter.c, live.c) ->
- * parser (include/afm_parse.h) -> packet record -> flow engine (engine.c) -> statistics
- * (row.c, stats.c) -> writer (csv.c).
+ * The data path, one way: capture files (capture/, offline.c) or the kernel (bpf/,
+ * kernel/, live.c) -> parser (include/afm_parse.h) -> packet record -> flow engine
+ * (flow/) -> features (features/) -> sinks (output/); pipeline.c wires the stages.
  */
 #include <signal.h>
 
 #include "cli.h"
+#include "kernel/loader.h"
 #include "live.h"
 #include "log.h"
 #include "offline.h"
@@ -20,6 +21,7 @@ int main(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	afm_quiet = opt.quiet;
+	afm_kmeter_logging(opt.verbose);
 	/* A closed pipe on stdout is a write error we report, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
 	return opt.n_captures ? afm_offline_run(&opt) : afm_live_run(&opt);

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "merge.h"
-#include "pipeline.h"
+#include "capture/merge.h"
+#include "fuzz_run.h"
 
 static int write_file(const char *path, const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
 {
@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct afm_capture *cap;
 	struct afm_merge *m;
 	struct afm_packet pkt;
-	struct pipeline p;
+	struct fuzz_run p;
 	char err[1024];
 	size_t n = 1;
 

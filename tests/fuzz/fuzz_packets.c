@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline.h"
+#include "fuzz_run.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct pipeline p;
+	struct fuzz_run p;
 	uint64_t ts = 1600000000000000000ULL;
 
 	if (pipeline_start(&p) != 0)

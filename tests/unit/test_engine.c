@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 
 #include "afm_parse.h"
-#include "engine.h"
+#include "flow/engine.h"
 
 #define S 1000000000ULL
 

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 
-#include "sort.h"
+#include "features/sort.h"
 
 static uint64_t rng = 88172645463325252ULL;
 

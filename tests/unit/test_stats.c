@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "stats.h"
+#include "features/stats.h"
 
 static struct afm_stats run(const int64_t *in, size_t n, int exp)
 {

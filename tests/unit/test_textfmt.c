@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "textfmt.h"
+#include "output/text.h"
 
 static void addr6(const char *want, const uint8_t a[16])
 {

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Accounting: every packet read is metered, skipped (with its reason) or lost (with its
+ * reason); every flow ended is a row written or a row lost. The summary at exit prints
+ * them all.
+ */
+#ifndef AFM_ACCOUNTING_H
+#define AFM_ACCOUNTING_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "afm_record.h"
+#include "flow/flow.h"
+
+enum afm_loss {
+	AFM_LOST_NO_MEMORY = 0,	/* user space could not allocate for the packet */
+	AFM_LOST_RINGBUF,	/* the kernel's ring buffer was full */
+	AFM_LOSS_COUNT,
+};
+
+struct afm_counters {
+	uint64_t packets;			/* read from the capture or seen by the kernel */
+	uint64_t bytes;				/* their wire length */
+	uint64_t metered;
+	uint64_t skipped[AFM_VERDICT_COUNT];	/* index: enum afm_verdict (0 unused) */
+	uint64_t lost[AFM_LOSS_COUNT];
+	uint64_t flows_ended[AFM_END_COUNT];	/* by end reason */
+	uint64_t rows_written;			/* rows that reached the output */
+	uint64_t rows_lost;			/* rows of ended flows an error kept from it */
+	uint64_t flows_open;			/* still open (live status) */
+	uint64_t flows_open_max;		/* the most open at once */
+	uint64_t sample_bytes, samples;		/* per-flow sample storage: bytes held, samples */
+	double seconds;				/* wall-clock time of the run */
+	int stopped_by;				/* SIGINT or SIGTERM stopped the run, else 0 */
+};
+
+const char *afm_verdict_name(int verdict);
+uint64_t afm_counters_ended(const struct afm_counters *c);
+const char *afm_loss_name(int loss);
+uint64_t afm_counters_skipped(const struct afm_counters *c);
+uint64_t afm_counters_lost(const struct afm_counters *c);
+/* The human summary, a few lines on f. */
+void afm_counters_print(const struct afm_counters *c, FILE *f);
+/* The same as one JSON object (--stats-json; "-": a line on stdout); 0 or -errno. */
+int afm_counters_write_json(const struct afm_counters *c, const char *path);
+/*
+ * The end of a run: the summary on stderr (unless quiet) and --stats-json (when a
+ * path). Returns status, or AFM_EXIT_OUTPUT when it was 0 and the JSON cannot be
+ * written.
+ */
+int afm_counters_report(const struct afm_counters *c, int quiet, const char *stats_json, int status);
+
+#endif

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: MIT
+#include "capture/capture.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "afm_record.h"
+#include "output/text.h"
+
+struct afm_capture {
+	pcap_t *pcap;
+	FILE *file;		/* owned by pcap once opened */
+	void *map;		/* the file mapped, when libpcap reads it from memory */
+	uint64_t unmapped;	/* bytes at the start of map already given back */
+	uint64_t packets;	/* records read */
+	uint64_t clock;		/* the largest timestamp so far */
+	uint64_t jumps;		/* records more than a day away from the ones before */
+	char first_jump[160];
+	char *path;
+	uint64_t size;
+	int link;
+	char error[PCAP_ERRBUF_SIZE + 256];
+};
+
+/* libpcap DLT -> the parser's link framing, or -1 when unsupported. */
+static int link_of_dlt(int dlt)
+{
+	switch (dlt) {
+	case DLT_EN10MB:
+		return AFM_LINK_ETHERNET;
+	case DLT_LINUX_SLL:
+		return AFM_LINK_SLL;
+#ifdef DLT_LINUX_SLL2
+	case DLT_LINUX_SLL2:
+		return AFM_LINK_SLL2;
+#endif
+	case DLT_RAW:
+	case 14:	/* DLT_RAW on OpenBSD-written files */
+	case 101:	/* LINKTYPE_RAW, should libpcap pass it through */
+#ifdef DLT_IPV4
+	case DLT_IPV4:
+#endif
+#ifdef DLT_IPV6
+	case DLT_IPV6:
+#endif
+		return AFM_LINK_RAW;
+	case DLT_NULL:
+	case DLT_LOOP:
+		return AFM_LINK_NULL;
+	default:
+		return -1;
+	}
+}
+
+/* Reword libpcap's open errors; keep its text where it is already specific. */
+static void explain_open_error(const char *path, const char *pcap_err, char *err, size_t errlen)
+{
+	if (strstr(pcap_err, "unknown file format"))
+		snprintf(err, errlen, "%s: not a pcap or pcapng capture (unknown file format)", path);
+	else if (strstr(pcap_err, "truncated"))
+		snprintf(err, errlen, "%s: not a complete capture: %s", path, pcap_err);
+	else
+		snprintf(err, errlen, "%s: cannot read capture: %s", path, pcap_err);
+}
+
+struct afm_capture *afm_capture_open(const char *path, char *err, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE] = "";
+	struct afm_capture *c;
+	struct stat st;
+	FILE *f;
+
+	f = strcmp(path, "-") == 0 ? fdopen(dup(STDIN_FILENO), "rb") : fopen(path, "rb");
+	if (!f) {
+		int e = errno;
+
+		snprintf(err, errlen, "cannot open capture %s: %s%s", path, strerror(e),
+			 e == EACCES ? " (run as a user who can read it)" : "");
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) != 0) {
+		snprintf(err, errlen, "cannot stat capture %s: %s", path, strerror(errno));
+		fclose(f);
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "cannot read capture %s: it is a directory", path);
+		fclose(f);
+		return NULL;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size == 0) {
+		snprintf(err, errlen, "%s: empty file (0 bytes), not a capture", path);
+		fclose(f);
+		return NULL;
+	}
+
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->path = strdup(path))) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		free(c);
+		fclose(f);
+		return NULL;
+	}
+	c->size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+	/*
+	 * A regular file is mapped and handed to libpcap as a memory stream: its reads
+	 * become copies from the page cache, without a read() system call each.
+	 * Anything else (a pipe) is read through stdio with a large buffer.
+	 */
+	if (c->size) {
+		c->map = mmap(NULL, c->size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+		if (c->map == MAP_FAILED) {
+			c->map = NULL;
+		} else {
+			FILE *m;
+
+			madvise(c->map, c->size, MADV_SEQUENTIAL);
+			m = fmemopen(c->map, c->size, "rb");
+			if (m) {
+				fclose(f);
+				f = m;
+			} else {
+				munmap(c->map, c->size);
+				c->map = NULL;
+			}
+		}
+	}
+	if (!c->map)
+		setvbuf(f, NULL, _IOFBF, 1 << 20);
+	c->pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, perr);
+	if (!c->pcap) {
+		explain_open_error(path, perr, err, errlen);
+		fclose(f);
+		if (c->map)
+			munmap(c->map, c->size);
+		free(c->path);
+		free(c);
+		return NULL;
+	}
+	c->file = f;
+	c->link = link_of_dlt(pcap_datalink(c->pcap));
+	if (c->link < 0) {
+		const char *name = pcap_datalink_val_to_name(pcap_datalink(c->pcap));
+
+		snprintf(err, errlen,
+			 "%s: unsupported link type %d (%s); supported: Ethernet, Linux SLL/SLL2, raw IPv4/IPv6, BSD loopback",
+			 path, pcap_datalink(c->pcap), name ? name : "unknown");
+		afm_capture_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* A timestamp far from the capture's others is damage: it moves the capture clock. */
+static void check_time(struct afm_capture *c, uint64_t t)
+{
+	const uint64_t day = 86400ULL * 1000000000ULL;
+
+	if (c->clock && (t > c->clock + day || t + day < c->clock) && c->jumps++ == 0) {
+		char when[AFM_TIME_TEXT];
+
+		afm_fmt_time(when, t);
+		snprintf(c->first_jump, sizeof(c->first_jump), "record %llu at %s UTC, %.0f days %s the records before it",
+			 (unsigned long long)c->packets, when,
+			 (double)(t > c->clock ? t - c->clock : c->clock - t) / 864e11, t > c->clock ? "after" : "before");
+	}
+	if (t > c->clock)
+		c->clock = t;
+}
+
+int afm_capture_next(struct afm_capture *c, struct afm_packet *pkt)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int ret = pcap_next_ex(c->pcap, &h, &data);
+
+	if (ret == 1) {
+		/* Give back the pages read (they stay in the page cache): the meter's
+		 * resident memory stays its own, however large the capture. */
+		if (c->map && (c->packets & 0x3fff) == 0) {
+			uint64_t off = afm_capture_offset(c) & ~(uint64_t)0xfffff;
+
+			if (off > c->unmapped) {
+				madvise((char *)c->map + c->unmapped, off - c->unmapped, MADV_DONTNEED);
+				c->unmapped = off;
+			}
+		}
+		c->packets++;
+		pkt->data = data;
+		pkt->caplen = h->caplen;
+		pkt->wire_len = h->len;
+		/* With nanosecond precision libpcap puts nanoseconds in tv_usec. A pcap
+		 * record's seconds are an unsigned 32-bit number that libpcap reads as
+		 * signed: from 2038 on they come negative. */
+		int64_t sec = (int64_t)h->ts.tv_sec;
+
+		if (sec < 0)
+			sec = (int64_t)(uint32_t)sec;
+		pkt->ts_ns = (uint64_t)sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
+		check_time(c, pkt->ts_ns);
+		return AFM_CAPTURE_PACKET;
+	}
+	if (ret == PCAP_ERROR_BREAK)
+		return AFM_CAPTURE_EOF;
+	snprintf(c->error, sizeof(c->error), "%s: damaged at byte %llu: %s", c->path,
+		 (unsigned long long)afm_capture_offset(c), pcap_geterr(c->pcap));
+	return AFM_CAPTURE_DAMAGED;
+}
+
+const char *afm_capture_error(const struct afm_capture *c)
+{
+	return c->error;
+}
+
+uint64_t afm_capture_records(const struct afm_capture *c)
+{
+	return c->packets;
+}
+
+uint64_t afm_capture_time_jumps(const struct afm_capture *c, const char **first)
+{
+	*first = c->first_jump;
+	return c->jumps;
+}
+
+int afm_capture_sniff(const char *path)
+{
+	static const uint32_t magics[] = {
+		0xa1b2c3d4, 0xa1b23c4d,	/* pcap, microseconds and nanoseconds */
+		0xa1b2cd34, 0xa1b234cd,	/* modified pcap (Kuznetzov, FMESQUITA) */
+		0xa12b3c4d,		/* Navtel */
+		0x0a0d0d0a,		/* pcapng section header (the same in both byte orders) */
+	};
+	unsigned char b[4];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f)
+		return -errno;
+	n = fread(b, 1, sizeof(b), f);
+	fclose(f);
+	if (n < sizeof(b))
+		return 0;
+	uint32_t be = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	uint32_t le = (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
+
+	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
+		if (be == magics[i] || le == magics[i])
+			return 1;
+	return 0;
+}
+
+int afm_capture_link(const struct afm_capture *c)
+{
+	return c->link;
+}
+
+const char *afm_capture_path(const struct afm_capture *c)
+{
+	return c->path;
+}
+
+uint64_t afm_capture_size(const struct afm_capture *c)
+{
+	return c->size;
+}
+
+uint64_t afm_capture_offset(const struct afm_capture *c)
+{
+	long off = ftell(c->file);
+
+	return off < 0 ? 0 : (uint64_t)off;
+}
+
+void afm_capture_close(struct afm_capture *c)
+{
+	if (!c)
+		return;
+	if (c->pcap)
+		pcap_close(c->pcap);	/* closes c->file */
+	if (c->map)
+		munmap(c->map, c->size);
+	free(c->path);
+	free(c);
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* The features of an ended flow: the values of its row (docs/COLUMNS.md). */
+#ifndef AFM_FEATURES_H
+#define AFM_FEATURES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow/flow.h"
+#include "features/sort.h"
+#include "features/stats.h"
+#include "output/text.h"
+
+struct afm_row {
+	char timestamp[AFM_TIME_TEXT];
+	char src_ip[AFM_ADDR_TEXT], dst_ip[AFM_ADDR_TEXT];
+	uint64_t src_port, dst_port;
+	const char *protocol;
+	struct afm_dec duration;
+	uint64_t packets, rx_packets, tx_packets, success_packets;
+	double success_rate, packets_rate, rx_rate, tx_rate;
+	struct afm_stats len, rx_len, tx_len;
+	struct afm_stats rx_delta_len, tx_delta_len;
+	struct afm_stats rx_delta_time, tx_delta_time;
+
+	/* the extended schema (docs/COLUMNS.md) */
+	uint64_t total_bytes, rx_bytes, tx_bytes;
+	double len_rate, rx_len_rate, tx_len_rate;
+	struct afm_dec handshake_duration, delta_start;
+	uint64_t ip_version, ip_protocol;
+	char vlan_ids[16];
+	uint64_t flags[2][8];		/* [0 receiving, 1 sending][TCP flag bit] */
+	char first_time[32], last_time[32];
+	const char *end_reason;
+	const char *interface;		/* the caller's (the sink fills it) */
+	const char *label;
+};
+
+/* Scratch memory reused from flow to flow (grows to the largest flow). */
+struct afm_scratch {
+	size_t cap;
+	struct afm_timed *rx, *tx, *timed_tmp;
+	int64_t *values, *tmp, *lens;
+};
+
+int afm_features_compute(const struct afm_flow *f, struct afm_row *row, struct afm_scratch *s);
+void afm_scratch_free(struct afm_scratch *s);
+
+#endif

@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: MIT
+#define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
+#include "kernel/loader.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "afm.skel.h"
+#include "log.h"
+
+struct afm_kmeter {
+	struct afm_bpf *skel;
+	struct bpf_program *xdp;	/* afm_xdp, or afm_xdp_compat (see bpf/afm.bpf.c) */
+	struct ring_buffer *rb;
+	afm_kevent_fn on_event;
+	void *ctx;
+	int ncpus;
+	uint64_t drained;	/* samples taken from the tables by afm_kmeter_drain() */
+	int pinned;		/* replay: the thread was pinned to one CPU */
+	cpu_set_t affinity;	/* ... and this was its affinity before */
+};
+
+static int libbpf_verbose;
+
+/*
+ * libbpf's messages through the program's: its warnings always (as warnings), its
+ * debug messages with -v. A program's load log (the verifier's, thousands of lines)
+ * only with -v: without it, the one-line error that follows says to use -v.
+ */
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	int n;
+
+	if (libbpf_verbose && (level != LIBBPF_WARN || strstr(fmt, "LOAD LOG")))
+		return vfprintf(stderr, fmt, ap);	/* as it comes: a log can be megabytes */
+	if (level != LIBBPF_WARN || strstr(fmt, "LOAD LOG"))
+		return 0;
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	while (n > 0 && (size_t)n < sizeof(line) && line[n - 1] == '\n')
+		line[--n] = '\0';
+	afm_warn("libbpf: %s", line);
+	return 0;
+}
+
+void afm_kmeter_logging(int verbose)
+{
+	libbpf_verbose = verbose;
+	libbpf_set_print(print_libbpf);
+}
+
+/* Does the running kernel have the kfunc `name`? (its BTF names it) */
+static int kernel_has_kfunc(const char *name)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int found;
+
+	if (!vmlinux)
+		return 0;
+	found = btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0;
+	btf__free(vmlinux);
+	return found;
+}
+
+static int has_capability(int cap)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return 0;
+	return !!(data[cap / 32].effective & (1u << (cap % 32)));
+}
+
+static int on_ring_event(void *ctx, void *data, size_t size)
+{
+	struct afm_kmeter *k = ctx;
+	const struct afm_event *ev = data;
+
+	if (size < offsetof(struct afm_event, s) || ev->n > AFM_BATCH ||
+	    size < offsetof(struct afm_event, s) + ev->n * sizeof(ev->s[0]))
+		return 0;	/* cannot happen: the program writes whole events */
+	k->on_event(k->ctx, ev);
+	return 0;
+}
+
+int afm_kmeter_open(struct afm_kmeter **out, const struct afm_kmeter_config *cfg, char *err, size_t errlen)
+{
+	struct afm_kmeter *k;
+	int ret;
+
+	/* CAP_PERFMON: without it the verifier refuses the pointer arithmetic of the
+	 * programs (Spectre v1 hardening for unprivileged loaders). */
+	if (geteuid() != 0 &&
+	    !(has_capability(CAP_BPF) && has_capability(CAP_PERFMON) && has_capability(CAP_NET_ADMIN))) {
+		snprintf(err, errlen, "the kernel meter needs root, or the capabilities CAP_BPF, CAP_PERFMON and "
+			 "CAP_NET_ADMIN (try sudo)");
+		return -EPERM;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		snprintf(err, errlen,
+			 "this kernel has no BTF (/sys/kernel/btf/vmlinux): it needs CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOTSUP;
+	}
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1) {
+		snprintf(err, errlen, "this kernel has no BPF ring buffer (Linux 5.8 or later is needed)");
+		return -ENOTSUP;
+	}
+
+	k = calloc(1, sizeof(*k));
+	if (!k) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	k->on_event = cfg->on_event;
+	k->ctx = cfg->ctx;
+	k->ncpus = libbpf_num_possible_cpus();
+	k->skel = afm_bpf__open();
+	if (!k->skel || k->ncpus <= 0) {
+		ret = -errno ? -errno : -EINVAL;
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-ret));
+		goto fail;
+	}
+	k->skel->rodata->cfg_replay = cfg->replay ? 1 : 0;
+	if (cfg->slots) {
+		if (cfg->slots & (cfg->slots - 1)) {
+			ret = -EINVAL;
+			snprintf(err, errlen, "the flow table size %u is not a power of two", cfg->slots);
+			goto fail;
+		}
+		k->skel->rodata->cfg_slot_mask = cfg->slots - 1;
+		bpf_map__set_max_entries(k->skel->maps.flows, cfg->slots);
+	}
+	if (cfg->ringbuf_bytes) {
+		bpf_map__set_max_entries(k->skel->maps.events, cfg->ringbuf_bytes);
+		k->skel->rodata->cfg_wakeup_bytes = cfg->ringbuf_bytes / 4;
+	}
+	/* One XDP program: the fast one where the kernel has its kfunc (Linux 6.2); the
+	 * environment variable AFM_XDP_COMPAT=1 takes the other (for the tests). */
+	const char *env = getenv("AFM_XDP_COMPAT");
+	int compat = cfg->compat_xdp || (env && strcmp(env, "1") == 0);
+	int fast = !compat && kernel_has_kfunc("bpf_cast_to_kern_ctx");
+
+	k->xdp = fast ? k->skel->progs.afm_xdp : k->skel->progs.afm_xdp_compat;
+	bpf_program__set_autoload(k->skel->progs.afm_xdp, fast);
+	bpf_program__set_autoload(k->skel->progs.afm_xdp_compat, !fast);
+	ret = afm_bpf__load(k->skel);
+	if (ret) {
+		if (ret == -EPERM)
+			snprintf(err, errlen, "cannot load the BPF programs: permission denied (root, or CAP_BPF, "
+				 "CAP_PERFMON and CAP_NET_ADMIN, are needed)");
+		else
+			snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-ret),
+				 libbpf_verbose ? "" : " (run with -v to see the verifier's log)");
+		goto fail;
+	}
+	if (libbpf_verbose)
+		afm_notice("XDP program %s%s", bpf_program__name(k->xdp),
+			   fast ? "" : compat ? " (AFM_XDP_COMPAT=1)" : " (the kernel has no bpf_cast_to_kern_ctx, Linux 6.2)");
+	k->rb = ring_buffer__new(bpf_map__fd(k->skel->maps.events), on_ring_event, k, NULL);
+	if (!k->rb) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the BPF ring buffer: %s", strerror(-ret));
+		goto fail;
+	}
+	/* A replay stays on one CPU: each CPU has its own flow table, and a flow's
+	 * packets must meet in one batch for the replay to test the batching. (Last:
+	 * nothing fails after it, so no failure leaves the thread pinned.) */
+	if (cfg->replay && sched_getaffinity(0, sizeof(k->affinity), &k->affinity) == 0) {
+		cpu_set_t here;
+		int cpu = sched_getcpu();
+
+		CPU_ZERO(&here);
+		CPU_SET(cpu < 0 ? 0 : cpu, &here);
+		k->pinned = sched_setaffinity(0, sizeof(here), &here) == 0;
+	}
+	*out = k;
+	return 0;
+fail:
+	afm_bpf__destroy(k->skel);
+	free(k);
+	return ret;
+}
+
+
+int afm_kmeter_poll(struct afm_kmeter *k, int timeout_ms)
+{
+	/* Events are mostly sent without a wake-up: wait, then read whatever is there. */
+	int n = ring_buffer__poll(k->rb, timeout_ms);
+
+	if (n < 0 && n != -EINTR)
+		return n;
+	int m = ring_buffer__consume(k->rb);
+
+	return m < 0 ? m : (n > 0 ? n : 0) + m;
+}
+
+
+static int test_run(int prog_fd, const void *data, uint32_t len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data, .data_size_in = len, .repeat = 1);
+
+	return bpf_prog_test_run_opts(prog_fd, &opts) ? -errno : 0;
+}
+
+int afm_kmeter_sweep(struct afm_kmeter *k, uint64_t now, uint64_t flush_after)
+{
+	static const uint8_t frame[64];	/* XDP test runs want at least an Ethernet header */
+	int fd = bpf_program__fd(k->skel->progs.afm_sweep);
+	cpu_set_t saved, one;
+	int ret = 0;
+
+	k->skel->bss->sweep_args.now = now;
+	k->skel->bss->sweep_args.flush_after = flush_after;
+	/* Each CPU's table is swept on that CPU, where no hook can run meanwhile. */
+	if (sched_getaffinity(0, sizeof(saved), &saved) != 0)
+		return -errno;
+	for (int cpu = 0; cpu < k->ncpus && cpu < CPU_SETSIZE; cpu++) {
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		if (sched_setaffinity(0, sizeof(one), &one) != 0)
+			continue;	/* offline CPU: its table cannot be written either */
+		int r = test_run(fd, frame, sizeof(frame));
+
+		if (r && !ret)
+			ret = r;
+	}
+	sched_setaffinity(0, sizeof(saved), &saved);
+	return ret;
+}
+
+int afm_kmeter_drain(struct afm_kmeter *k)
+{
+	int fd = bpf_map__fd(k->skel->maps.flows);
+	uint32_t slots = bpf_map__max_entries(k->skel->maps.flows);
+	struct afm_kslot *per = calloc((size_t)k->ncpus, sizeof(*per));
+	int ret = 0;
+
+	if (!per)
+		return -ENOMEM;
+	while (afm_kmeter_poll(k, 0) > 0)
+		;
+	/* With the hooks gone, the tables are read from here: every CPU's, even one
+	 * this process may not run on. */
+	for (uint32_t i = 0; i < slots; i++) {
+		if (bpf_map_lookup_elem(fd, &i, per) != 0) {
+			ret = -errno;
+			break;
+		}
+		for (int c = 0; c < k->ncpus; c++)
+			if (per[c].ev.n && per[c].ev.n <= AFM_BATCH) {
+				per[c].ev.reason = AFM_FLUSH_SWEEP;
+				k->on_event(k->ctx, &per[c].ev);
+				k->drained += per[c].ev.n;
+			}
+	}
+	free(per);
+	return ret;
+}
+
+int afm_kmeter_xdp_fd(const struct afm_kmeter *k)
+{
+	return bpf_program__fd(k->xdp);
+}
+
+int afm_kmeter_tc_fd(const struct afm_kmeter *k)
+{
+	return bpf_program__fd(k->skel->progs.afm_tc);
+}
+
+int afm_kmeter_replay(struct afm_kmeter *k, const void *frame, uint32_t len, const struct afm_replay *r)
+{
+	k->skel->bss->replay = *r;
+	return test_run(bpf_program__fd(k->xdp), frame, len);
+}
+
+const char *afm_kmeter_xdp_program(const struct afm_kmeter *k)
+{
+	return bpf_program__name(k->xdp);
+}
+
+uint64_t afm_kmeter_drained(const struct afm_kmeter *k)
+{
+	return k->drained;
+}
+
+int afm_kmeter_counters(struct afm_kmeter *k, struct afm_kcounters *sum)
+{
+	struct afm_kcounters *per = calloc((size_t)k->ncpus, sizeof(*per));
+	__u32 zero = 0;
+	int ret = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(k->skel->maps.counters), &zero, per) != 0) {
+		ret = -errno;
+	} else {
+		const size_t words = sizeof(*sum) / sizeof(__u64);
+
+		for (int c = 0; c < k->ncpus; c++)
+			for (size_t w = 0; w < words; w++)
+				((__u64 *)sum)[w] += ((const __u64 *)&per[c])[w];
+	}
+	free(per);
+	return ret;
+}
+
+int afm_kmeter_programs(const struct afm_kmeter *k, struct afm_kprogram *out, int max)
+{
+	struct bpf_program *prog;
+	int n = 0;
+
+	bpf_object__for_each_program(prog, k->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd < 0 || n == max)
+			continue;	/* not loaded (the other XDP program) */
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0)
+			return -errno;
+		snprintf(out[n].name, sizeof(out[n].name), "%s", bpf_program__name(prog));
+		out[n].verified_insns = info.verified_insns;
+		out[n].xlated_insns = info.xlated_prog_len / 8;
+		n++;
+	}
+	return n;
+}
+
+void afm_kmeter_close(struct afm_kmeter *k)
+{
+	if (!k)
+		return;
+	ring_buffer__free(k->rb);
+	afm_bpf__destroy(k->skel);
+	if (k->pinned)
+		sched_setaffinity(0, sizeof(k->affinity), &k->affinity);
+	free(k);
+}
+
+void afm_kevent_record(const struct afm_event *ev, uint32_t i, struct afm_record *rec)
+{
+	uint32_t info = ev->s[i].info;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->key = ev->key;
+	rec->ts_ns = ev->base + ev->s[i].stamp;
+	rec->wire_len = info & AFM_KS_LEN_MASK;
+	rec->dir = (info & AFM_KS_DIR) ? 1 : 0;
+	rec->tcp_flags = (uint8_t)(info >> AFM_KS_FLAGS_SHIFT);
+	rec->http_status = (info & AFM_KS_HTTP_2XX) ? 200 : 0;
+	rec->payload = (info & AFM_KS_PAYLOAD) ? 1 : 0;
+}

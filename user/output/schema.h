@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* The CSV schema: column names, in order, and where each value lives in a row. */
+#ifndef AFM_SCHEMA_H
+#define AFM_SCHEMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum afm_column_kind {
+	AFM_COL_FLOW_ID,	/* composed: "<timestamp>--src--sport--dst--dport" */
+	AFM_COL_TEXT,		/* char array in the row */
+	AFM_COL_TEXT_PTR,	/* const char * in the row */
+	AFM_COL_U64,
+	AFM_COL_F64,
+	AFM_COL_DEC,		/* struct afm_dec: an exact decimal */
+};
+
+struct afm_column {
+	const char *name;
+	uint8_t kind;
+	uint16_t offset;	/* offsetof(struct afm_row, ...) */
+};
+
+struct afm_schema {
+	const struct afm_column *columns;
+	size_t count;
+	struct afm_column *owned;	/* built by afm_schema_build(), else NULL */
+};
+
+/* The 78 columns of the original AppFlowMeter, verbatim (docs/METERING.md, 6). */
+extern const struct afm_schema afm_schema_appflowmeter;
+/* The 78, then the columns of docs/COLUMNS.md. */
+extern const struct afm_schema afm_schema_extended;
+
+/*
+ * A schema from the command line: base "appflowmeter" or "extended"; or, when list is
+ * not NULL, the comma-separated columns it names, in its order (any column of the
+ * extended schema); with_label appends `label` when the schema lacks it. 0, or -1 with
+ * a one-line reason (listing the valid names for an unknown one) in err.
+ */
+int afm_schema_build(struct afm_schema *out, const char *base, const char *list, int with_label, char *err,
+		     size_t errlen);
+void afm_schema_free(struct afm_schema *s);
+
+#endif
