@@ -83,8 +83,15 @@ struct {
 	__type(value, struct afm_kcounters);
 } counters SEC(".maps");
 
-/* Per-CPU room for fragment bookkeeping (the stack has 512 bytes). */
+/*
+ * Per-CPU room: the packet's record, and fragment bookkeeping. The record lives here,
+ * not on the stack, because the verifier does not track what a map value holds: the
+ * parser's many ways end in one state (on the stack each kept its own contents, and
+ * the verifier walked everything after the parser once for each). No two programs run
+ * on one CPU at once (a hook runs in a softirq, or with bottom halves off).
+ */
 struct afm_kscratch {
+	struct afm_record rec;
 	struct afm_kfrag frag;
 	struct afm_flow_key ident;
 };
@@ -135,14 +142,9 @@ static __always_inline void ship(struct afm_kslot *slot, __u32 reason, struct af
  * Fragments (docs/METERING.md, 1): remember a first fragment's key; give a later one
  * the key and direction of its first fragment if that came at most 30 s earlier.
  */
-static __always_inline void frag_resolve(struct afm_record *rec, __u64 clock, struct afm_kcounters *c)
+static __always_inline void frag_resolve(struct afm_kscratch *sc, __u64 clock, struct afm_kcounters *c)
 {
-	__u32 zero = 0;
-	struct afm_kscratch *sc = bpf_map_lookup_elem(&scratch, &zero);
-
-	if (!sc)
-		return;
-
+	struct afm_record *rec = &sc->rec;
 	struct afm_flow_key *id = &sc->ident;
 
 	if (clock > frag_clock)
@@ -174,12 +176,14 @@ static __always_inline void frag_resolve(struct afm_record *rec, __u64 clock, st
  * Count one packet and, when it parsed, meter it. stamp: time for the batch (ns, or
  * replay sequence); clock: time for the fragment rule (ns, or capture time).
  */
-static __always_inline int afm_meter(struct afm_record *rec, __u64 verdict, __u64 len, __u64 stamp, __u64 clock)
+static __always_inline int afm_meter(struct afm_kscratch *sc, __u64 verdict, __u64 len, __u64 stamp,
+				     __u64 clock)
 {
 	__u32 zero = 0;
 	struct afm_kcounters *c = bpf_map_lookup_elem(&counters, &zero);
+	struct afm_record *rec = &sc->rec;
 
-	if (!rec || !c)
+	if (!c)
 		return 0;
 	c->packets++;
 	c->bytes += len;
@@ -189,7 +193,7 @@ static __always_inline int afm_meter(struct afm_record *rec, __u64 verdict, __u6
 		return 0;
 	}
 	if (rec->frag != AFM_FRAG_NONE)
-		frag_resolve(rec, clock, c);
+		frag_resolve(sc, clock, c);
 
 	/*
 	 * Lengths above the sample's 20 bits are clamped, and counted: without a branch on
@@ -198,6 +202,13 @@ static __always_inline int afm_meter(struct afm_record *rec, __u64 verdict, __u6
 	 */
 	__u64 over = afm_nonzero((__u32)(len >> AFM_KS_LEN_BITS)), keep = over - 1;
 
+	/* What is not IP in the frame (user space gets the IP octets back from it). */
+	rec->wire_len = (__u32)len;
+	__u64 overhead = len - afm_ip_octets(rec);
+	__u64 big = afm_nonzero((__u32)(overhead >> 16)), fits = big - 1;
+
+	overhead = (overhead & fits) | (AFM_KS_OVERHEAD_MAX & ~fits);
+	c->overhead_clamped += big;
 	len = (len & keep) | (AFM_KS_LEN_MASK & ~keep);
 	c->len_clamped += over;
 	__u32 info = (__u32)len | (rec->dir ? AFM_KS_DIR : 0) |
@@ -223,6 +234,7 @@ static __always_inline int afm_meter(struct afm_record *rec, __u64 verdict, __u6
 	if (n < AFM_BATCH) {
 		slot->ev.s[n].stamp = (__u32)(stamp - slot->ev.base);
 		slot->ev.s[n].info = info;
+		slot->ev.overhead[n] = (__u16)overhead;
 		slot->ev.n = ++n;
 	}
 	slot->last = stamp;
@@ -234,14 +246,21 @@ static __always_inline int afm_meter(struct afm_record *rec, __u64 verdict, __u6
 	return 0;
 }
 
+/* l3_delta: a replayed frame's own link header length minus the Ethernet one it was given (0 live). */
 static __always_inline void meter(void *data, void *data_end, __u32 ifindex, __u64 len, __u64 stamp,
-				  __u64 clock)
+				  __u64 clock, __s32 l3_delta)
 {
-	struct afm_record rec;
-	int v = afm_parse(data, data_end, AFM_LINK_ETHERNET, &rec);
+	__u32 zero = 0;
+	struct afm_kscratch *sc = bpf_map_lookup_elem(&scratch, &zero);
 
-	rec.key.ifindex = ifindex;	/* each interface meters its own flows */
-	afm_meter(&rec, (__u64)v, len, stamp, clock);
+	if (!sc)
+		return;
+	struct afm_record *rec = &sc->rec;
+	int v = afm_parse(data, data_end, AFM_LINK_ETHERNET, rec);
+
+	rec->key.ifindex = ifindex;	/* each interface meters its own flows */
+	rec->l3_off += (__u8)l3_delta;
+	afm_meter(sc, (__u64)v, len, stamp, clock);
 }
 
 /*
@@ -276,7 +295,7 @@ static __always_inline int xdp_meter(struct xdp_md *ctx, const int fast)
 	void *data_end = (void *)(long)ctx->data_end;
 
 	if (cfg_replay) {
-		meter(data, data_end, 0, replay.wire_len, replay.seq, replay.ts_ns);
+		meter(data, data_end, 0, replay.wire_len, replay.seq, replay.ts_ns, replay.l3_delta);
 		return XDP_PASS;
 	}
 	__u64 now = bpf_ktime_get_ns(), len;
@@ -286,7 +305,7 @@ static __always_inline int xdp_meter(struct xdp_md *ctx, const int fast)
 		len = (__u64)(data_end - data);
 	else
 		len = bpf_xdp_get_buff_len(ctx);
-	meter(data, data_end, ctx->ingress_ifindex, len, now, now);
+	meter(data, data_end, ctx->ingress_ifindex, len, now, now, 0);
 	return XDP_PASS;
 }
 
@@ -327,7 +346,7 @@ int afm_tc(struct __sk_buff *skb)
 	data_end = (void *)(long)skb->data_end;
 	__u64 now = bpf_ktime_get_ns();
 
-	meter(data, data_end, skb->ifindex, len, now, now);
+	meter(data, data_end, skb->ifindex, len, now, now, 0);
 	return TC_ACT_UNSPEC;
 }
 

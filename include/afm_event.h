@@ -49,10 +49,15 @@ struct afm_event {
 	__u64 base;		/* ns (live) or replay sequence number of stamp 0 */
 	__u32 n;		/* samples that follow */
 	__u32 reason;		/* enum afm_flush */
+	/* Each sample's wire length minus its IP octets (afm_ip_octets()): the link
+	 * header, the VLAN tags and the padding, saturated at AFM_KS_OVERHEAD_MAX. */
+	__u16 overhead[AFM_BATCH];
 	struct afm_ksample s[AFM_BATCH];
 };
 
-_Static_assert(sizeof(struct afm_event) == 72 + 8 * AFM_BATCH, "event layout");
+#define AFM_KS_OVERHEAD_MAX 0xffff
+
+_Static_assert(sizeof(struct afm_event) == 72 + 10 * AFM_BATCH, "event layout");
 
 /*
  * A slot of the per-CPU flow table: the batch of the flow that hashed there last, laid
@@ -74,6 +79,7 @@ struct afm_kcounters {
 	__u64 events[AFM_FLUSH_COUNT];		/* events sent, by reason */
 	__u64 frag_matched, frag_unmatched;	/* later fragments */
 	__u64 len_clamped;			/* wire length above 2^20 - 1 */
+	__u64 overhead_clamped;			/* wire minus IP length above 65535 (afm_event) */
 };
 
 /* Replay (--via-xdp): what user space sets before each BPF_PROG_TEST_RUN. */
@@ -81,7 +87,7 @@ struct afm_replay {
 	__u64 ts_ns;		/* the packet's capture time: the fragment clock */
 	__u64 seq;		/* its sequence number: stamps in the samples */
 	__u32 wire_len;		/* its original length */
-	__u32 pad;
+	__s32 l3_delta;		/* its link header's length minus the Ethernet one it is given */
 };
 
 /* The sweep (afm_sweep, run on each CPU): what user space sets before each run. */

@@ -73,29 +73,6 @@ static __always_inline int afm_has(const struct afm_cursor *c, __u32 n)
 	return (const void *)(c->p + n) <= c->end;
 }
 
-/*
- * 0/1 tests without a branch: the value passes through an empty asm statement so that
- * the compiler cannot turn the arithmetic back into a compare-and-jump.
- */
-static __always_inline __u32 afm_opaque(__u32 x)
-{
-	__asm__ volatile("" : "+r"(x));
-	return x;
-}
-
-static __always_inline __u32 afm_nonzero(__u32 x)	/* x != 0 */
-{
-	x = afm_opaque(x);
-	return (x | (0u - x)) >> 31;
-}
-
-static __always_inline __u32 afm_eq8(__u32 x, __u32 y)	/* x == y, for bytes */
-{
-	__u32 d = afm_opaque((x ^ y) & 0xff);
-
-	return 1 - ((d + 255) >> 8);
-}
-
 /* Compare endpoint (a, pa) with (b, pb): addresses as big-endian words, then ports. */
 static __always_inline int afm_endpoint_cmp(const __u8 *a, __u16 pa, const __u8 *b, __u16 pb)
 {
@@ -376,8 +353,9 @@ static __always_inline int afm_parse_udp(struct afm_cursor *c, struct afm_record
 }
 
 /*
- * Parse one frame into rec->key, dir, tcp_flags, http_status, frag and frag_id.
- * ts_ns and wire_len are the caller's. Returns AFM_OK or an AFM_SKIP_* reason.
+ * Parse one frame into rec->key, dir, tcp_flags, http_status, frag, frag_id, l3_off
+ * and ip_len. ts_ns and wire_len are the caller's. Returns AFM_OK or an AFM_SKIP_*
+ * reason.
  */
 static __always_inline int afm_parse(const void *data, const void *data_end, int link,
 				     struct afm_record *rec)
@@ -397,6 +375,7 @@ static __always_inline int afm_parse(const void *data, const void *data_end, int
 
 	const __u8 *l3 = c.p;
 
+	rec->l3_off = (__u8)(l3 - (const __u8 *)data);
 	if (eth_proto == AFM_ETH_P_IPV4)
 		ret = afm_parse_ipv4(&c, rec, &proto, &ip_len);
 	else if (eth_proto == AFM_ETH_P_IPV6)
@@ -406,6 +385,8 @@ static __always_inline int afm_parse(const void *data, const void *data_end, int
 	if (ret != AFM_OK)
 		return ret;
 	rec->key.proto = proto;
+	/* 0 when it declares none: ip_len is then 0xffffffff, else under 2^17 (no branch) */
+	rec->ip_len = (__u32)ip_len & ~(0u - (__u32)(ip_len >> 31));
 	if (rec->frag != AFM_FRAG_LATER) {	/* a later fragment has no transport header */
 		/* Payload bytes: captured, and inside the IP packet's declared length. */
 		__u64 l4_off = (__u64)(c.p - l3);

@@ -65,12 +65,30 @@ struct afm_record {
 	__u8 tcp_flags;		/* AFM_TCP_*; 0 for other protocols */
 	__u8 dir;		/* 0: sent by endpoint 0 of the key, 1: by endpoint 1 */
 	__u8 frag;		/* enum afm_frag */
-	__u8 payload;		/* a TCP segment carrying data (docs/EXTENDED.md) */
-	__u8 pad[2];
+	__u8 payload;		/* a TCP segment carrying data (docs/COLUMNS.md) */
+	__u8 l3_off;		/* bytes before the IP header: the link header and VLAN tags */
+	__u8 pad;
+	__u32 ip_len;		/* the IP packet's length as its header declares it; 0: it declares none */
+	__u32 pad2;
 };
 
 _Static_assert(sizeof(struct afm_flow_key) == 56, "flow key layout");
-_Static_assert(sizeof(struct afm_record) == 80, "record layout");
+_Static_assert(sizeof(struct afm_record) == 88, "record layout");
+
+/*
+ * The packet's bytes at the IP layer (docs/METERING.md, 1): the length its IP header
+ * declares, or, when it declares none (TSO/GRO super-frames) or more than the frame
+ * holds, the frame's bytes after the link header and VLAN tags.
+ */
+static __always_inline __u32 afm_ip_octets(const struct afm_record *rec)
+{
+	/* Without a branch (the kernel's verifier would walk what follows twice). */
+	__u64 decl = rec->ip_len, d = (__u64)rec->wire_len - rec->l3_off;
+	__u64 avail = d & ((d >> 63) - 1);	/* wire_len - l3_off, or 0 */
+	__u64 use = afm_nonzero((__u32)decl) & ((decl - avail) >> 63);	/* declared, and less */
+
+	return (__u32)(avail - use * (avail - decl));
+}
 
 /* Why the parser did not produce a record. Kept in step with afm_verdict_name(). */
 enum afm_verdict {

@@ -52,4 +52,28 @@ static __always_inline __u64 afm_load64(const void *p)
 }
 #endif
 
+/*
+ * 0/1 tests without a branch: the value passes through an empty asm statement so that
+ * the compiler cannot turn the arithmetic back into a compare-and-jump. The BPF
+ * programs use them where a branch would split the verifier's walk in two.
+ */
+static __always_inline __u32 afm_opaque(__u32 x)
+{
+	__asm__ volatile("" : "+r"(x));
+	return x;
+}
+
+static __always_inline __u32 afm_nonzero(__u32 x)	/* x != 0 */
+{
+	x = afm_opaque(x);
+	return (x | (0u - x)) >> 31;
+}
+
+static __always_inline __u32 afm_eq8(__u32 x, __u32 y)	/* x == y, for bytes */
+{
+	__u32 d = afm_opaque((x ^ y) & 0xff);
+
+	return 1 - ((d + 255) >> 8);
+}
+
 #endif /* AFM_TYPES_H */

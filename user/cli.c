@@ -50,7 +50,7 @@ static const char usage_text[] =
 	"                           Created once every input is open and every hook\n"
 	"                           attached; never an input or another output\n"
 	"      --schema NAME        appflowmeter (default: the original 78 columns) or extended\n"
-	"                           (33 more: bytes, handshake, flags, end reason, interface, ...;\n"
+	"                           (35 more: bytes, handshake, flags, end reason, interface, ...;\n"
 	"                           docs/EXTENDED.md)\n"
 	"      --columns LIST       write these columns, in this order (names from either schema,\n"
 	"                           separated by commas); an unknown name lists the valid ones\n"

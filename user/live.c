@@ -258,6 +258,10 @@ static void collect_counters(struct live *l, int final)
 		c->skipped[v] = kc.skipped[v];
 	c->lost[AFM_LOST_RINGBUF] = kc.lost_ringbuf;
 	c->flows_open = afm_engine_open_flows(&l->pipe.engine);
+	if (final && (kc.len_clamped || kc.overhead_clamped))
+		afm_warn("the kernel saw %llu frames longer than 1 MiB (their length counts as 1 MiB) and %llu with "
+			 "more than 64 KiB around their IP packet (their IP octets are off by that)",
+			 (unsigned long long)kc.len_clamped, (unsigned long long)kc.overhead_clamped);
 	/* Every batched sample came to user space or was counted lost on the way. */
 	if (final && kc.batched != l->received + kc.lost_ringbuf)
 		afm_warn("kernel accounting: %llu samples batched, %llu received, %llu lost",

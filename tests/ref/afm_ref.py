@@ -11,7 +11,7 @@ Usage:
              [--close-linger S] [--dns-timeout S] [--precision P]
              [--schema appflowmeter|extended] [--label TEXT] [-o OUT]
 
-Writes the CSV (78 columns, or 111 with --schema extended; header, then one
+Writes the CSV (78 columns, or 113 with --schema extended; header, then one
 row per flow in the order flows end) to OUT or stdout, and a one-line JSON
 summary to stderr.
 """
@@ -186,7 +186,7 @@ MAX_EXT = 8
 # fields of a packet record
 class Pkt:
     __slots__ = ('ts', 'wlen', 'v0', 'v1', 'ver', 'src', 'dst', 'sport', 'dport',
-                 'proto', 'flags', 'dnsid', 'http', 'frag', 'ipid', 'tpay')
+                 'proto', 'flags', 'dnsid', 'http', 'frag', 'ipid', 'tpay', 'l3off', 'ipdecl')
 
 
 def parse_frame(lt, buf):
@@ -278,6 +278,7 @@ def parse_frame(lt, buf):
         p.dst = bytes(buf[off + 16:off + 20])
         l4 = off + ihl
         ip_end = min(n, off + tot) if tot else n
+        p.ipdecl = tot
         # declared length left for the transport header and payload (None: 0 declared)
         decl_l4 = (tot - ihl) if tot else None
     elif et == ETH_IPV6:
@@ -327,6 +328,7 @@ def parse_frame(lt, buf):
         p.proto = nh
         l4 = q
         ip_end = min(n, off + 40 + plen) if plen else n
+        p.ipdecl = 40 + plen if plen else 0
         decl_l4 = (plen - (q - (off + 40))) if plen else None
     else:
         return NOT_IP
@@ -336,6 +338,7 @@ def parse_frame(lt, buf):
     p.dnsid = None
     p.http = None
     p.tpay = False
+    p.l3off = off
     if p.frag == 'later':
         return p
     if p.proto == 6:
@@ -537,14 +540,15 @@ FLAG_COLUMNS = (['receiving_%s_flags' % f for f, _b in FLAG_BITS]
 
 EXT_COLUMNS = (
     ['min_receiving_packets_delta_time', 'total_bytes', 'receiving_bytes',
-     'sending_bytes', 'packets_len_rate', 'receiving_packets_len_rate',
+     'sending_bytes', 'receiving_ip_bytes', 'sending_ip_bytes',
+     'packets_len_rate', 'receiving_packets_len_rate',
      'sending_packets_len_rate', 'handshake_duration', 'delta_start',
      'ip_version', 'ip_protocol', 'vlan_ids']
     + FLAG_COLUMNS
     + ['first_packet_time', 'last_packet_time', 'end_reason', 'interface', 'label']
 )
 EXT_COLUMNS_ALL = COLUMNS + EXT_COLUMNS
-assert len(EXT_COLUMNS_ALL) == 111
+assert len(EXT_COLUMNS_ALL) == 113
 
 SCHEMAS = ('appflowmeter', 'extended')
 
@@ -556,6 +560,7 @@ def columns_for(schema):
 INT_COLUMNS = {'src_port', 'dst_port', 'packets_numbers', 'receiving_packets_numbers',
                'sending_packets_numbers', 'success_packets_numbers',
                'total_bytes', 'receiving_bytes', 'sending_bytes', 'ip_version',
+               'receiving_ip_bytes', 'sending_ip_bytes',
                'ip_protocol'} | set(FLAG_COLUMNS)
 TEXT_COLUMNS = {'flow_id', 'timestamp', 'src_ip', 'dst_ip', 'protocol',
                 'vlan_ids', 'end_reason', 'interface', 'label',
@@ -641,7 +646,8 @@ class Flow:
                  'deadline', 'rx', 'tx', 'success', 'ended',
                  # extended schema
                  'ver', 'v0', 'v1', 'close_reason', 'end_reason', 'by_synack',
-                 'hs_syn', 'hs_synack', 'hs_ack', 'hs_data', 'rx_flags', 'tx_flags')
+                 'hs_syn', 'hs_synack', 'hs_ack', 'hs_data', 'rx_flags', 'tx_flags',
+                 'rx_ip', 'tx_ip')
 
 
 def flow_row(fl, prec, schema='appflowmeter', label=None):
@@ -698,7 +704,7 @@ def flow_row(fl, prec, schema='appflowmeter', label=None):
         hs = ds = Fraction(0)
     out += [
         f(rx_dt_st[0]),                       # min_receiving_packets_delta_time
-        str(tot_bytes), str(rx_bytes), str(tx_bytes),
+        str(tot_bytes), str(rx_bytes), str(tx_bytes), str(fl.rx_ip), str(fl.tx_ip),
         f(byte_rate(npk, tot_bytes, dur)),
         f(byte_rate(len(rx), rx_bytes, span(rx))),
         f(byte_rate(len(tx), tx_bytes, span(tx))),
@@ -709,7 +715,7 @@ def flow_row(fl, prec, schema='appflowmeter', label=None):
     out += [str(c) for c in fl.tx_flags]
     out += [secs_text(fl.first), secs_text(fl.last), fl.end_reason, '-',
             label if label is not None else '-']
-    assert len(out) == 111
+    assert len(out) == 113
     return ','.join(out)
 
 
@@ -817,11 +823,20 @@ class Meter:
             fl.by_synack = is_tcp and (p.flags & 0x12) == 0x12
             fl.hs_syn = fl.hs_synack = fl.hs_ack = fl.hs_data = None
             fl.rx_flags = [0] * 8
+            fl.rx_ip = fl.tx_ip = 0
             fl.tx_flags = [0] * 8
             self.open[key] = fl
 
         receiving = p.src == fl.src and p.sport == fl.sport
         (fl.rx if receiving else fl.tx).append((ts, p.wlen))
+        # METERING.md section 1: the IP octets, the declared length unless the frame
+        # holds less after its link header and tags (or it declares none)
+        avail = max(0, p.wlen - p.l3off)
+        ipo = p.ipdecl if 0 < p.ipdecl < avail else avail
+        if receiving:
+            fl.rx_ip += ipo
+        else:
+            fl.tx_ip += ipo
         if ts < fl.first:
             fl.first = ts
         if ts > fl.last:

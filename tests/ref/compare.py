@@ -6,7 +6,7 @@ Usage: compare.py EXPECTED.csv ACTUAL.csv [--rel 1e-9] [--abs 1e-12]
 Same header and row count required; rows are compared in order.  Text
 columns must be equal, integer columns equal, every other column equal
 within |a - b| <= max(rel * |expected|, abs).  Works for both schemas
-(78 columns, or 111 with the extended schema).  Exit 0 when all agree, 1 on
+(78 columns, or 113 with the extended schema).  Exit 0 when all agree, 1 on
 any difference (at most 20 differences are listed, then a count), 2 on a
 usage or file error.
 """
@@ -24,6 +24,7 @@ _FLAGS = ('syn', 'fin', 'rst', 'psh', 'ack', 'urg', 'ece', 'cwr')
 INT_COLUMNS = ({'src_port', 'dst_port', 'packets_numbers', 'receiving_packets_numbers',
                 'sending_packets_numbers', 'success_packets_numbers',
                 'total_bytes', 'receiving_bytes', 'sending_bytes', 'ip_version',
+                'receiving_ip_bytes', 'sending_ip_bytes',
                 'ip_protocol'}
                | {'%s_%s_flags' % (d, f) for d in ('receiving', 'sending') for f in _FLAGS})
 MAX_LINES = 20

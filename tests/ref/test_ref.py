@@ -685,7 +685,7 @@ class TestMeter(unittest.TestCase):
 # ---------------------------------------------------------------------------
 
 def meter_ext(pkts, **kw):
-    """Like meter(), with --schema extended: rows as dicts of all 111 columns."""
+    """Like meter(), with --schema extended: rows as dicts of all 113 columns."""
     t_ = Tmp()
     p = t_.path()
     write_pcap(p, pkts, linktype=kw.pop('linktype', 1), nano=True)
@@ -694,7 +694,7 @@ def meter_ext(pkts, **kw):
     rows = []
     for ln in lines:
         cells = ln.split(',')
-        assert len(cells) == len(cols) == 111, len(cells)
+        assert len(cells) == len(cols) == 113, len(cells)
         assert all(c != '' for c in cells)  # no cell is ever empty
         rows.append(dict(zip(cols, cells)))
     t_.dir.cleanup()
@@ -721,7 +721,8 @@ class TestExtendedColumns(unittest.TestCase):
         self.assertEqual(cols[:78], R.COLUMNS)
         self.assertEqual(cols[78:], [
             'min_receiving_packets_delta_time', 'total_bytes', 'receiving_bytes',
-            'sending_bytes', 'packets_len_rate', 'receiving_packets_len_rate',
+            'sending_bytes', 'receiving_ip_bytes', 'sending_ip_bytes',
+            'packets_len_rate', 'receiving_packets_len_rate',
             'sending_packets_len_rate', 'handshake_duration', 'delta_start',
             'ip_version', 'ip_protocol', 'vlan_ids',
             'receiving_syn_flags', 'receiving_fin_flags', 'receiving_rst_flags',
@@ -882,6 +883,19 @@ class TestExtendedColumns(unittest.TestCase):
         self.assertEqual(r['delta_start'], '7.5e-07')
 
     # --- times and volumes -----------------------------------------------
+
+    def test_ip_bytes(self):
+        # METERING.md section 1: declared IP length, unless the frame holds less
+        # after the link header and tags; Ethernet padding is not IP
+        pad = u(T0, A, 1, B, 2, b'x')                    # 29-byte IP packet, 43-byte frame
+        frame = pad[1] + b'\x00' * 17                   # padded to 60 on the wire
+        short = (T0 + 1, pad[1], len(pad[1]) + 500)      # declares 29, frame says more: 29
+        tso = (T0 + 2, eth(ipv4(A, B, 17, udp(1, 2, b'y'), tot=0)), 9000)  # declares 0
+        _s, rows = meter_ext([(T0, frame), short, tso])
+        r = rows[0]
+        self.assertEqual(r['receiving_bytes'], str(60 + 543 + 9000))
+        self.assertEqual(r['receiving_ip_bytes'], str(29 + 29 + (9000 - 14)))
+        self.assertEqual(r['sending_ip_bytes'], '0')
 
     def test_bytes_rates_and_min_delta(self):
         pk = [(T0, eth(ipv4(A, B, 17, udp(1, 2, b'a'))), 1000),
@@ -1075,7 +1089,7 @@ class TestExtendedColumns(unittest.TestCase):
                           row['first_packet_time']), ('cap1', '-', 'eof', '0.000000000'))
         c = subprocess.run([sys.executable, os.path.join(HERE, 'compare.py'), out, out],
                            capture_output=True, text=True)
-        self.assertEqual((c.returncode, c.stdout.strip()), (0, '1 rows, 111 columns agree'))
+        self.assertEqual((c.returncode, c.stdout.strip()), (0, '1 rows, 113 columns agree'))
         # default schema: 78 columns
         r = subprocess.run(cmd, capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -162,6 +162,8 @@ int afm_features_compute(const struct afm_flow *f, struct afm_row *row, struct a
 	for (size_t i = 0; i < ntx; i++)
 		row->tx_bytes += (uint64_t)s->tx[i].len;
 	row->total_bytes = row->rx_bytes + row->tx_bytes;
+	row->rx_ip_bytes = f->ip_bytes[f->src_ep];
+	row->tx_ip_bytes = f->ip_bytes[!f->src_ep];
 	row->len_rate = f->n < 2 || !span ? 0 : (double)((long double)row->total_bytes * 1e9L / span);
 	row->handshake_duration = (struct afm_dec){
 		f->handshake == AFM_HS_ACK || f->handshake == AFM_HS_DATA ? (int64_t)(f->ack_ns - f->syn_ns) : 0, -9, 0 };

@@ -25,6 +25,7 @@ struct afm_row {
 
 	/* the extended schema (docs/COLUMNS.md) */
 	uint64_t total_bytes, rx_bytes, tx_bytes;
+	uint64_t rx_ip_bytes, tx_ip_bytes;
 	double len_rate, rx_len_rate, tx_len_rate;
 	struct afm_dec handshake_duration, delta_start;
 	uint64_t ip_version, ip_protocol;

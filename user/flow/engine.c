@@ -290,6 +290,7 @@ static int engine_packet(struct afm_engine *e, const struct afm_record *rec, uin
 
 	if (afm_flow_append(f, ts, len | (dir != f->src_ep ? AFM_SAMPLE_SENDING : 0)) != 0)
 		return -ENOMEM;
+	f->ip_bytes[dir & 1] += afm_ip_octets(rec);
 
 	int earlier_deadline = 0;
 

@@ -49,6 +49,7 @@ struct afm_flow {
 	uint8_t handshake;		/* enum afm_handshake: how far the TCP handshake went */
 	uint64_t syn_ns, ack_ns, data_ns;	/* times of its SYN, final ACK, first data */
 	uint32_t flags[2][8];		/* [endpoint][bit]: packets with that TCP flag */
+	uint64_t ip_bytes[2];		/* [endpoint]: IP octets it sent (afm_ip_octets()) */
 };
 
 /* docs/COLUMNS.md, "The TCP handshake". */

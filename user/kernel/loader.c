@@ -359,6 +359,8 @@ void afm_kevent_record(const struct afm_event *ev, uint32_t i, struct afm_record
 	rec->key = ev->key;
 	rec->ts_ns = ev->base + ev->s[i].stamp;
 	rec->wire_len = info & AFM_KS_LEN_MASK;
+	/* the IP octets, as the program found them (afm_ip_octets() gives them back) */
+	rec->ip_len = rec->wire_len > ev->overhead[i] ? rec->wire_len - ev->overhead[i] : 0;
 	rec->dir = (info & AFM_KS_DIR) ? 1 : 0;
 	rec->tcp_flags = (uint8_t)(info >> AFM_KS_FLAGS_SHIFT);
 	rec->http_status = (info & AFM_KS_HTTP_2XX) ? 200 : 0;

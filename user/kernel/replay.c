@@ -95,6 +95,7 @@ int afm_replay_packet(struct afm_replay_run *r, const struct afm_packet *pkt, in
 	const uint8_t *data = pkt->data;
 	uint32_t len = pkt->caplen;
 	uint16_t eth_proto;
+	int32_t l3_delta = 0;
 	int v;
 
 	/* The XDP program sees Ethernet: other link headers are rewritten as one. */
@@ -107,6 +108,7 @@ int afm_replay_packet(struct afm_replay_run *r, const struct afm_packet *pkt, in
 			return 0;
 		}
 		len = (uint32_t)(pkt->data + pkt->caplen - l3.p);
+		l3_delta = (int32_t)(l3.p - pkt->data) - AFM_ETH_HLEN;
 		if (len > sizeof(r->frame) - AFM_ETH_HLEN)
 			len = sizeof(r->frame) - AFM_ETH_HLEN;
 		memset(r->frame, 0, AFM_ETH_PROTO);
@@ -127,7 +129,8 @@ int afm_replay_packet(struct afm_replay_run *r, const struct afm_packet *pkt, in
 		return -ENOMEM;
 	}
 
-	struct afm_replay rp = { .ts_ns = pkt->ts_ns, .seq = r->sent, .wire_len = pkt->wire_len };
+	struct afm_replay rp = { .ts_ns = pkt->ts_ns, .seq = r->sent, .wire_len = pkt->wire_len,
+				 .l3_delta = l3_delta };
 	int ret;
 
 	r->ts[r->sent] = pkt->ts_ns;

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LINE_MAX_BYTES 8192	/* 111 columns x at most 48 bytes, and a label, with room */
+#define LINE_MAX_BYTES 8192	/* 113 columns x at most 48 bytes, and a label, with room */
 #define BUF_BYTES (64 << 10)	/* rows gathered before a write (a pipe holds as much) */
 
 static uint64_t wall_ns(void)

@@ -65,6 +65,8 @@ static const struct afm_column all[] = {
 	COL("total_bytes", AFM_COL_U64, total_bytes),
 	COL("receiving_bytes", AFM_COL_U64, rx_bytes),
 	COL("sending_bytes", AFM_COL_U64, tx_bytes),
+	COL("receiving_ip_bytes", AFM_COL_U64, rx_ip_bytes),
+	COL("sending_ip_bytes", AFM_COL_U64, tx_ip_bytes),
 	COL("packets_len_rate", AFM_COL_F64, len_rate),
 	COL("receiving_packets_len_rate", AFM_COL_F64, rx_len_rate),
 	COL("sending_packets_len_rate", AFM_COL_F64, tx_len_rate),
@@ -83,7 +85,7 @@ static const struct afm_column all[] = {
 };
 
 #define N_ALL (sizeof(all) / sizeof(all[0]))
-_Static_assert(N_ALL == 78 + 33, "78 original columns and 33 extended ones");
+_Static_assert(N_ALL == 78 + 35, "78 original columns and 35 extended ones");
 
 const struct afm_schema afm_schema_appflowmeter = { all, 78, NULL };
 const struct afm_schema afm_schema_extended = { all, N_ALL, NULL };
