@@ -30,9 +30,12 @@ SANFLAGS :=
 OPT := -O2
 endif
 
-CFLAGS := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD) $(SANFLAGS) $(EXTRA_CFLAGS)
+# libfixbuf (IPFIX) and the GLib it is built on; -isystem: their headers are not ours to warn about
+FIXBUF_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags libfixbuf 2>/dev/null))
+FIXBUF_LIBS := $(shell pkg-config --libs libfixbuf 2>/dev/null || echo -lfixbuf -lglib-2.0)
+CFLAGS := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD) $(FIXBUF_CFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS)
-LDLIBS := -lbpf -lelf -lz -lpcap -lm -lpthread
+LDLIBS := -lbpf -lelf -lz -lpcap $(FIXBUF_LIBS) -lm -lpthread
 
 CLANG ?= clang
 BPFTOOL ?= bpftool
@@ -57,7 +60,7 @@ UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(UNIT_SRCS))
 
 BIN := $(BUILD)/app-flow-meter
 
-.PHONY: FORCE all deps run test check test-asan valgrind unit cli corpus live install-test soak bench fuzz \
+.PHONY: FORCE all deps run test check test-asan valgrind unit cli corpus live export install-test soak bench fuzz \
 	install uninstall clean
 .DELETE_ON_ERROR:
 
@@ -119,6 +122,10 @@ cli: $(BIN)
 	BIN=$(BIN) PCAPS=$(PCAPS) /usr/bin/python3 -m unittest tests/cli/test_cli.py tests/cli/test_hostile.py tests/cli/test_output.py \
 		tests/cli/test_inputs.py tests/cli/test_docs.py
 
+# Export: JSON lines; IPFIX read back by an independent decoder, and its faults.
+export: $(BIN)
+	BIN=$(BIN) PCAPS=$(PCAPS) /usr/bin/python3 -m unittest tests/export/test_jsonl.py tests/export/test_ipfix.py
+
 corpus: $(BIN)
 	PCAPS=$(PCAPS) BIN=$(BIN) OUT=$(BUILD)/corpus bash tests/corpus.sh
 
@@ -143,7 +150,7 @@ soak: $(BIN) $(BUILD)/bench/blaster
 
 # The whole suite on one build (build/, or build-san/ with SAN=1).
 check: all $(BUILD)/unit-tests
-	$(MAKE) --no-print-directory unit cli corpus live install-test
+	$(MAKE) --no-print-directory unit cli corpus export live install-test
 
 # The same suite built with AddressSanitizer and UBSan, in a build directory of its own.
 test-asan:

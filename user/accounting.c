@@ -78,6 +78,16 @@ static void print_breakdown(FILE *f, const uint64_t *v, int count, int first,
 		fputc(')', f);
 }
 
+void afm_counters_print_rows(const struct afm_counters *c, FILE *f, const char *lead)
+{
+	if (c->has_file)
+		fprintf(f, "%s%llu rows written, %llu lost", lead, (unsigned long long)c->rows_written,
+			(unsigned long long)c->rows_lost);
+	if (c->collector)
+		fprintf(f, "%s%llu exported to %s, %llu export lost", c->has_file ? ", " : lead,
+			(unsigned long long)c->export_sent, c->collector, (unsigned long long)c->export_lost);
+}
+
 void afm_counters_print(const struct afm_counters *c, FILE *f)
 {
 	double rate = c->seconds > 0 ? (double)c->packets / c->seconds : 0;
@@ -90,8 +100,8 @@ void afm_counters_print(const struct afm_counters *c, FILE *f)
 	print_breakdown(f, c->lost, AFM_LOSS_COUNT, 0, afm_loss_name);
 	fprintf(f, "\napp-flow-meter: flows %llu ended", (unsigned long long)afm_counters_ended(c));
 	print_breakdown(f, c->flows_ended, AFM_END_COUNT, 0, afm_end_reason_name);
-	fprintf(f, ": %llu rows written, %llu lost; %.3f s, %.0f packets/s\n", (unsigned long long)c->rows_written,
-		(unsigned long long)c->rows_lost, c->seconds, rate);
+	afm_counters_print_rows(c, f, ": ");
+	fprintf(f, "; %.3f s, %.0f packets/s\n", c->seconds, rate);
 }
 
 static void json_group(FILE *f, const char *name, const uint64_t *v, int count, int first,
@@ -115,6 +125,8 @@ static void write_json(const struct afm_counters *c, FILE *f)
 	json_group(f, "flows_ended", c->flows_ended, AFM_END_COUNT, 0, afm_end_reason_name);
 	fprintf(f, ",\"rows_written\":%llu,\"rows_lost\":%llu", (unsigned long long)c->rows_written,
 		(unsigned long long)c->rows_lost);
+	fprintf(f, ",\"export_sent\":%llu,\"export_lost\":%llu", (unsigned long long)c->export_sent,
+		(unsigned long long)c->export_lost);
 	fprintf(f, ",\"flows_open\":%llu,\"flows_open_max\":%llu,\"sample_bytes_per_packet\":%.2f",
 		(unsigned long long)c->flows_open, (unsigned long long)c->flows_open_max,
 		c->samples ? (double)c->sample_bytes / (double)c->samples : 0.0);

@@ -28,6 +28,10 @@ struct afm_counters {
 	uint64_t flows_ended[AFM_END_COUNT];	/* by end reason */
 	uint64_t rows_written;			/* rows that reached the output */
 	uint64_t rows_lost;			/* rows of ended flows an error kept from it */
+	uint64_t export_sent;			/* --ipfix: records handed to the network */
+	uint64_t export_lost;			/* ... records the collector could not be given */
+	int has_file;				/* -o: rows_* count */
+	const char *collector;			/* --ipfix URL: export_* count; NULL: none */
 	uint64_t flows_open;			/* still open (live status) */
 	uint64_t flows_open_max;		/* the most open at once */
 	uint64_t sample_bytes, samples;		/* per-flow sample storage: bytes held, samples */
@@ -40,6 +44,8 @@ uint64_t afm_counters_ended(const struct afm_counters *c);
 const char *afm_loss_name(int loss);
 uint64_t afm_counters_skipped(const struct afm_counters *c);
 uint64_t afm_counters_lost(const struct afm_counters *c);
+/* "N rows written, M lost" (-o) and "N exported to URL, M export lost" (--ipfix), after lead. */
+void afm_counters_print_rows(const struct afm_counters *c, FILE *f, const char *lead);
 /* The human summary, a few lines on f. */
 void afm_counters_print(const struct afm_counters *c, FILE *f);
 /* The same as one JSON object (--stats-json; "-": a line on stdout); 0 or -errno. */

@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output/schema.h"
 #include "docdir.h"
+#include "features/features.h"
+#include "output/format.h"
+#include "output/ipfix.h"
+#include "output/schema.h"
 #include "kernel/hooks.h"
 #include "log.h"
 
@@ -46,12 +49,14 @@ static const char usage_text[] =
 	"      --force              replace an XDP program another tool attached (it is put\n"
 	"                           back at exit)\n"
 	"Output:\n"
-	"  -o, --output FILE        write the CSV to FILE; '-' (default) is standard output.\n"
-	"                           Created once every input is open and every hook\n"
-	"                           attached; never an input or another output\n"
+	"  -o, --output FILE        write the rows to FILE; '-' is standard output (the default\n"
+	"                           without --ipfix). Created once every input is open and\n"
+	"                           every hook attached; never an input or another output\n"
+	"      --format FORMAT      csv (default) or jsonl: JSON lines, one object a flow, keys\n"
+	"                           the CSV's column names, numbers as JSON numbers\n"
 	"      --schema NAME        appflowmeter (default: the original 78 columns) or extended\n"
 	"                           (35 more: bytes, handshake, flags, end reason, interface, ...;\n"
-	"                           docs/EXTENDED.md)\n"
+	"                           all in COLUMNS.md)\n"
 	"      --columns LIST       write these columns, in this order (names from either schema,\n"
 	"                           separated by commas); an unknown name lists the valid ones\n"
 	"      --label TEXT         fill the label column with TEXT (a dataset's class, e.g.\n"
@@ -65,6 +70,22 @@ static const char usage_text[] =
 	"      --rotate-seconds S   rotation: a new file every S seconds (with rows in it)\n"
 	"      --precision N        significant digits of numbers that are not whole (1-17,\n"
 	"                           default 9); counts and lengths always print whole\n"
+	"Export (IPFIX, RFC 7011; every element in EXPORT.md):\n"
+	"      --ipfix URL          send each flow as an IPFIX record to a collector:\n"
+	"                           udp://HOST[:PORT] or tcp://HOST[:PORT] (port 4739 by\n"
+	"                           default; IPv6 in brackets), alone or beside -o. A collector\n"
+	"                           that is down or slow costs records, counted as export_lost;\n"
+	"                           metering and -o go on (TCP reconnects)\n"
+	"      --ipfix-pen N        enterprise number of the elements that are not IANA's\n"
+	"                           (default 32473, the number RFC 5612 sets aside)\n"
+	"      --ipfix-domain N     observation domain ID of the messages (default 0)\n"
+	"      --ipfix-template-refresh S\n"
+	"                           UDP: send the templates again every S seconds (default 60;\n"
+	"                           0: only at the start and after a send error)\n"
+	"      --ipfix-mtu BYTES    UDP: the largest message, one datagram (default 1400)\n"
+	"      --ipfix-queue N      records that wait for the collector (default 4096); past\n"
+	"                           that, live runs count them lost and capture runs wait\n"
+	"      --ipfix-elements     print the elements of the schema's templates and exit\n"
 	"Flow ending (seconds, decimals allowed):\n"
 	"      --idle-timeout S     end a flow after S seconds without packets (default 120)\n"
 	"      --dns-timeout S      the same for DNS flows, one per transaction (default 30)\n"
@@ -120,6 +141,14 @@ enum {
 	OPT_ROTATE_ROWS,
 	OPT_ROTATE_SECONDS,
 	OPT_STATS_INTERVAL,
+	OPT_FORMAT,
+	OPT_IPFIX,
+	OPT_IPFIX_PEN,
+	OPT_IPFIX_DOMAIN,
+	OPT_IPFIX_REFRESH,
+	OPT_IPFIX_MTU,
+	OPT_IPFIX_QUEUE,
+	OPT_IPFIX_ELEMENTS,
 };
 
 static const struct option long_options[] = {
@@ -148,6 +177,14 @@ static const struct option long_options[] = {
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "pid", required_argument, NULL, OPT_PID },
 	{ "stats-json", required_argument, NULL, OPT_STATS_JSON },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "ipfix", required_argument, NULL, OPT_IPFIX },
+	{ "ipfix-pen", required_argument, NULL, OPT_IPFIX_PEN },
+	{ "ipfix-domain", required_argument, NULL, OPT_IPFIX_DOMAIN },
+	{ "ipfix-template-refresh", required_argument, NULL, OPT_IPFIX_REFRESH },
+	{ "ipfix-mtu", required_argument, NULL, OPT_IPFIX_MTU },
+	{ "ipfix-queue", required_argument, NULL, OPT_IPFIX_QUEUE },
+	{ "ipfix-elements", no_argument, NULL, OPT_IPFIX_ELEMENTS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -192,6 +229,44 @@ static int parse_count(const char *opt, const char *text, uint64_t *out)
 	return 0;
 }
 
+/* A whole number in [lo, hi]. */
+static int parse_u32(const char *opt, const char *text, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno || end == text || *end || *text == '-' || v < lo || v > hi) {
+		afm_error("%s: '%s' is not a whole number from %u to %u", opt, text, lo, hi);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* RFC 3629: well-formed UTF-8 (JSON and IPFIX strings are UTF-8). */
+static int is_utf8(const unsigned char *s)
+{
+	while (*s) {
+		int n = *s < 0x80 ? 0 : (*s & 0xe0) == 0xc0 ? 1 : (*s & 0xf0) == 0xe0 ? 2 : (*s & 0xf8) == 0xf0 ? 3 : -1;
+		unsigned cp = n == 0 ? *s : n == 1 ? *s & 0x1f : n == 2 ? *s & 0x0f : *s & 0x07;
+
+		if (n < 0)
+			return 0;
+		for (int i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		s += n + 1;
+	}
+	return 1;
+}
+
 static int parse_int(const char *opt, const char *text, int lo, int hi, int *out)
 {
 	char *end;
@@ -212,7 +287,10 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 	int c;
 
 	memset(opt, 0, sizeof(*opt));
-	opt->output = "-";
+	opt->ipfix_pen = AFM_IPFIX_PEN_DEFAULT;
+	opt->ipfix_refresh_ns = AFM_IPFIX_REFRESH_DEFAULT * 1000000000ULL;
+	opt->ipfix_mtu = AFM_IPFIX_MTU_DEFAULT;
+	opt->ipfix_queue = AFM_IPFIX_QUEUE_DEFAULT;
 	opt->idle_ns = 120ULL * 1000000000ULL;
 	opt->dns_idle_ns = 30ULL * 1000000000ULL;
 	opt->active_ns = 1800ULL * 1000000000ULL;
@@ -306,9 +384,10 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 			opt->columns = optarg;
 			break;
 		case OPT_LABEL:
-			if (!*optarg || strlen(optarg) > 200 || strpbrk(optarg, ",\"\r\n")) {
-				afm_error("--label: '%s' must be 1 to 200 characters, without commas, quotes or "
-					  "line breaks", optarg);
+			if (!*optarg || strlen(optarg) > AFM_LABEL_MAX || strpbrk(optarg, ",\"\r\n") ||
+			    !is_utf8((const unsigned char *)optarg)) {
+				afm_error("--label: '%s' must be 1 to %d bytes of UTF-8, without commas, quotes or "
+					  "line breaks", optarg, AFM_LABEL_MAX);
 				return AFM_EXIT_USAGE;
 			}
 			opt->label = optarg;
@@ -347,6 +426,46 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 		case 'v':
 			opt->verbose = 1;
 			break;
+		case OPT_FORMAT:
+			opt->format = afm_format_parse(optarg);
+			if (opt->format < 0) {
+				afm_error("--format: '%s' is not csv or jsonl", optarg);
+				return AFM_EXIT_USAGE;
+			}
+			break;
+		case OPT_IPFIX:
+			if (opt->ipfix) {
+				afm_error("--ipfix is given twice: one collector a run");
+				return AFM_EXIT_USAGE;
+			}
+			opt->ipfix = optarg;
+			break;
+		case OPT_IPFIX_PEN:
+			bad = parse_u32("--ipfix-pen", optarg, 1, UINT32_MAX, &opt->ipfix_pen);
+			if (!bad && opt->ipfix_pen == AFM_IPFIX_PEN_REVERSE) {
+				afm_error("--ipfix-pen: 29305 is RFC 5103's number for reverse elements");
+				return AFM_EXIT_USAGE;
+			}
+			break;
+		case OPT_IPFIX_DOMAIN:
+			bad = parse_u32("--ipfix-domain", optarg, 0, UINT32_MAX, &opt->ipfix_domain);
+			break;
+		case OPT_IPFIX_REFRESH:
+			bad = parse_seconds_from("--ipfix-template-refresh", optarg, 1, &opt->ipfix_refresh_ns);
+			break;
+		case OPT_IPFIX_MTU:
+			bad = parse_u32("--ipfix-mtu", optarg, 512, 65535, &opt->ipfix_mtu);
+			break;
+		case OPT_IPFIX_QUEUE:
+			bad = parse_count("--ipfix-queue", optarg, &opt->ipfix_queue);
+			if (!bad && opt->ipfix_queue > 1000000) {
+				afm_error("--ipfix-queue: '%s' is more than 1000000 records", optarg);
+				return AFM_EXIT_USAGE;
+			}
+			break;
+		case OPT_IPFIX_ELEMENTS:
+			opt->ipfix_elements = 1;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return AFM_EXIT_OK;
@@ -367,6 +486,10 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 		afm_error("unexpected argument '%s' (captures are given with -r; see --help)", argv[optind]);
 		return AFM_EXIT_USAGE;
 	}
+	if (!opt->output && !opt->ipfix)
+		opt->output = "-";
+	if (opt->ipfix_elements)
+		return -1;	/* main prints them: no input needed */
 	if (opt->n_captures == 0 && opt->n_interfaces == 0 && opt->n_containers == 0) {
 		afm_error("nothing to meter: give a capture with -r FILE, an interface with -i IFACE or a "
 			  "container with --netns/--pid (see --help)");
@@ -386,7 +509,7 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 		}
 		afm_schema_free(&probe);
 	}
-	if ((opt->rotate_rows || opt->rotate_ns) && strcmp(opt->output, "-") == 0) {
+	if ((opt->rotate_rows || opt->rotate_ns) && (!opt->output || strcmp(opt->output, "-") == 0)) {
 		afm_error("--rotate-rows and --rotate-seconds need an output file (-o FILE); standard "
 			  "output stays one stream");
 		return AFM_EXIT_USAGE;

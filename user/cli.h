@@ -22,7 +22,8 @@ struct afm_options {
 	int xdp_mode;				/* enum afm_xdp_mode */
 	int ingress_only;			/* no TC egress program */
 	int force;				/* replace another XDP program */
-	const char *output;			/* -o, "-" for stdout */
+	const char *output;			/* -o, "-" for stdout; NULL: none (--ipfix alone) */
+	int format;				/* --format: enum afm_format */
 	uint64_t idle_ns, dns_idle_ns, active_ns, linger_ns;
 	int precision;
 	int quiet;
@@ -37,6 +38,13 @@ struct afm_options {
 	const char *stats_json;			/* --stats-json */
 	int via_xdp;				/* --via-xdp */
 	int verbose;				/* -v */
+	const char *ipfix;			/* --ipfix URL, or NULL */
+	uint32_t ipfix_pen;			/* --ipfix-pen */
+	uint32_t ipfix_domain;			/* --ipfix-domain */
+	uint64_t ipfix_refresh_ns;		/* --ipfix-template-refresh (UDP; 0: at start only) */
+	uint32_t ipfix_mtu;			/* --ipfix-mtu (UDP) */
+	uint64_t ipfix_queue;			/* --ipfix-queue: records */
+	int ipfix_elements;			/* --ipfix-elements: print them and exit */
 };
 
 

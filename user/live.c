@@ -52,7 +52,7 @@ struct live {
 	double started;			/* afm_now() at start */
 	double status_time;		/* the last status line: when, and the packets then */
 	uint64_t status_packets;
-	char iface_text[MAX_ATTACH][IF_NAMESIZE + 96];	/* the interface column */
+	char iface_text[MAX_ATTACH][AFM_INTERFACE_TEXT];	/* the interface column */
 };
 
 /* The interface column: the attachment's host-side name, and the container's side. */
@@ -275,16 +275,17 @@ static void status(struct live *l, double now, bool line)
 	struct afm_counters *c = &l->pipe.counters;
 
 	collect_counters(l, 0);
-	afm_pipeline_rows(&l->pipe, &c->rows_written, &c->rows_lost);
+	afm_pipeline_rows(&l->pipe, c);
 	c->seconds = now - l->started;
 	c->flows_open_max = l->pipe.engine.open_max;
 	if (line && !afm_quiet) {
 		double dt = now - (l->status_time ? l->status_time : l->started);
 
-		fprintf(stderr, "app-flow-meter: %.0f s: %.0f packets/s, %llu flows open, %llu rows written, "
-				"%llu lost\n", c->seconds, dt > 0 ? (double)(c->packets - l->status_packets) / dt : 0.0,
-			(unsigned long long)c->flows_open, (unsigned long long)c->rows_written,
-			(unsigned long long)afm_counters_lost(c));
+		fprintf(stderr, "app-flow-meter: %.0f s: %.0f packets/s, %llu packets lost, %llu flows open",
+			c->seconds, dt > 0 ? (double)(c->packets - l->status_packets) / dt : 0.0,
+			(unsigned long long)afm_counters_lost(c), (unsigned long long)c->flows_open);
+		afm_counters_print_rows(c, stderr, ", ");
+		fputc('\n', stderr);
 	}
 	l->status_packets = c->packets;
 	l->status_time = now;
@@ -342,6 +343,8 @@ static int output_is_a_stream(const char *path)
 {
 	struct stat st;
 
+	if (!path)	/* --ipfix alone */
+		return 1;
 	if (strcmp(path, "-") == 0)
 		return fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode);
 	return stat(path, &st) == 0 && !S_ISREG(st.st_mode);

@@ -6,12 +6,30 @@
  * (flow/) -> features (features/) -> sinks (output/); pipeline.c wires the stages.
  */
 #include <signal.h>
+#include <stdio.h>
 
 #include "cli.h"
 #include "kernel/loader.h"
 #include "live.h"
 #include "log.h"
 #include "offline.h"
+#include "output/ipfix_elements.h"
+
+/* --ipfix-elements: what the templates of this schema hold. */
+static int print_elements(const struct afm_options *opt)
+{
+	struct afm_schema s;
+	char err[4096];
+
+	if (afm_schema_build(&s, opt->schema, opt->columns, opt->label != NULL, err, sizeof(err)) != 0) {
+		afm_error("%s", err);
+		return AFM_EXIT_USAGE;
+	}
+	int e = afm_ipfix_print_elements(stdout, &s, opt->ipfix_pen);
+
+	afm_schema_free(&s);
+	return e || fflush(stdout) ? AFM_EXIT_OUTPUT : AFM_EXIT_OK;
+}
 
 int main(int argc, char **argv)
 {
@@ -20,6 +38,8 @@ int main(int argc, char **argv)
 
 	if (ret >= 0)
 		return ret;
+	if (opt.ipfix_elements)
+		return print_elements(&opt);
 	afm_quiet = opt.quiet;
 	afm_kmeter_logging(opt.verbose);
 	/* A closed pipe on stdout is a write error we report, not a silent death. */

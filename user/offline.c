@@ -109,7 +109,7 @@ static int start(struct offline *o)
 	}
 	const int stream = afm_merge_streaming(o->merge);
 	/* Rows are computed on the other core; from a pipe, at once. */
-	const struct afm_pipeline_io io = { .stream = stream, .threaded = !stream };
+	const struct afm_pipeline_io io = { .stream = stream, .threaded = !stream, .can_wait = !stream };
 
 	return afm_pipeline_start(&o->pipe, &io);
 }

@@ -46,19 +46,49 @@ static void catch_hup(struct afm_pipeline *p)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+static struct afm_ipfix_options ipfix_options(const struct afm_pipeline *p, int can_wait)
+{
+	const struct afm_options *opt = p->opt;
+
+	return (struct afm_ipfix_options){
+		.schema = &p->schema,
+		.dest = p->collector,
+		.pen = opt->ipfix_pen,
+		.domain = opt->ipfix_domain,
+		.refresh_ns = opt->ipfix_refresh_ns,
+		.mtu = opt->ipfix_mtu,
+		.queue = opt->ipfix_queue,
+		.wait_for_room = can_wait,
+	};
+}
+
 int afm_pipeline_check(struct afm_pipeline *p, const struct afm_options *opt, char *const *inputs,
 		       size_t n_inputs)
 {
-	const struct afm_output_name outputs[] = { { "-o", opt->output }, { "--stats-json", opt->stats_json } };
+	struct afm_output_name outputs[2];
+	size_t n_outputs = 0;
 	char err[4096];
 
 	memset(p, 0, sizeof(*p));
 	p->opt = opt;
 	p->t0 = afm_now();
-	if (afm_check_outputs(inputs, n_inputs, outputs, opt->stats_json ? 2 : 1, err, sizeof(err)) != 0 ||
-	    afm_schema_build(&p->schema, opt->schema, opt->columns, opt->label != NULL, err, sizeof(err)) != 0) {
+	if (opt->output)
+		outputs[n_outputs++] = (struct afm_output_name){ "-o", opt->output };
+	if (opt->stats_json)
+		outputs[n_outputs++] = (struct afm_output_name){ "--stats-json", opt->stats_json };
+	if (afm_check_outputs(inputs, n_inputs, outputs, n_outputs, err, sizeof(err)) != 0 ||
+	    afm_schema_build(&p->schema, opt->schema, opt->columns, opt->label != NULL, err, sizeof(err)) != 0 ||
+	    (opt->ipfix && afm_ipfix_dest_parse(&p->collector, opt->ipfix, err, sizeof(err)) != 0)) {
 		afm_error("%s", err);
 		return AFM_EXIT_USAGE;
+	}
+	if (opt->ipfix) {
+		const struct afm_ipfix_options ipfix = ipfix_options(p, 0);
+
+		if (afm_ipfix_check(&ipfix, err, sizeof(err)) != 0) {
+			afm_error("%s", err);
+			return AFM_EXIT_USAGE;
+		}
 	}
 	return 0;
 }
@@ -66,9 +96,8 @@ int afm_pipeline_check(struct afm_pipeline *p, const struct afm_options *opt, ch
 int afm_pipeline_start(struct afm_pipeline *p, const struct afm_pipeline_io *io)
 {
 	const struct afm_options *opt = p->opt;
-	const struct afm_csv_options csv = {
-		.schema = &p->schema,
-		.precision = opt->precision,
+	const struct afm_file_options file = {
+		.fmt = { .schema = &p->schema, .format = opt->format, .precision = opt->precision },
 		.header = !opt->no_header,
 		.line_buffered = io->stream,
 		.rotate_rows = opt->rotate_rows,
@@ -91,11 +120,25 @@ int afm_pipeline_start(struct afm_pipeline *p, const struct afm_pipeline_io *io)
 	};
 	char err[1024];
 
-	if (afm_csv_open(&p->csv, opt->output, &csv, err, sizeof(err)) != 0) {
-		afm_error("%s", err);
-		return AFM_EXIT_OUTPUT;
+	const struct afm_ipfix_options ipfix = ipfix_options(p, io->can_wait);
+
+	/* the exporter first: it makes no file, and a file made must not be for nothing */
+	if (opt->ipfix) {
+		if (afm_ipfix_open(&p->ipfix, &ipfix, err, sizeof(err)) != 0) {
+			afm_error("%s", err);
+			return AFM_EXIT_FAILURE;
+		}
+		p->sinks[p->n_sinks++] = afm_ipfix_sink(&p->ipfix);
+		p->has_ipfix = 1;
 	}
-	p->sinks[p->n_sinks++] = afm_csv_sink(&p->csv);
+	if (opt->output) {
+		if (afm_file_open(&p->file, opt->output, &file, err, sizeof(err)) != 0) {
+			afm_error("%s", err);
+			return AFM_EXIT_OUTPUT;
+		}
+		p->sinks[p->n_sinks++] = afm_file_sink(&p->file);
+		p->has_file = 1;
+	}
 	p->started = 1;
 	rows.n_sinks = p->n_sinks;
 	afm_row_worker_start(&p->rows, &rows);	/* without a thread it writes at once */
@@ -121,13 +164,22 @@ int afm_pipeline_failed(struct afm_pipeline *p)
 	return p->rows_ready && afm_row_worker_error(&p->rows) != 0;
 }
 
-void afm_pipeline_rows(struct afm_pipeline *p, uint64_t *written, uint64_t *lost)
+void afm_pipeline_rows(struct afm_pipeline *p, struct afm_counters *c)
 {
-	*written = *lost = 0;
-	if (!p->n_sinks)
-		return;
-	p->sinks[0].ops->rows(p->sinks[0].impl, written, lost);
-	*lost += p->rows_ready ? afm_row_worker_unwritten(&p->rows) : 0;
+	/* rows the worker never made (an error came first) are lost to every sink */
+	uint64_t unwritten = p->rows_ready ? afm_row_worker_unwritten(&p->rows) : 0;
+
+	c->rows_written = c->rows_lost = c->export_sent = c->export_lost = 0;
+	if (p->has_file) {
+		afm_file_sink(&p->file).ops->rows(&p->file, &c->rows_written, &c->rows_lost);
+		c->rows_lost += unwritten;
+	}
+	if (p->has_ipfix) {
+		afm_ipfix_counts(&p->ipfix, &c->export_sent, &c->export_lost);
+		c->export_lost += unwritten;
+	}
+	c->has_file = p->has_file;
+	c->collector = p->has_ipfix ? p->collector.text : NULL;
 }
 
 int afm_pipeline_close(struct afm_pipeline *p, int end_reason, int status)
@@ -158,7 +210,7 @@ int afm_pipeline_close(struct afm_pipeline *p, int end_reason, int status)
 			if (status != AFM_EXIT_FAILURE)
 				status = AFM_EXIT_OUTPUT;
 		}
-	afm_pipeline_rows(p, &c->rows_written, &c->rows_lost);
+	afm_pipeline_rows(p, c);
 	if (p->rows_ready)
 		afm_row_worker_free(&p->rows);
 	c->seconds = afm_now() - p->t0;

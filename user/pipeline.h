@@ -2,7 +2,8 @@
 /*
  * The stages every run wires the same way, in the order a flow goes through them: the
  * flow engine (flow/), whose ended flows go to the row worker (features/, off the
- * packet thread), whose rows go to the sinks (output/: the CSV writer of -o); and the
+ * packet thread), whose rows go to the sinks (output/: the file of -o, the IPFIX
+ * exporter of --ipfix); and the
  * accounting of all of it. A driver (offline.c, live.c, the fuzzers) checks, opens
  * its inputs, starts the pipeline, gives the engine packet records, and closes it.
  */
@@ -13,7 +14,8 @@
 #include "cli.h"
 #include "features/row_worker.h"
 #include "flow/engine.h"
-#include "output/csv.h"
+#include "output/file_sink.h"
+#include "output/ipfix.h"
 #include "output/schema.h"
 #include "output/sink.h"
 
@@ -25,7 +27,10 @@ struct afm_pipeline {
 	struct afm_counters counters;	/* the driver's packets, the stages' flows and rows */
 	struct afm_engine engine;
 	struct afm_row_worker rows;
-	struct afm_csv csv;		/* -o */
+	struct afm_file_sink file;	/* -o */
+	struct afm_ipfix ipfix;		/* --ipfix */
+	struct afm_ipfix_dest collector;
+	int has_file, has_ipfix;
 	struct afm_sink sinks[AFM_PIPELINE_SINKS];
 	size_t n_sinks;
 	int started;			/* the outputs exist: the run is accounted for */
@@ -37,6 +42,7 @@ struct afm_pipeline {
 struct afm_pipeline_io {
 	int stream;			/* packets come as they come (a pipe, live): rows at once */
 	int threaded;			/* features and rows on a thread of their own */
+	int can_wait;			/* capture files: a slow collector paces the run (else: loss) */
 	afm_iface_name_fn iface_name;	/* the interface column (live), or NULL */
 	void *iface_ctx;
 };
@@ -54,8 +60,8 @@ int afm_pipeline_start(struct afm_pipeline *p, const struct afm_pipeline_io *io)
 void afm_pipeline_tick(struct afm_pipeline *p);
 /* A stage failed (an output error, no memory): the driver stops reading. */
 int afm_pipeline_failed(struct afm_pipeline *p);
-/* The -o output's rows so far: written, and lost to an error. */
-void afm_pipeline_rows(struct afm_pipeline *p, uint64_t *written, uint64_t *lost);
+/* Rows so far into c: -o's written and lost, --ipfix's records sent and lost. */
+void afm_pipeline_rows(struct afm_pipeline *p, struct afm_counters *c);
 /*
  * End every open flow with end_reason, write every row, close the outputs; then the
  * summary and --stats-json (for a run that started), and free. Returns the worse of

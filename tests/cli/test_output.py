@@ -74,7 +74,7 @@ class Rotation(Meter):
                           'positive whole number')
 
 
-class Streaming(Meter):
+class StreamingMeter(Meter):
     """A capture fed slowly through a pipe, as a long run would be."""
 
     def feed(self, fifo, packets, pause, during=None):
@@ -100,6 +100,9 @@ class Streaming(Meter):
 
     def packets(self, n):
         return [(T0 + i * 2 * G.NS, udp(2000 + i)) for i in range(n)]	# each ends the one before
+
+
+class Streaming(StreamingMeter):
 
     def test_rotate_seconds(self):
         out = self.path('t.csv')

@@ -4,7 +4,7 @@
 
 #include "accounting.h"
 #include "features/row_worker.h"
-#include "output/csv.h"
+#include "output/file_sink.h"
 
 static struct afm_flow *one_packet_flow(int i)
 {
@@ -24,14 +24,14 @@ static struct afm_flow *one_packet_flow(int i)
 static void run(const char *path, int n, int threaded, struct afm_sink *more, size_t n_more, struct afm_counters *c,
 		int *close_error, char *err, size_t errlen)
 {
-	struct afm_csv_options opt = { .schema = &afm_schema_appflowmeter, .precision = 9, .header = 1 };
-	struct afm_csv csv;
+	struct afm_file_options opt = { .fmt = { .schema = &afm_schema_appflowmeter, .precision = 9 }, .header = 1 };
+	struct afm_file_sink csv;
 	struct afm_sink sinks[4];
 	struct afm_row_worker w;
 
 	memset(c, 0, sizeof(*c));
-	cr_assert_eq(afm_csv_open(&csv, path, &opt, err, errlen), 0, "%s", err);
-	sinks[0] = afm_csv_sink(&csv);
+	cr_assert_eq(afm_file_open(&csv, path, &opt, err, errlen), 0, "%s", err);
+	sinks[0] = afm_file_sink(&csv);
 	for (size_t i = 0; i < n_more; i++)
 		sinks[1 + i] = more[i];
 	struct afm_row_worker_config cfg = { .sinks = sinks, .n_sinks = 1 + n_more, .flows_ended = c->flows_ended,

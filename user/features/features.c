@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int scratch_reserve(struct afm_scratch *s, size_t n)
 {
@@ -134,6 +135,14 @@ int afm_features_compute(const struct afm_flow *f, struct afm_row *row, struct a
 	row->src_port = k->port[f->src_ep];
 	row->dst_port = k->port[!f->src_ep];
 	row->protocol = protocol_name(k);
+	memcpy(row->src_addr, k->addr[f->src_ep], 16);
+	memcpy(row->dst_addr, k->addr[!f->src_ep], 16);
+	row->first_ns = f->first_ns;
+	row->last_ns = f->last_ns;
+	row->vlan[0] = k->vlan[0];
+	row->vlan[1] = k->vlan[1];
+	row->ifindex = k->ifindex;
+	row->end_code = f->end_reason;
 
 	for (uint32_t i = 0; i < f->n; i++) {
 		struct afm_timed t = { f->samples[i].ts_ns, f->samples[i].len_dir & AFM_SAMPLE_LEN_MAX };
@@ -171,9 +180,12 @@ int afm_features_compute(const struct afm_flow *f, struct afm_row *row, struct a
 	row->ip_version = k->ip_version;
 	row->ip_protocol = k->proto;
 	vlan_text(row->vlan_ids, k);
+	row->tcp_flags[0] = row->tcp_flags[1] = 0;
 	for (int b = 0; b < 8; b++) {
 		row->flags[0][b] = f->flags[f->src_ep][b];
 		row->flags[1][b] = f->flags[!f->src_ep][b];
+		row->tcp_flags[0] |= (uint8_t)((row->flags[0][b] != 0) << b);
+		row->tcp_flags[1] |= (uint8_t)((row->flags[1][b] != 0) << b);
 	}
 	epoch_text(row->first_time, f->first_ns);
 	epoch_text(row->last_time, f->last_ns);

@@ -33,9 +33,23 @@ struct afm_row {
 	uint64_t flags[2][8];		/* [0 receiving, 1 sending][TCP flag bit] */
 	char first_time[32], last_time[32];
 	const char *end_reason;
-	const char *interface;		/* the caller's (the sink fills it) */
+	const char *interface;		/* the caller's (the row worker fills it) */
 	const char *label;
+
+	/* The flow's identity as numbers, for binary sinks (IPFIX, output/ipfix_record.h). */
+	uint8_t src_addr[16], dst_addr[16];	/* IPv4 in the first 4 bytes */
+	uint64_t first_ns, last_ns;		/* first and last packet, ns since the epoch */
+	uint16_t vlan[2];			/* outer, inner VLAN ID; 0 when absent */
+	uint32_t ifindex;			/* live: the interface; 0 from a capture */
+	uint8_t end_code;			/* enum afm_end_reason */
+	uint8_t tcp_flags[2];			/* TCP flags seen: [0] receiving, [1] sending */
 };
+
+/* The longest text of the text columns that are not fixed arrays in the row. */
+#define AFM_LABEL_MAX 200		/* --label (the CLI refuses longer ones) */
+#define AFM_PROTOCOL_TEXT 8		/* protocol: "HTTPS", "Others", ... */
+#define AFM_END_REASON_TEXT 16		/* end_reason: "shutdown", ... */
+#define AFM_INTERFACE_TEXT (16 + 96)	/* interface: "veth1 (netns web, eth0)" (live.c) */
 
 /* Scratch memory reused from flow to flow (grows to the largest flow). */
 struct afm_scratch {

@@ -98,6 +98,13 @@ static const struct afm_column *find(const char *name, size_t len)
 	return NULL;
 }
 
+int afm_column_number(const char *name)
+{
+	const struct afm_column *c = find(name, strlen(name));
+
+	return c ? (int)(c - all) + 1 : 0;
+}
+
 static void list_names(char *err, size_t errlen, size_t used)
 {
 	for (size_t i = 0; i < N_ALL && used + strlen(all[i].name) + 2 < errlen; i++)

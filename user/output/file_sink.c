@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 #define _GNU_SOURCE /* renameat2 */
-#include "output/csv.h"
+#include "output/file_sink.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,7 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LINE_MAX_BYTES 8192	/* 113 columns x at most 48 bytes, and a label, with room */
 #define BUF_BYTES (64 << 10)	/* rows gathered before a write (a pipe holds as much) */
 
 static uint64_t wall_ns(void)
@@ -79,14 +78,14 @@ static uint64_t highest_rotated(const char *path)
 	return high;
 }
 
-static void fail(struct afm_csv *w, int e)
+static void fail(struct afm_file_sink *w, int e)
 {
 	if (!w->error)
 		w->error = e ? e : EIO;
 }
 
 /* Write what waits in the buffer; on an error, the rows not written are lost. */
-static void write_out(struct afm_csv *w)
+static void write_out(struct afm_file_sink *w)
 {
 	size_t done = 0;
 
@@ -113,24 +112,18 @@ static void write_out(struct afm_csv *w)
 	w->buf_rows = 0;
 }
 
-static void put(struct afm_csv *w, const char *s, size_t n)
+static void put(struct afm_file_sink *w, const char *s, size_t n)
 {
-	if (w->len + n > BUF_BYTES)
+	if (w->len + n > w->cap)
 		write_out(w);
 	memcpy(w->buf + w->len, s, n);
 	w->len += n;
 }
 
-static void write_header(struct afm_csv *w)
+static void write_header(struct afm_file_sink *w)
 {
-	if (!w->opt.header)
-		return;
-	for (size_t i = 0; i < w->opt.schema->count; i++) {
-		const char *name = w->opt.schema->columns[i].name;
-
-		put(w, name, strlen(name));
-		put(w, i + 1 < w->opt.schema->count ? "," : "\n", 1);
-	}
+	if (w->opt.header)
+		put(w, w->header, w->header_len);
 }
 
 /*
@@ -159,7 +152,7 @@ static int lock_file(int fd, pid_t *holder)
  * file (SIGHUP), which must not truncate it if nobody moved it away. A part is
  * created new: if the name is taken, the next number.
  */
-static int open_file(struct afm_csv *w, int append, pid_t *holder)
+static int open_file(struct afm_file_sink *w, int append, pid_t *holder)
 {
 	struct stat st;
 
@@ -205,7 +198,7 @@ static int open_file(struct afm_csv *w, int append, pid_t *holder)
 }
 
 /* Give a complete part its final name, never over an existing file. */
-static int complete_part(struct afm_csv *w)
+static int complete_part(struct afm_file_sink *w)
 {
 	char final[sizeof(w->part)];
 
@@ -227,7 +220,7 @@ static int complete_part(struct afm_csv *w)
 }
 
 /* End the current file: write what waits, close, and give a part its final name. */
-static void close_file(struct afm_csv *w)
+static void close_file(struct afm_file_sink *w)
 {
 	if (w->fd < 0)
 		return;
@@ -246,7 +239,7 @@ static void close_file(struct afm_csv *w)
 	w->fd = -1;
 }
 
-static void explain(const struct afm_csv *w, int e, pid_t holder, char *err, size_t errlen)
+static void explain(const struct afm_file_sink *w, int e, pid_t holder, char *err, size_t errlen)
 {
 	const char *name = w->rotating ? w->part : w->path;
 
@@ -260,7 +253,16 @@ static void explain(const struct afm_csv *w, int e, pid_t holder, char *err, siz
 		snprintf(err, errlen, "cannot write output %s: %s", name, strerror(-e));
 }
 
-int afm_csv_open(struct afm_csv *w, const char *path, const struct afm_csv_options *opt, char *err,
+static void release(struct afm_file_sink *w)
+{
+	free(w->path);
+	free(w->buf);
+	free(w->line);
+	free(w->header);
+	w->path = w->buf = w->line = w->header = NULL;
+}
+
+int afm_file_open(struct afm_file_sink *w, const char *path, const struct afm_file_options *opt, char *err,
 		 size_t errlen)
 {
 	pid_t holder = 0;
@@ -274,90 +276,33 @@ int afm_csv_open(struct afm_csv *w, const char *path, const struct afm_csv_optio
 		snprintf(err, errlen, "cannot write output %.64s...: the name is too long", path);
 		return -ENAMETOOLONG;
 	}
+	size_t line_max = afm_format_line_max(&opt->fmt);
+
+	w->cap = line_max > BUF_BYTES ? line_max : BUF_BYTES;
 	w->path = strdup(path);
-	w->buf = malloc(BUF_BYTES);
-	if (!w->path || !w->buf) {
+	w->buf = malloc(w->cap);
+	w->line = malloc(line_max);
+	w->header = malloc(line_max);
+	if (!w->path || !w->buf || !w->line || !w->header) {
 		snprintf(err, errlen, "out of memory");
-		free(w->path);
-		free(w->buf);
-		w->path = NULL;
+		release(w);
 		return -ENOMEM;
 	}
+	w->header_len = afm_format_header(&opt->fmt, w->header);
 	if (w->rotating)
 		w->seq = highest_rotated(path);
 	e = open_file(w, 0, &holder);
 	if (e) {
 		explain(w, e, holder, err, errlen);
-		free(w->path);
-		free(w->buf);
-		w->path = NULL;
+		release(w);
 		return e;
 	}
 	pthread_mutex_init(&w->lock, NULL);
 	return 0;
 }
 
-static size_t put_text(char *p, const char *s)
-{
-	size_t n = strlen(s);
-
-	memcpy(p, s, n);
-	return n;
-}
-
-static size_t put_flow_id(char *p, const struct afm_row *row)
-{
-	size_t n = put_text(p, row->timestamp);
-
-	memcpy(p + n, "--", 2);
-	n += 2 + put_text(p + n + 2, row->src_ip);
-	memcpy(p + n, "--", 2);
-	n += 2 + afm_fmt_u64(p + n + 2, row->src_port);
-	memcpy(p + n, "--", 2);
-	n += 2 + put_text(p + n + 2, row->dst_ip);
-	memcpy(p + n, "--", 2);
-	n += 2 + afm_fmt_u64(p + n + 2, row->dst_port);
-	return n;
-}
-
-static size_t format_row(const struct afm_csv *w, const struct afm_row *row, char *line)
-{
-	const char *base = (const char *)row;
-	size_t n = 0;
-
-	for (size_t i = 0; i < w->opt.schema->count; i++) {
-		const struct afm_column *c = &w->opt.schema->columns[i];
-		const void *field = base + c->offset;
-
-		if (i)
-			line[n++] = ',';
-		switch (c->kind) {
-		case AFM_COL_FLOW_ID:
-			n += put_flow_id(line + n, row);
-			break;
-		case AFM_COL_TEXT:
-			n += put_text(line + n, field);
-			break;
-		case AFM_COL_TEXT_PTR:
-			n += put_text(line + n, *(const char *const *)field);
-			break;
-		case AFM_COL_U64:
-			n += afm_fmt_u64(line + n, *(const uint64_t *)field);
-			break;
-		case AFM_COL_DEC:
-			n += afm_fmt_dec(line + n, *(const struct afm_dec *)field, w->opt.precision);
-			break;
-		default:
-			n += afm_fmt_double(line + n, *(const double *)field, w->opt.precision);
-			break;
-		}
-	}
-	line[n++] = '\n';
-	return n;
-}
-
 /* Rotate or reopen when due. Called with the lock held. */
-static void maybe_next_file(struct afm_csv *w, int row_coming)
+static void maybe_next_file(struct afm_file_sink *w, int row_coming)
 {
 	int due = __atomic_exchange_n(&w->reopen, 0, __ATOMIC_ACQ_REL);
 	pid_t holder = 0;
@@ -386,19 +331,19 @@ static void maybe_next_file(struct afm_csv *w, int row_coming)
 	}
 }
 
-int afm_csv_write(struct afm_csv *w, const struct afm_row *row)
+int afm_file_write(struct afm_file_sink *w, const struct afm_row *row)
 {
-	char line[LINE_MAX_BYTES];
-	size_t n = format_row(w, row, line);
 	int ret = 0;
 
 	pthread_mutex_lock(&w->lock);
+	size_t n = afm_format_row(&w->opt.fmt, row, w->line);
+
 	maybe_next_file(w, 1);
 	if (w->error) {
 		w->rows_lost++;
 		ret = -w->error;
 	} else {
-		put(w, line, n);
+		put(w, w->line, n);
 		w->buf_rows++;
 		w->file_rows++;
 		if (w->opt.line_buffered)
@@ -409,12 +354,12 @@ int afm_csv_write(struct afm_csv *w, const struct afm_row *row)
 	return ret;
 }
 
-void afm_csv_request_reopen(struct afm_csv *w)
+void afm_file_request_reopen(struct afm_file_sink *w)
 {
 	__atomic_store_n(&w->reopen, 1, __ATOMIC_RELEASE);
 }
 
-int afm_csv_tick(struct afm_csv *w)
+int afm_file_tick(struct afm_file_sink *w)
 {
 	int e;
 
@@ -427,7 +372,7 @@ int afm_csv_tick(struct afm_csv *w)
 	return -e;
 }
 
-const char *afm_csv_error(const struct afm_csv *w, char *buf, size_t len)
+const char *afm_file_error(const struct afm_file_sink *w, char *buf, size_t len)
 {
 	if (!w->error)
 		return "";
@@ -436,7 +381,7 @@ const char *afm_csv_error(const struct afm_csv *w, char *buf, size_t len)
 	return buf;
 }
 
-int afm_csv_close(struct afm_csv *w, char *err, size_t errlen)
+int afm_file_close(struct afm_file_sink *w, char *err, size_t errlen)
 {
 	int e;
 
@@ -448,32 +393,29 @@ int afm_csv_close(struct afm_csv *w, char *err, size_t errlen)
 	pthread_mutex_destroy(&w->lock);
 	e = w->error;
 	if (e)
-		afm_csv_error(w, err, errlen);
-	free(w->path);
-	free(w->buf);
-	w->path = NULL;
-	w->buf = NULL;
+		afm_file_error(w, err, errlen);
+	release(w);
 	return -e;
 }
 
 static int sink_write(void *impl, const struct afm_row *row)
 {
-	return afm_csv_write(impl, row);
+	return afm_file_write(impl, row);
 }
 
 static int sink_tick(void *impl)
 {
-	return afm_csv_tick(impl);
+	return afm_file_tick(impl);
 }
 
 static void sink_reopen(void *impl)
 {
-	afm_csv_request_reopen(impl);
+	afm_file_request_reopen(impl);
 }
 
 static void sink_rows(void *impl, uint64_t *written, uint64_t *lost)
 {
-	struct afm_csv *w = impl;
+	struct afm_file_sink *w = impl;
 	int open = w->path != NULL;	/* once closed, the counts are final */
 
 	if (open)
@@ -486,10 +428,10 @@ static void sink_rows(void *impl, uint64_t *written, uint64_t *lost)
 
 static int sink_close(void *impl, char *err, size_t errlen)
 {
-	return afm_csv_close(impl, err, errlen);
+	return afm_file_close(impl, err, errlen);
 }
 
-struct afm_sink afm_csv_sink(struct afm_csv *w)
+struct afm_sink afm_file_sink(struct afm_file_sink *w)
 {
 	static const struct afm_sink_ops ops = {
 		.write = sink_write,

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+#include "output/format.h"
+
+#include <string.h>
+
+#define NUMBER_MAX 48		/* afm_fmt_double/afm_fmt_dec/afm_fmt_u64 (output/text.h) */
+#define TEXT_PTR_MAX 256	/* --label (AFM_LABEL_MAX), interface names, end reasons */
+#define FLOW_ID_MAX 256		/* timestamp, two addresses, two ports, four "--" */
+
+_Static_assert(AFM_LABEL_MAX < TEXT_PTR_MAX, "a label fits its column");
+_Static_assert(sizeof(((struct afm_row *)0)->timestamp) <= AFM_ADDR_TEXT &&
+	       sizeof(((struct afm_row *)0)->vlan_ids) <= AFM_ADDR_TEXT &&
+	       sizeof(((struct afm_row *)0)->first_time) <= AFM_ADDR_TEXT, "text arrays hold at most AFM_ADDR_TEXT");
+
+static size_t text_max(const struct afm_column *c)
+{
+	switch (c->kind) {
+	case AFM_COL_FLOW_ID:
+		return FLOW_ID_MAX;
+	case AFM_COL_TEXT:
+		return AFM_ADDR_TEXT;
+	case AFM_COL_TEXT_PTR:
+		return TEXT_PTR_MAX;
+	default:
+		return NUMBER_MAX;
+	}
+}
+
+size_t afm_format_line_max(const struct afm_format_options *o)
+{
+	size_t n = 2;	/* braces (JSON) or nothing, and the newline */
+
+	for (size_t i = 0; i < o->schema->count; i++) {
+		const struct afm_column *c = &o->schema->columns[i];
+
+		/* JSON: "name": and the value, escaped (at most 6 bytes a byte), quoted, a comma */
+		n += strlen(c->name) + 4 + 6 * text_max(c) + 3;
+	}
+	return n;
+}
+
+int afm_format_parse(const char *name)
+{
+	if (strcmp(name, "csv") == 0)
+		return AFM_FORMAT_CSV;
+	if (strcmp(name, "jsonl") == 0)
+		return AFM_FORMAT_JSONL;
+	return -1;
+}
+
+size_t afm_format_header(const struct afm_format_options *o, char *buf)
+{
+	size_t n = 0;
+
+	if (o->format != AFM_FORMAT_CSV)
+		return 0;
+	for (size_t i = 0; i < o->schema->count; i++) {
+		const char *name = o->schema->columns[i].name;
+		size_t len = strlen(name);
+
+		memcpy(buf + n, name, len);
+		n += len;
+		buf[n++] = i + 1 < o->schema->count ? ',' : '\n';
+	}
+	return n;
+}
+
+static size_t put_text(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return n;
+}
+
+static size_t put_flow_id(char *p, const struct afm_row *row)
+{
+	size_t n = put_text(p, row->timestamp);
+
+	memcpy(p + n, "--", 2);
+	n += 2 + put_text(p + n + 2, row->src_ip);
+	memcpy(p + n, "--", 2);
+	n += 2 + afm_fmt_u64(p + n + 2, row->src_port);
+	memcpy(p + n, "--", 2);
+	n += 2 + put_text(p + n + 2, row->dst_ip);
+	memcpy(p + n, "--", 2);
+	n += 2 + afm_fmt_u64(p + n + 2, row->dst_port);
+	return n;
+}
+
+/* One value as the CSV writes it; *text: it is text (JSON quotes it). */
+static size_t put_value(const struct afm_format_options *o, const struct afm_column *c, const struct afm_row *row,
+			char *p, int *text)
+{
+	const void *field = (const char *)row + c->offset;
+
+	*text = c->kind == AFM_COL_FLOW_ID || c->kind == AFM_COL_TEXT || c->kind == AFM_COL_TEXT_PTR;
+	switch (c->kind) {
+	case AFM_COL_FLOW_ID:
+		return put_flow_id(p, row);
+	case AFM_COL_TEXT:
+		return put_text(p, field);
+	case AFM_COL_TEXT_PTR:
+		return put_text(p, *(const char *const *)field);
+	case AFM_COL_U64:
+		return afm_fmt_u64(p, *(const uint64_t *)field);
+	case AFM_COL_DEC:
+		return afm_fmt_dec(p, *(const struct afm_dec *)field, o->precision);
+	default:
+		return afm_fmt_double(p, *(const double *)field, o->precision);
+	}
+}
+
+/* s[0..n) as the inside of a JSON string (RFC 8259, 7), into p; its length. */
+static size_t json_escape(char *p, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '"' || ch == '\\') {
+			p[m++] = '\\';
+			p[m++] = (char)ch;
+		} else if (ch < 0x20 || ch == 0x7f) {
+			memcpy(p + m, "\\u00", 4);
+			p[m + 4] = hex[ch >> 4];
+			p[m + 5] = hex[ch & 15];
+			m += 6;
+		} else {
+			p[m++] = (char)ch;
+		}
+	}
+	return m;
+}
+
+size_t afm_format_row(const struct afm_format_options *o, const struct afm_row *row, char *buf)
+{
+	char value[FLOW_ID_MAX + TEXT_PTR_MAX];
+	size_t n = 0;
+	int text;
+
+	if (o->format == AFM_FORMAT_CSV) {
+		for (size_t i = 0; i < o->schema->count; i++) {
+			if (i)
+				buf[n++] = ',';
+			n += put_value(o, &o->schema->columns[i], row, buf + n, &text);
+		}
+		buf[n++] = '\n';
+		return n;
+	}
+	buf[n++] = '{';
+	for (size_t i = 0; i < o->schema->count; i++) {
+		const struct afm_column *c = &o->schema->columns[i];
+		size_t len = put_value(o, c, row, value, &text);
+
+		if (i)
+			buf[n++] = ',';
+		buf[n++] = '"';
+		n += put_text(buf + n, c->name);	/* names are [a-z_] */
+		memcpy(buf + n, "\":", 2);
+		n += 2;
+		if (text) {
+			buf[n++] = '"';
+			n += json_escape(buf + n, value, len);
+			buf[n++] = '"';
+		} else {
+			memcpy(buf + n, value, len);
+			n += len;
+		}
+	}
+	buf[n++] = '}';
+	buf[n++] = '\n';
+	return n;
+}
