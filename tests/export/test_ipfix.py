@@ -151,7 +151,7 @@ class Export(Meter):
         self.assertEqual(sorted((pen, ie) for pen, ie, _ in fields if pen == 4242),
                          [(4242, 9), (4242, 19), (4242, 113)])
         self.assertIn((D.REVERSE_PEN, 353), [(pen, ie) for pen, ie, _ in fields], 'sending_bytes: reverse layer 2')
-        self.assertEqual(len(fields), 13 + 4, 'the identity, then what the columns need')
+        self.assertEqual(len(fields), 19 + 3, 'the identity, then what the columns need')
 
     def test_udp_messages_within_the_mtu(self):
         rows, d, _, _, col = self.export(os.path.join(PCAPS, 'ndpi_synscan.pcap'), 'udp', '--ipfix-mtu', '1000',

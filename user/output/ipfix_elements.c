@@ -14,23 +14,42 @@ struct iana {
 	uint8_t type, semantics;
 	uint16_t units;
 	uint8_t value;
+	const char *column;	/* the column whose value it carries, or NULL */
 };
 
 #define REV AFM_IPFIX_PEN_REVERSE
 
-/* The identity every record carries, in template order (the addresses by IP version). */
+/*
+ * The identity every record carries, in template order (the addresses by IP version):
+ * the flow's key, its times, its packets and octets each way (for collectors that
+ * know only these: nfdump's in and out bytes are octetTotalCount), flags, end, where.
+ */
 static const struct iana identity[] = {
-	{ "sourceTransportPort", 0, 7, 2, AFM_IE_UNSIGNED16, AFM_SEM_IDENTIFIER, 0, AFM_IEV_SRC_PORT },
-	{ "destinationTransportPort", 0, 11, 2, AFM_IE_UNSIGNED16, AFM_SEM_IDENTIFIER, 0, AFM_IEV_DST_PORT },
-	{ "protocolIdentifier", 0, 4, 1, AFM_IE_UNSIGNED8, AFM_SEM_IDENTIFIER, 0, AFM_IEV_PROTOCOL },
-	{ "flowStartMilliseconds", 0, 152, 8, AFM_IE_DATETIME_MS, 0, AFM_UNITS_MILLISECONDS, AFM_IEV_START_MS },
-	{ "flowEndMilliseconds", 0, 153, 8, AFM_IE_DATETIME_MS, 0, AFM_UNITS_MILLISECONDS, AFM_IEV_END_MS },
-	{ "flowStartNanoseconds", 0, 156, 8, AFM_IE_DATETIME_NS, 0, AFM_UNITS_NANOSECONDS, AFM_IEV_START_NS },
-	{ "flowEndNanoseconds", 0, 157, 8, AFM_IE_DATETIME_NS, 0, AFM_UNITS_NANOSECONDS, AFM_IEV_END_NS },
-	{ "tcpControlBits", 0, 6, 2, AFM_IE_UNSIGNED16, AFM_SEM_FLAGS, 0, AFM_IEV_TCP_FLAGS_RX },
-	{ "reverseTcpControlBits", REV, 6, 2, AFM_IE_UNSIGNED16, AFM_SEM_FLAGS, 0, AFM_IEV_TCP_FLAGS_TX },
-	{ "flowEndReason", 0, 136, 1, AFM_IE_UNSIGNED8, AFM_SEM_IDENTIFIER, 0, AFM_IEV_END_REASON },
-	{ "ingressInterface", 0, 10, 4, AFM_IE_UNSIGNED32, AFM_SEM_IDENTIFIER, 0, AFM_IEV_IFINDEX },
+	{ "sourceTransportPort", 0, 7, 2, AFM_IE_UNSIGNED16, AFM_SEM_IDENTIFIER, 0, AFM_IEV_SRC_PORT, "src_port" },
+	{ "destinationTransportPort", 0, 11, 2, AFM_IE_UNSIGNED16, AFM_SEM_IDENTIFIER, 0, AFM_IEV_DST_PORT, "dst_port" },
+	{ "protocolIdentifier", 0, 4, 1, AFM_IE_UNSIGNED8, AFM_SEM_IDENTIFIER, 0, AFM_IEV_PROTOCOL, "ip_protocol" },
+	{ "flowStartMilliseconds", 0, 152, 8, AFM_IE_DATETIME_MS, 0, AFM_UNITS_MILLISECONDS, AFM_IEV_START_MS, NULL },
+	{ "flowEndMilliseconds", 0, 153, 8, AFM_IE_DATETIME_MS, 0, AFM_UNITS_MILLISECONDS, AFM_IEV_END_MS, NULL },
+	{ "flowStartNanoseconds", 0, 156, 8, AFM_IE_DATETIME_NS, 0, AFM_UNITS_NANOSECONDS, AFM_IEV_START_NS,
+	  "first_packet_time" },
+	{ "flowEndNanoseconds", 0, 157, 8, AFM_IE_DATETIME_NS, 0, AFM_UNITS_NANOSECONDS, AFM_IEV_END_NS,
+	  "last_packet_time" },
+	{ "packetTotalCount", 0, 86, 8, AFM_IE_UNSIGNED64, AFM_SEM_TOTAL_COUNTER, AFM_UNITS_PACKETS, AFM_IEV_COLUMN,
+	  "receiving_packets_numbers" },
+	{ "reversePacketTotalCount", REV, 86, 8, AFM_IE_UNSIGNED64, AFM_SEM_TOTAL_COUNTER, AFM_UNITS_PACKETS,
+	  AFM_IEV_COLUMN, "sending_packets_numbers" },
+	{ "octetTotalCount", 0, 85, 8, AFM_IE_UNSIGNED64, AFM_SEM_TOTAL_COUNTER, AFM_UNITS_OCTETS, AFM_IEV_COLUMN,
+	  "receiving_ip_bytes" },
+	{ "reverseOctetTotalCount", REV, 85, 8, AFM_IE_UNSIGNED64, AFM_SEM_TOTAL_COUNTER, AFM_UNITS_OCTETS,
+	  AFM_IEV_COLUMN, "sending_ip_bytes" },
+	{ "layer2OctetTotalCount", 0, 353, 8, AFM_IE_UNSIGNED64, AFM_SEM_TOTAL_COUNTER, AFM_UNITS_OCTETS,
+	  AFM_IEV_COLUMN, "receiving_bytes" },
+	{ "reverseLayer2OctetTotalCount", REV, 353, 8, AFM_IE_UNSIGNED64, AFM_SEM_TOTAL_COUNTER, AFM_UNITS_OCTETS,
+	  AFM_IEV_COLUMN, "sending_bytes" },
+	{ "tcpControlBits", 0, 6, 2, AFM_IE_UNSIGNED16, AFM_SEM_FLAGS, 0, AFM_IEV_TCP_FLAGS_RX, NULL },
+	{ "reverseTcpControlBits", REV, 6, 2, AFM_IE_UNSIGNED16, AFM_SEM_FLAGS, 0, AFM_IEV_TCP_FLAGS_TX, NULL },
+	{ "flowEndReason", 0, 136, 1, AFM_IE_UNSIGNED8, AFM_SEM_IDENTIFIER, 0, AFM_IEV_END_REASON, NULL },
+	{ "ingressInterface", 0, 10, 4, AFM_IE_UNSIGNED32, AFM_SEM_IDENTIFIER, 0, AFM_IEV_IFINDEX, NULL },
 };
 
 /* Columns that an IANA element carries exactly (vlan_ids: two of them). */
@@ -38,38 +57,23 @@ static const struct {
 	const char *column;
 	struct iana ie;
 } iana_columns[] = {
-	{ "receiving_packets_numbers",
-	  { "packetTotalCount", 0, 86, 8, AFM_IE_UNSIGNED64, AFM_SEM_TOTAL_COUNTER, AFM_UNITS_PACKETS, AFM_IEV_COLUMN } },
-	{ "sending_packets_numbers",
-	  { "reversePacketTotalCount", REV, 86, 8, AFM_IE_UNSIGNED64, AFM_SEM_TOTAL_COUNTER, AFM_UNITS_PACKETS,
-	    AFM_IEV_COLUMN } },
-	{ "receiving_bytes",
-	  { "layer2OctetTotalCount", 0, 353, 8, AFM_IE_UNSIGNED64, AFM_SEM_TOTAL_COUNTER, AFM_UNITS_OCTETS,
-	    AFM_IEV_COLUMN } },
-	{ "sending_bytes",
-	  { "reverseLayer2OctetTotalCount", REV, 353, 8, AFM_IE_UNSIGNED64, AFM_SEM_TOTAL_COUNTER, AFM_UNITS_OCTETS,
-	    AFM_IEV_COLUMN } },
-	{ "receiving_ip_bytes",
-	  { "octetTotalCount", 0, 85, 8, AFM_IE_UNSIGNED64, AFM_SEM_TOTAL_COUNTER, AFM_UNITS_OCTETS, AFM_IEV_COLUMN } },
-	{ "sending_ip_bytes",
-	  { "reverseOctetTotalCount", REV, 85, 8, AFM_IE_UNSIGNED64, AFM_SEM_TOTAL_COUNTER, AFM_UNITS_OCTETS,
-	    AFM_IEV_COLUMN } },
-	{ "ip_version", { "ipVersion", 0, 60, 1, AFM_IE_UNSIGNED8, AFM_SEM_IDENTIFIER, 0, AFM_IEV_COLUMN } },
-	{ "vlan_ids", { "vlanId", 0, 58, 2, AFM_IE_UNSIGNED16, AFM_SEM_IDENTIFIER, 0, AFM_IEV_VLAN_OUTER } },
-	{ "vlan_ids", { "dot1qCustomerVlanId", 0, 245, 2, AFM_IE_UNSIGNED16, AFM_SEM_IDENTIFIER, 0, AFM_IEV_VLAN_INNER } },
-	{ "interface", { "interfaceName", 0, 82, AFM_IPFIX_VARLEN, AFM_IE_STRING, 0, 0, AFM_IEV_COLUMN } },
+	{ "ip_version", { "ipVersion", 0, 60, 1, AFM_IE_UNSIGNED8, AFM_SEM_IDENTIFIER, 0, AFM_IEV_COLUMN, NULL } },
+	{ "vlan_ids", { "vlanId", 0, 58, 2, AFM_IE_UNSIGNED16, AFM_SEM_IDENTIFIER, 0, AFM_IEV_VLAN_OUTER, NULL } },
+	{ "vlan_ids",
+	  { "dot1qCustomerVlanId", 0, 245, 2, AFM_IE_UNSIGNED16, AFM_SEM_IDENTIFIER, 0, AFM_IEV_VLAN_INNER, NULL } },
+	{ "interface", { "interfaceName", 0, 82, AFM_IPFIX_VARLEN, AFM_IE_STRING, 0, 0, AFM_IEV_COLUMN, NULL } },
 };
 
-/* Columns the identity carries already. */
-static const char *const identity_columns[] = {
-	"flow_id", "timestamp", "src_ip", "src_port", "dst_ip", "dst_port", "ip_protocol",
-	"first_packet_time", "last_packet_time",
-};
-
+/* Columns the identity carries, or that its elements give (flow_id, timestamp). */
 static int is_identity(const char *column)
 {
-	for (size_t i = 0; i < sizeof(identity_columns) / sizeof(identity_columns[0]); i++)
-		if (strcmp(identity_columns[i], column) == 0)
+	static const char *const derived[] = { "flow_id", "timestamp", "src_ip", "dst_ip" };
+
+	for (size_t i = 0; i < sizeof(derived) / sizeof(derived[0]); i++)
+		if (strcmp(derived[i], column) == 0)
+			return 1;
+	for (size_t i = 0; i < sizeof(identity) / sizeof(identity[0]); i++)
+		if (identity[i].column && strcmp(identity[i].column, column) == 0)
 			return 1;
 	return 0;
 }
@@ -142,14 +146,14 @@ static struct afm_ie *add(struct afm_ipfix_layout *l, const struct iana *d, cons
 	ie->semantics = d->semantics;
 	ie->units = d->units;
 	ie->value = d->value;
-	ie->column = c;
+	ie->column = c ? c : d->column ? afm_column_find(d->column) : NULL;
 	ie->text_max = d->len == AFM_IPFIX_VARLEN && c ? text_max(c->name) : 0;
 	return ie;
 }
 
 static int add_column(struct afm_ipfix_layout *l, const struct afm_column *c, uint32_t pen)
 {
-	struct iana e = { NULL, pen, 0, 8, AFM_IE_UNSIGNED64, AFM_SEM_TOTAL_COUNTER, 0, AFM_IEV_COLUMN };
+	struct iana e = { NULL, pen, 0, 8, AFM_IE_UNSIGNED64, AFM_SEM_TOTAL_COUNTER, 0, AFM_IEV_COLUMN, NULL };
 	struct afm_ie *ie;
 	int found = 0;
 
@@ -195,10 +199,10 @@ static int add_column(struct afm_ipfix_layout *l, const struct afm_column *c, ui
 int afm_ipfix_layout(struct afm_ipfix_layout *l, const struct afm_schema *s, uint32_t pen, int ip_version)
 {
 	const struct iana addr[2][2] = {
-		{ { "sourceIPv4Address", 0, 8, 4, AFM_IE_IPV4, AFM_SEM_IDENTIFIER, 0, AFM_IEV_SRC_ADDR },
-		  { "destinationIPv4Address", 0, 12, 4, AFM_IE_IPV4, AFM_SEM_IDENTIFIER, 0, AFM_IEV_DST_ADDR } },
-		{ { "sourceIPv6Address", 0, 27, 16, AFM_IE_IPV6, AFM_SEM_IDENTIFIER, 0, AFM_IEV_SRC_ADDR },
-		  { "destinationIPv6Address", 0, 28, 16, AFM_IE_IPV6, AFM_SEM_IDENTIFIER, 0, AFM_IEV_DST_ADDR } },
+		{ { "sourceIPv4Address", 0, 8, 4, AFM_IE_IPV4, AFM_SEM_IDENTIFIER, 0, AFM_IEV_SRC_ADDR, "src_ip" },
+		  { "destinationIPv4Address", 0, 12, 4, AFM_IE_IPV4, AFM_SEM_IDENTIFIER, 0, AFM_IEV_DST_ADDR, "dst_ip" } },
+		{ { "sourceIPv6Address", 0, 27, 16, AFM_IE_IPV6, AFM_SEM_IDENTIFIER, 0, AFM_IEV_SRC_ADDR, "src_ip" },
+		  { "destinationIPv6Address", 0, 28, 16, AFM_IE_IPV6, AFM_SEM_IDENTIFIER, 0, AFM_IEV_DST_ADDR, "dst_ip" } },
 	};
 	size_t fixed = 0;
 
@@ -432,8 +436,12 @@ static const char *semantics_name(int s)
 
 static void print_ie(FILE *f, const char *templates, const struct afm_ie *ie)
 {
-	fprintf(f, "%s\t%s\t%u\t%u\t%s\t%s\t%s\t%s\n", templates, ie->name, ie->pen, ie->id, afm_ie_type_name(ie->type),
+	fprintf(f, "%s\t%s\t%u\t%u\t%s\t%s\t%s\t%s\t", templates, ie->name, ie->pen, ie->id, afm_ie_type_name(ie->type),
 		semantics_name(ie->semantics), afm_ie_units_name(ie->units), ie->column ? ie->column->name : "-");
+	if (ie->column)
+		fprintf(f, "%d\n", afm_column_number(ie->column->name));
+	else
+		fprintf(f, "-\n");
 }
 
 int afm_ipfix_print_elements(FILE *f, const struct afm_schema *s, uint32_t pen)
@@ -442,7 +450,7 @@ int afm_ipfix_print_elements(FILE *f, const struct afm_schema *s, uint32_t pen)
 
 	if (afm_ipfix_layout(&l[0], s, pen, 4) != 0 || afm_ipfix_layout(&l[1], s, pen, 6) != 0)
 		return -1;
-	fprintf(f, "template\telement\tpen\tid\ttype\tsemantics\tunits\tcolumn\n");
+	fprintf(f, "template\telement\tpen\tid\ttype\tsemantics\tunits\tcolumn\tnumber\n");
 	for (size_t i = 0; i < l[0].count; i++) {
 		int addr = l[0].ie[i].value == AFM_IEV_SRC_ADDR || l[0].ie[i].value == AFM_IEV_DST_ADDR;
 

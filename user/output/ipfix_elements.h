@@ -89,7 +89,8 @@ int afm_ipfix_layout(struct afm_ipfix_layout *l, const struct afm_schema *s, uin
 void afm_ipfix_encode(const struct afm_ipfix_layout *l, const struct afm_row *row, uint8_t *rec, char *text);
 /*
  * --ipfix-elements: one line per element of the templates (256: IPv4, 257: IPv6),
- * tab-separated: templates, name, PEN, ID, type, semantics, units, column. 0 or -1.
+ * tab-separated: templates, name, PEN, ID, type, semantics, units, column, and the
+ * column's number in docs/COLUMNS.md. 0 or -1.
  */
 int afm_ipfix_print_elements(FILE *f, const struct afm_schema *s, uint32_t pen);
 /* IANA names of types, semantics and units. */

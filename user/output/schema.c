@@ -98,6 +98,11 @@ static const struct afm_column *find(const char *name, size_t len)
 	return NULL;
 }
 
+const struct afm_column *afm_column_find(const char *name)
+{
+	return find(name, strlen(name));
+}
+
 int afm_column_number(const char *name)
 {
 	const struct afm_column *c = find(name, strlen(name));

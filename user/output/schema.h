@@ -41,6 +41,8 @@ extern const struct afm_schema afm_schema_extended;
 int afm_schema_build(struct afm_schema *out, const char *base, const char *list, int with_label, char *err,
 		     size_t errlen);
 void afm_schema_free(struct afm_schema *s);
+/* A column of the extended schema by name, or NULL. */
+const struct afm_column *afm_column_find(const char *name);
 /* A column's number in docs/COLUMNS.md (1 to 113), 0 for an unknown name. */
 int afm_column_number(const char *name);
 
