@@ -255,93 +255,92 @@ static int is_eom(GError *g)
 	return g && g_error_matches(g, FB_ERROR_DOMAIN, FB_ERROR_EOM);
 }
 
-/* Append one record (the templates set first); a full message is emitted. 0 or -errno. */
+/*
+ * One libfixbuf write into the message being built. When the message is full, it is
+ * emitted and the write tried once more. what names the write in a warning. 0 or -errno.
+ */
+typedef gboolean (*fb_write)(struct afm_ipfix *x, const void *arg, GError **g);
+
+static int write_with_room(struct afm_ipfix *x, fb_write op, const void *arg, const char *what)
+{
+	for (int tries = 0;; tries++) {
+		GError *g = NULL;
+
+		if (op(x, arg, &g)) {
+			x->fb->dirty = 1;
+			return 0;
+		}
+		if (!is_eom(g) || tries) {
+			afm_warn("IPFIX: cannot write %s: %s", what, g ? g->message : "libfixbuf failed");
+			g_clear_error(&g);
+			return -EIO;
+		}
+		g_clear_error(&g);
+		int e = emit(x);
+
+		if (e && x->conn.tcp)
+			return e;
+	}
+}
+
+struct record_arg {
+	int tmpl;	/* 0, 1: IPv4, IPv6 flows; 2: RFC 5610 type records */
+	uint8_t *rec;
+	size_t len;
+};
+
+/* A record, in its template (selected when another one came before). */
+static gboolean write_record(struct afm_ipfix *x, const void *arg, GError **g)
+{
+	const struct record_arg *r = arg;
+	struct afm_ipfix_fixbuf *fb = x->fb;
+
+	if (fb->current != r->tmpl) {
+		uint16_t itid = r->tmpl == 2 ? fb->type_itid : fb->itid[r->tmpl];
+		uint16_t etid = r->tmpl == 2 ? fb->type_etid : fb->etid[r->tmpl];
+
+		if (!fBufSetInternalTemplate(fb->fbuf, itid, g) || !fBufSetExportTemplate(fb->fbuf, etid, g))
+			return FALSE;
+		fb->current = r->tmpl;
+	}
+	return fBufAppend(fb->fbuf, r->rec, r->len, g);
+}
+
 static int append(struct afm_ipfix *x, int tmpl, uint8_t *rec, size_t len)
 {
-	struct afm_ipfix_fixbuf *fb = x->fb;
+	struct record_arg r = { tmpl, rec, len };
 
-	for (int tries = 0; tries < 2; tries++) {
-		GError *g = NULL;
-
-		if (fb->current != tmpl) {
-			uint16_t itid = tmpl == 2 ? fb->type_itid : fb->itid[tmpl];
-			uint16_t etid = tmpl == 2 ? fb->type_etid : fb->etid[tmpl];
-
-			if (!fBufSetInternalTemplate(fb->fbuf, itid, &g) || !fBufSetExportTemplate(fb->fbuf, etid, &g)) {
-				afm_warn("IPFIX: cannot select a template: %s", g ? g->message : "libfixbuf failed");
-				g_clear_error(&g);
-				return -EIO;
-			}
-			fb->current = tmpl;
-		}
-		if (fBufAppend(fb->fbuf, rec, len, &g)) {
-			fb->dirty = 1;
-			return 0;
-		}
-		if (!is_eom(g) || tries) {
-			afm_warn("IPFIX: cannot encode a record: %s", g ? g->message : "libfixbuf failed");
-			g_clear_error(&g);
-			return -EIO;
-		}
-		g_clear_error(&g);
-		int e = emit(x);
-
-		if (e && x->conn.tcp)
-			return e;
-	}
-	return -EIO;
+	return write_with_room(x, write_record, &r, "a record");
 }
 
-/* Export one template (a full message goes out first). 0 or -errno. */
+/* A template set (a template set between records: the template is selected again). */
+static gboolean write_template(struct afm_ipfix *x, const void *arg, GError **g)
+{
+	if (!fbSessionExportTemplate(x->fb->session, *(const uint16_t *)arg, g))
+		return FALSE;
+	x->fb->current = -1;
+	return TRUE;
+}
+
 static int send_template(struct afm_ipfix *x, uint16_t tid)
 {
-	struct afm_ipfix_fixbuf *fb = x->fb;
-
-	for (int tries = 0;; tries++) {
-		GError *g = NULL;
-
-		if (fbSessionExportTemplate(fb->session, tid, &g)) {
-			fb->dirty = 1;
-			fb->current = -1;	/* a template set came between */
-			return 0;
-		}
-		if (!is_eom(g) || tries) {
-			afm_warn("IPFIX: cannot write a template: %s", g ? g->message : "libfixbuf failed");
-			g_clear_error(&g);
-			return -EIO;
-		}
-		g_clear_error(&g);
-		int e = emit(x);
-
-		if (e && x->conn.tcp)
-			return e;
-	}
+	return write_with_room(x, write_template, &tid, "a template");
 }
 
-/* An RFC 5610 record naming and typing one enterprise element. 0 or -errno. */
-static int send_type_record(struct afm_ipfix *x, const fbInfoElement_t *m)
+/* An RFC 5610 record naming and typing one enterprise element. */
+static gboolean write_type_record(struct afm_ipfix *x, const void *arg, GError **g)
 {
 	struct afm_ipfix_fixbuf *fb = x->fb;
 
-	for (int tries = 0;; tries++) {
-		GError *g = NULL;
+	if (!fbInfoElementWriteOptionsRecord(fb->fbuf, arg, fb->type_itid, fb->type_etid, g))
+		return FALSE;
+	fb->current = 2;	/* it selected the type template */
+	return TRUE;
+}
 
-		if (fbInfoElementWriteOptionsRecord(fb->fbuf, m, fb->type_itid, fb->type_etid, &g)) {
-			fb->current = 2;	/* it selected the type template */
-			fb->dirty = 1;
-			return 0;
-		}
-		if (!is_eom(g) || tries) {
-			afm_warn("IPFIX: cannot write a type record: %s", g ? g->message : "libfixbuf failed");
-			g_clear_error(&g);
-			return -EIO;
-		}
-		g_clear_error(&g);
-		int e = emit(x);
-
-		if (e && x->conn.tcp)
-			return e;
-	}
+static int send_type_record(struct afm_ipfix *x, const fbInfoElement_t *m)
+{
+	return write_with_room(x, write_type_record, m, "a type record");
 }
 
 /*
