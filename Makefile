@@ -122,9 +122,12 @@ cli: $(BIN)
 	BIN=$(BIN) PCAPS=$(PCAPS) /usr/bin/python3 -m unittest tests/cli/test_cli.py tests/cli/test_hostile.py tests/cli/test_output.py \
 		tests/cli/test_inputs.py tests/cli/test_docs.py
 
-# Export: JSON lines; IPFIX read back by an independent decoder, and its faults.
+# Export: JSON lines; IPFIX read back by an independent decoder, and its faults; as
+# root, into real collectors (pmacct's nfacctd with contrib/pmacct into PostgreSQL,
+# nfdump's nfcapd).
 export: $(BIN)
 	BIN=$(BIN) PCAPS=$(PCAPS) /usr/bin/python3 -m unittest tests/export/test_jsonl.py tests/export/test_ipfix.py
+	BIN=$(BIN) PCAPS=$(PCAPS) bash tests/export/test_collectors.sh
 
 corpus: $(BIN)
 	PCAPS=$(PCAPS) BIN=$(BIN) OUT=$(BUILD)/corpus bash tests/corpus.sh
@@ -245,13 +248,16 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/app-flow-meter
 UNITDIR ?= $(PREFIX)/lib/systemd/system
-DOCS := README.md docs/METERING.md docs/COLUMNS.md
+DOCS := README.md docs/METERING.md docs/COLUMNS.md docs/EXPORT.md
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/app-flow-meter
 	install -D -m 0644 docs/app-flow-meter.1 $(DESTDIR)$(MANDIR)/man1/app-flow-meter.1
 	install -d $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR)
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(DOCDIR)/contrib/pmacct
+	install -m 0644 $(wildcard contrib/pmacct/*) $(DESTDIR)$(DOCDIR)/contrib/pmacct/
+	chmod 0755 $(DESTDIR)$(DOCDIR)/contrib/pmacct/generate.sh
 	sed 's|@BINDIR@|$(BINDIR)|g' contrib/app-flow-meter@.service > $(DESTDIR)$(UNITDIR)/app-flow-meter@.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/app-flow-meter@.service
 
