@@ -67,5 +67,45 @@ class PointsHome(unittest.TestCase):
         self.assertIn('share/doc/app-flow-meter', help_text)
 
 
+class Export(unittest.TestCase):
+    """docs/EXPORT.md lists what --ipfix-elements prints; contrib/pmacct is what its
+    generator makes of it (issue 11)."""
+
+    def test_the_element_table_is_what_the_meter_exports(self):
+        doc = read('docs/EXPORT.md')
+        block = doc[doc.index('<!-- elements -->'):doc.index('<!-- /elements -->')]
+        documented = []
+        for line in block.splitlines()[3:]:
+            cells = [c.strip() for c in line.strip('|').split('|')]
+            column = cells[7]
+            num, name = (column.split(' ', 1) if column != '-' else ('-', '-'))
+            documented.append(cells[:1] + [cells[1].strip('`')] + cells[2:7] + [name.strip('`'), num])
+        out = subprocess.run([BIN, '--ipfix-elements', '--schema', 'extended'], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        printed = [line.split('\t') for line in out.stdout.splitlines()[1:]]
+        self.assertGreater(len(printed), 100)
+        self.assertEqual(documented, printed)
+
+    def test_contrib_pmacct_is_what_generate_makes(self):
+        import shutil
+        import tempfile
+        src = os.path.join(ROOT, 'contrib', 'pmacct')
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copy(os.path.join(src, 'generate.sh'), tmp)
+            r = subprocess.run(['sh', os.path.join(tmp, 'generate.sh'), BIN], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            made = sorted(os.listdir(tmp))
+            self.assertEqual(made, sorted(os.listdir(src)))
+            for name in made:
+                with open(os.path.join(tmp, name)) as a, open(os.path.join(src, name)) as b:
+                    self.assertEqual(a.read(), b.read(), name)
+
+    def test_help_man_and_readme_point_to_the_export_page(self):
+        help_text = subprocess.run([BIN, '--help'], capture_output=True, text=True).stdout
+        for name, text in (('--help', help_text), ('man page', read('docs/app-flow-meter.1')),
+                           ('README', read('README.md'))):
+            self.assertIn('EXPORT.md', text, name)
+
+
 if __name__ == '__main__':
     unittest.main()
