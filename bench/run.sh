@@ -5,9 +5,11 @@
 #  1. Offline, on two generated captures of the same traffic (5,000,000 packets,
 #     120,000 flows): whole packets (as tcpdump writes them), and headers only
 #     (snaplen 128). The meter against the bare libpcap read loop over the same file.
-#  2. In the kernel: ns/packet of the XDP program under BPF_PROG_TEST_RUN beside an
+#  2. Export: the headers-only capture's flows as CSV, JSON lines and IPFIX (TCP, UDP)
+#     to a local socket, against the CSV alone.
+#  3. In the kernel: ns/packet of the XDP program under BPF_PROG_TEST_RUN beside an
 #     empty XDP_PASS program and one that only reads the clock.
-#  3. Live: a packet-socket blaster sends UDP over 50,000 flows for 5 s through a veth
+#  4. Live: a packet-socket blaster sends UDP over 50,000 flows for 5 s through a veth
 #     pair; the meter on the receiving end. Packets sent and metered, losses, and the
 #     meter's CPU share.
 #
@@ -79,6 +81,41 @@ offline() {
 	}'
 }
 
+# sinks LABEL ARGS...: the meter over the headers-only capture RUNS times with these
+# output arguments; one line: seconds, flows/s, against the CSV to /dev/null.
+sink_base=0
+sinks() {
+	local label=$1 secs=() start end i s sent lost
+	shift
+	for ((i = 0; i < RUNS; i++)); do
+		start=$(date +%s%N)
+		"$BIN" -q -r "$headers" "$@" --stats-json "$BUILD/bench/sink.json" || die "app-flow-meter $* failed (exit $?)"
+		end=$(date +%s%N)
+		secs+=("$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }')")
+	done
+	s=$(median "${secs[@]}")
+	[ "$sink_base" = 0 ] && sink_base=$s
+	sent=- lost=-
+	[[ " $* " == *" --ipfix "* ]] &&
+		read -r sent lost < <("$PY" -c 'import json,sys; c=json.load(open(sys.argv[1])); print(c["export_sent"], c["export_lost"])' "$BUILD/bench/sink.json")
+	awk -v label="$label" -v s="$s" -v base="$sink_base" -v flows="$flows" -v sent="$sent" -v lost="$lost" 'BEGIN {
+		printf "  %-34s %7.2f s %11.0f %7.2f %10s %6s\n", label, s, flows / s, base / s, sent, lost }'
+}
+
+# collector PROTO: a socket that takes every record (tests/export/collector.py, which
+# keeps them in $BUILD/bench/collected*); sets PORT and COLLECTOR (its pid).
+collector() {
+	rm -f "$BUILD/bench/collected"*
+	coproc COLL { exec "$PY" tests/export/collector.py "$1" "$BUILD/bench/collected"; }
+	COLLECTOR=$COLL_PID
+	read -r PORT <&"${COLL[0]}"
+}
+collector_stop() {
+	kill -TERM "$COLLECTOR"
+	wait "$COLLECTOR" 2>/dev/null || true
+	rm -f "$BUILD/bench/collected"*
+}
+
 need_time
 full=$(capture synthetic-full 65535)
 headers=$(capture synthetic 128)
@@ -99,6 +136,20 @@ printf '  %-14s %10s %11s %11s %7s %14s\n' "capture" "size" "floor" "meter" "rat
 offline "whole packets" "$full"
 offline "headers only" "$headers"
 echo "  memory: $memory"
+
+echo
+echo "export cost: the headers-only capture's $flows flows to each sink (median of $RUNS runs)"
+printf '  %-34s %9s %11s %7s %10s %6s\n' "sinks" "time" "flows/s" "ratio" "sent" "lost"
+sinks "CSV to /dev/null" -o /dev/null
+sinks "JSON lines to /dev/null" -o /dev/null --format jsonl
+collector tcp
+sinks "CSV + IPFIX over TCP (127.0.0.1)" -o /dev/null --ipfix "tcp://127.0.0.1:$PORT"
+sinks "IPFIX over TCP alone" --ipfix "tcp://127.0.0.1:$PORT"
+collector_stop
+collector udp
+sinks "CSV + IPFIX over UDP (127.0.0.1)" -o /dev/null --ipfix "udp://127.0.0.1:$PORT"
+collector_stop
+echo "  (ratio: the CSV run's time over this one's; sent/lost: export_sent, export_lost)"
 
 if [ "$(id -u)" -eq 0 ]; then
 	# Each program is kept in the XDP dispatcher by a link on an idle interface (see
