@@ -99,7 +99,7 @@ sinks() {
 	[[ " $* " == *" --ipfix "* ]] &&
 		read -r sent lost < <("$PY" -c 'import json,sys; c=json.load(open(sys.argv[1])); print(c["export_sent"], c["export_lost"])' "$BUILD/bench/sink.json")
 	awk -v label="$label" -v s="$s" -v base="$sink_base" -v flows="$flows" -v sent="$sent" -v lost="$lost" 'BEGIN {
-		printf "  %-34s %7.2f s %11.0f %7.2f %10s %6s\n", label, s, flows / s, base / s, sent, lost }'
+		printf "  %-34s %7.2f s %11.0f %11.0f %7.2f %10s %6s\n", label, s, flows / s, 5000000 / s, base / s, sent, lost }'
 }
 
 # collector PROTO: a socket that takes every record (tests/export/collector.py, which
@@ -139,7 +139,7 @@ echo "  memory: $memory"
 
 echo
 echo "export cost: the headers-only capture's $flows flows to each sink (median of $RUNS runs)"
-printf '  %-34s %9s %11s %7s %10s %6s\n' "sinks" "time" "flows/s" "ratio" "sent" "lost"
+printf '  %-34s %9s %11s %11s %7s %10s %6s\n' "sinks" "time" "flows/s" "packets/s" "ratio" "sent" "lost"
 sinks "CSV to /dev/null" -o /dev/null
 sinks "JSON lines to /dev/null" -o /dev/null --format jsonl
 collector tcp
