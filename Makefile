@@ -35,7 +35,7 @@ FIXBUF_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags libfixbuf
 FIXBUF_LIBS := $(shell pkg-config --libs libfixbuf 2>/dev/null || echo -lfixbuf -lglib-2.0)
 CFLAGS := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -Iinclude -Iuser -I$(BUILD) $(FIXBUF_CFLAGS) $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS)
-LDLIBS := -lbpf -lelf -lz -lpcap $(FIXBUF_LIBS) -lm -lpthread
+LDLIBS := -lbpf -lelf -lz -lzstd -llzma -lpcap $(FIXBUF_LIBS) -lm -lpthread
 
 CLANG ?= clang
 BPFTOOL ?= bpftool
@@ -120,7 +120,7 @@ unit: $(BUILD)/unit-tests
 
 cli: $(BIN)
 	BIN=$(BIN) PCAPS=$(PCAPS) /usr/bin/python3 -m unittest tests/cli/test_cli.py tests/cli/test_hostile.py tests/cli/test_output.py \
-		tests/cli/test_inputs.py tests/cli/test_docs.py
+		tests/cli/test_inputs.py tests/cli/test_compressed.py tests/cli/test_docs.py
 
 # Export: JSON lines; IPFIX read back by an independent decoder, and its faults; as
 # root, into real collectors (pmacct's nfacctd with contrib/pmacct into PostgreSQL,

@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer: capture files (pcap or pcapng) through the capture reader (user/capture.c,
- * libpcap underneath), the merge of several captures (user/merge.c), the parser, the
- * engine and the statistics. Input: one byte, then the capture; when the byte is odd,
- * the capture is cut in two at an offset taken from it, and both halves (the second
- * with the first's file header) are merged by time.
+ * libFuzzer: capture files (pcap or pcapng, plain or gzip/zstd/xz-compressed) through
+ * the capture reader (user/capture/: capture.c, decompress.c, libpcap underneath), the
+ * merge of several captures (merge.c), the parser, the engine and the statistics.
+ * Input: one byte, then the capture; when the byte is odd, the capture is cut in two at
+ * an offset taken from it, and both halves (the second with the first's file header)
+ * are merged by time.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "capture/capture.h"
 #include "capture/merge.h"
 #include "fuzz_run.h"
 
@@ -54,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (write_file(path[0], data, size, NULL, 0)) {
 		return 0;
 	}
+	(void)afm_capture_sniff(path[0]);	/* a directory's look at it: compressed, through a descriptor */
 	if (afm_merge_open(&m, paths, n, err, sizeof(err)) != 0)
 		return 0;	/* a clean refusal is a fine outcome */
 	if (pipeline_start(&p) == 0) {

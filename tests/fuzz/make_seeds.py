@@ -1,11 +1,15 @@
 #!/usr/bin/python3
 """Seeds for the fuzzers from the shared captures: the first frames of each capture in
-fuzz_packets' record format, and the first 32 KiB of each capture file.
+fuzz_packets' record format, and the first 32 KiB of each capture file, also gzip-,
+xz- and zstd-compressed.
 
 Usage: make_seeds.py PCAPS_DIR OUT_DIR
 """
+import gzip
+import lzma
 import os
 import struct
+import subprocess
 import sys
 
 LINKS = {1: 0, 113: 1, 276: 2, 12: 3, 14: 3, 101: 3, 228: 3, 229: 3, 0: 4, 108: 4}
@@ -37,6 +41,17 @@ def pcap_frames(path, limit):
         return out
 
 
+def compressed(data):
+    """(extension, bytes) of data in each codec that this machine can make."""
+    out = [('.gz', gzip.compress(data)), ('.xz', lzma.compress(data, lzma.FORMAT_XZ))]
+    try:
+        out.append(('.zst', subprocess.run(['zstd', '-q', '-c', '-'], input=data, capture_output=True,
+                                           check=True).stdout))
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return out
+
+
 def main():
     src, out = sys.argv[1], sys.argv[2]
     os.makedirs(os.path.join(out, 'packets'), exist_ok=True)
@@ -52,6 +67,10 @@ def main():
             f.write(b'\x00' + head)
         with open(os.path.join(out, 'capture', name + '.halves'), 'wb') as f:
             f.write(b'\x81' + head)
+        # and compressed (the reader knows gzip, zstd and xz by their magic bytes)
+        for ext, data in compressed(head):
+            with open(os.path.join(out, 'capture', name + ext), 'wb') as f:
+                f.write(b'\x00' + data)
         frames = pcap_frames(path, 64)
         if not frames:
             continue

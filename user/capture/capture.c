@@ -2,6 +2,7 @@
 #include "capture/capture.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +12,15 @@
 #include <unistd.h>
 
 #include "afm_record.h"
+#include "capture/decompress.h"
 #include "output/text.h"
 
 struct afm_capture {
 	pcap_t *pcap;
 	FILE *file;		/* owned by pcap once opened */
 	void *map;		/* the file mapped, when libpcap reads it from memory */
+	struct afm_stream *stream;	/* compressed, or a pipe: what libpcap reads (owned by file) */
+	enum afm_codec codec;
 	uint64_t unmapped;	/* bytes at the start of map already given back */
 	uint64_t packets;	/* records read */
 	uint64_t clock;		/* the largest timestamp so far */
@@ -59,14 +63,91 @@ static int link_of_dlt(int dlt)
 }
 
 /* Reword libpcap's open errors; keep its text where it is already specific. */
-static void explain_open_error(const char *path, const char *pcap_err, char *err, size_t errlen)
+static void explain_open_error(const struct afm_capture *c, const char *pcap_err, char *err, size_t errlen)
 {
-	if (strstr(pcap_err, "unknown file format"))
-		snprintf(err, errlen, "%s: not a pcap or pcapng capture (unknown file format)", path);
+	const char *damage = c->stream ? afm_stream_error(c->stream) : NULL;
+	char inside[64] = "";
+
+	if (c->codec != AFM_CODEC_NONE)
+		snprintf(inside, sizeof(inside), " inside its %s compression", afm_codec_name(c->codec));
+	if (damage)
+		snprintf(err, errlen, "%s: not a complete capture: %s", c->path, damage);
+	else if (strstr(pcap_err, "unknown file format"))
+		snprintf(err, errlen, "%s: not a pcap or pcapng capture%s (unknown file format)", c->path, inside);
 	else if (strstr(pcap_err, "truncated"))
-		snprintf(err, errlen, "%s: not a complete capture: %s", path, pcap_err);
+		snprintf(err, errlen, "%s: not a complete capture%s: %s", c->path, inside, pcap_err);
 	else
-		snprintf(err, errlen, "%s: cannot read capture: %s", path, pcap_err);
+		snprintf(err, errlen, "%s: cannot read capture: %s", c->path, pcap_err);
+}
+
+/* Read up to n bytes from fd (a pipe may give them in pieces). Bytes read, or -1. */
+static ssize_t read_full(int fd, uint8_t *b, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, b + got, n - got);
+
+		if (r < 0)	/* also EINTR: SIGINT and SIGTERM stop the reading */
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/*
+ * What libpcap reads: a regular file mapped and handed over as a memory stream (its
+ * reads become copies from the page cache, without a read() system call each), or
+ * decompressed from the mapping; anything else (a pipe) through a stream that reads
+ * its descriptor, decompressing when its first bytes say so. f is consumed. NULL with
+ * the reason in err.
+ */
+static FILE *input_stream(struct afm_capture *c, FILE *f, char *err, size_t errlen)
+{
+	FILE *in = NULL;
+
+	if (c->size) {
+		c->map = mmap(NULL, c->size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+		if (c->map == MAP_FAILED)
+			c->map = NULL;
+	}
+	if (c->map) {
+		madvise(c->map, c->size, MADV_SEQUENTIAL);
+		c->codec = afm_codec_of(c->map, c->size);
+		in = c->codec == AFM_CODEC_NONE
+			     ? fmemopen(c->map, c->size, "rb")
+			     : afm_stream_open(&c->stream, c->codec, c->map, c->size, -1, NULL, 0);
+		if (in) {
+			fclose(f);
+			return in;
+		}
+		munmap(c->map, c->size);
+		c->map = NULL;
+		c->stream = NULL;
+		c->codec = AFM_CODEC_NONE;
+	}
+	uint8_t magic[AFM_CODEC_MAGIC_MAX];
+	int fd = dup(fileno(f));
+	ssize_t n = fd < 0 ? -1 : read_full(fd, magic, sizeof(magic));
+
+	fclose(f);
+	if (n < 0) {
+		snprintf(err, errlen, "cannot read capture %s: %s", c->path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	c->codec = afm_codec_of(magic, (size_t)n);
+	in = afm_stream_open(&c->stream, c->codec, NULL, 0, fd, magic, (size_t)n);
+	if (!in) {
+		snprintf(err, errlen, "cannot read capture %s: %s", c->path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	setvbuf(in, NULL, _IOFBF, 1 << 20);
+	return in;
 }
 
 struct afm_capture *afm_capture_open(const char *path, char *err, size_t errlen)
@@ -108,34 +189,15 @@ struct afm_capture *afm_capture_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	c->size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
-	/*
-	 * A regular file is mapped and handed to libpcap as a memory stream: its reads
-	 * become copies from the page cache, without a read() system call each.
-	 * Anything else (a pipe) is read through stdio with a large buffer.
-	 */
-	if (c->size) {
-		c->map = mmap(NULL, c->size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
-		if (c->map == MAP_FAILED) {
-			c->map = NULL;
-		} else {
-			FILE *m;
-
-			madvise(c->map, c->size, MADV_SEQUENTIAL);
-			m = fmemopen(c->map, c->size, "rb");
-			if (m) {
-				fclose(f);
-				f = m;
-			} else {
-				munmap(c->map, c->size);
-				c->map = NULL;
-			}
-		}
+	f = input_stream(c, f, err, errlen);
+	if (!f) {
+		free(c->path);
+		free(c);
+		return NULL;
 	}
-	if (!c->map)
-		setvbuf(f, NULL, _IOFBF, 1 << 20);
 	c->pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (!c->pcap) {
-		explain_open_error(path, perr, err, errlen);
+		explain_open_error(c, perr, err, errlen);
 		fclose(f);
 		if (c->map)
 			munmap(c->map, c->size);
@@ -206,10 +268,14 @@ int afm_capture_next(struct afm_capture *c, struct afm_packet *pkt)
 		check_time(c, pkt->ts_ns);
 		return AFM_CAPTURE_PACKET;
 	}
-	if (ret == PCAP_ERROR_BREAK)
+	const char *damage = c->stream ? afm_stream_error(c->stream) : NULL;
+
+	if (ret == PCAP_ERROR_BREAK && !damage)
 		return AFM_CAPTURE_EOF;
-	snprintf(c->error, sizeof(c->error), "%s: damaged at byte %llu: %s", c->path,
-		 (unsigned long long)afm_capture_offset(c), pcap_geterr(c->pcap));
+	/* compressed: the offset is the compressed file's, where the decoder stopped */
+	snprintf(c->error, sizeof(c->error), "%s: damaged at byte %llu%s: %s", c->path,
+		 (unsigned long long)afm_capture_offset(c), c->codec ? " of the compressed file" : "",
+		 damage ? damage : pcap_geterr(c->pcap));
 	return AFM_CAPTURE_DAMAGED;
 }
 
@@ -229,7 +295,8 @@ uint64_t afm_capture_time_jumps(const struct afm_capture *c, const char **first)
 	return c->jumps;
 }
 
-int afm_capture_sniff(const char *path)
+/* Do the first 4 bytes of b open a capture (a pcap or pcapng magic number)? */
+static int capture_magic(const unsigned char *b)
 {
 	static const uint32_t magics[] = {
 		0xa1b2c3d4, 0xa1b23c4d,	/* pcap, microseconds and nanoseconds */
@@ -237,16 +304,6 @@ int afm_capture_sniff(const char *path)
 		0xa12b3c4d,		/* Navtel */
 		0x0a0d0d0a,		/* pcapng section header (the same in both byte orders) */
 	};
-	unsigned char b[4];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	if (!f)
-		return -errno;
-	n = fread(b, 1, sizeof(b), f);
-	fclose(f);
-	if (n < sizeof(b))
-		return 0;
 	uint32_t be = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 	uint32_t le = (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
 
@@ -254,6 +311,39 @@ int afm_capture_sniff(const char *path)
 		if (be == magics[i] || le == magics[i])
 			return 1;
 	return 0;
+}
+
+int afm_capture_sniff(const char *path)
+{
+	uint8_t b[AFM_CODEC_MAGIC_MAX];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read_full(fd, b, sizeof(b));
+
+	if (n < 0) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	enum afm_codec codec = afm_codec_of(b, (size_t)n);
+
+	if (codec == AFM_CODEC_NONE) {
+		close(fd);
+		return n >= 4 && capture_magic(b);
+	}
+	/* compressed: a capture when what it holds starts like one */
+	struct afm_stream *s;
+	FILE *in = afm_stream_open(&s, codec, NULL, 0, fd, b, (size_t)n);
+	unsigned char inner[4];
+
+	if (!in) {
+		close(fd);
+		return -ENOMEM;
+	}
+	n = (ssize_t)fread(inner, 1, sizeof(inner), in);
+	fclose(in);
+	return n == sizeof(inner) && capture_magic(inner);
 }
 
 int afm_capture_link(const struct afm_capture *c)
@@ -273,6 +363,8 @@ uint64_t afm_capture_size(const struct afm_capture *c)
 
 uint64_t afm_capture_offset(const struct afm_capture *c)
 {
+	if (c->stream)
+		return afm_stream_offset(c->stream);
 	long off = ftell(c->file);
 
 	return off < 0 ? 0 : (uint64_t)off;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Capture files (pcap, pcapng) through libpcap, with errors a user can act on. */
+/* Capture files (pcap, pcapng; plain or compressed) through libpcap, with errors a user can act on. */
 #ifndef AFM_CAPTURE_H
 #define AFM_CAPTURE_H
 
