@@ -5,7 +5,9 @@
 #  1. Offline, on two generated captures of the same traffic (5,000,000 packets,
 #     120,000 flows): whole packets (as tcpdump writes them), and headers only
 #     (snaplen 128). The meter against the bare libpcap read loop over the same file.
-#  2. Export: the headers-only capture's flows as CSV, JSON lines and IPFIX (TCP, UDP)
+#  2. Compressed input: the headers-only capture gzip'd and zstd'd, read directly and
+#     through zcat/zstdcat into -r -, against the plain file.
+#     Export: the headers-only capture's flows as CSV, JSON lines and IPFIX (TCP, UDP)
 #     to a local socket, against the CSV alone.
 #  3. In the kernel: ns/packet of the XDP program under BPF_PROG_TEST_RUN beside an
 #     empty XDP_PASS program and one that only reads the clock.
@@ -116,6 +118,33 @@ collector_stop() {
 	rm -f "$BUILD/bench/collected"*
 }
 
+# compressed SUFFIX TOOL...: the headers-only capture compressed once (kept until the
+# capture changes).
+compressed() {
+	local out=$headers.$1
+	shift
+	if [ ! -f "$out" ] || [ "$headers" -nt "$out" ]; then
+		echo "bench: compressing $headers with $*" >&2
+		"$@" <"$headers" >"$out.tmp" && mv "$out.tmp" "$out" || die "$* failed"
+	fi
+	echo "$out"
+}
+
+# timed LABEL CMD: RUNS runs of a shell command, the median seconds; one line.
+timed() {
+	local label=$1 cmd=$2 secs=() start end i s
+	for ((i = 0; i < RUNS; i++)); do
+		start=$(date +%s%N)
+		bash -c "set -o pipefail; $cmd" || die "$label failed"
+		end=$(date +%s%N)
+		secs+=("$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }')")
+	done
+	s=$(median "${secs[@]}")
+	[ "$timed_base" = 0 ] && timed_base=$s
+	awk -v label="$label" -v s="$s" -v base="$timed_base" 'BEGIN {
+		printf "  %-40s %7.2f s %11.0f %7.2f\n", label, s, 5000000 / s, base / s }'
+}
+
 need_time
 full=$(capture synthetic-full 65535)
 headers=$(capture synthetic 128)
@@ -136,6 +165,18 @@ printf '  %-14s %10s %11s %11s %7s %14s\n' "capture" "size" "floor" "meter" "rat
 offline "whole packets" "$full"
 offline "headers only" "$headers"
 echo "  memory: $memory"
+
+echo
+echo "compressed input: the headers-only capture (median of $RUNS runs; ratio: the plain file's time over this one's)"
+gz=$(compressed gz gzip -6)
+zst=$(compressed zst zstd -q -3)
+printf '  %-40s %9s %11s %7s\n' "input" "time" "packets/s" "ratio"
+timed_base=0
+timed "plain ($(($(stat -c %s "$headers") / 1000000)) MB)" "'$BIN' -q -r '$headers' -o /dev/null"
+timed "gzip -r x.gz ($(($(stat -c %s "$gz") / 1000000)) MB)" "'$BIN' -q -r '$gz' -o /dev/null"
+timed "gzip: zcat x.gz | -r -" "zcat '$gz' | '$BIN' -q -r - -o /dev/null"
+timed "zstd -r x.zst ($(($(stat -c %s "$zst") / 1000000)) MB)" "'$BIN' -q -r '$zst' -o /dev/null"
+timed "zstd: zstdcat x.zst | -r -" "zstdcat '$zst' | '$BIN' -q -r - -o /dev/null"
 
 echo
 echo "export cost: the headers-only capture's $flows flows to each sink (median of $RUNS runs)"
