@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 
 #include "afm_parse.h"
+#include "features/features.h"
 #include "flow/engine.h"
 
 #define S 1000000000ULL
@@ -69,7 +70,7 @@ static void feed(struct afm_record r)
 
 static int receiving(const struct afm_flow *f, uint32_t i)
 {
-	return !(f->samples[i].len_dir & AFM_SAMPLE_SENDING);
+	return !(afm_flow_sample(f, i)->len_dir & AFM_SAMPLE_SENDING);
 }
 
 TestSuite(engine, .init = setup, .fini = teardown);
@@ -295,4 +296,56 @@ Test(engine, a_closed_connection_ends_as_fin_or_rst_whatever_writes_it)
 	cr_assert_eq(out.flows[2]->end_reason, AFM_END_RST);
 	afm_engine_flush(&eng, AFM_END_SHUTDOWN);
 	cr_assert_eq(out.flows[3]->end_reason, AFM_END_SHUTDOWN);
+}
+
+Test(engine, samples_stay_in_order_and_hold_little_more_than_12_bytes_each)
+{
+	struct afm_flow_key key = { 0 };
+	struct afm_flow *f = afm_flow_new(&key, 0);
+	const uint32_t n = 1000000;
+
+	cr_assert_not_null(f);
+	for (uint32_t i = 0; i < n; i++) {
+		cr_assert_eq(afm_flow_append(f, 1000 + (uint64_t)i * 7, (i % 1500) | (i & 1 ? AFM_SAMPLE_SENDING : 0)), 0);
+		if (i + 1 == 10 || i + 1 == 1000)	/* short flows: at most a third is slack */
+			cr_assert_leq(f->cap - f->n, f->n / 2 + AFM_CHUNK_FIRST, "%u samples, room for %u", f->n, f->cap);
+	}
+	cr_assert_eq(f->n, n);
+	cr_assert_leq(f->cap - f->n, AFM_CHUNK_MAX);	/* a long one: at most one chunk */
+	cr_assert_lt((double)f->sample_bytes / n, 12.1, "%.3f bytes a sample", (double)f->sample_bytes / n);
+	uint32_t i = 0;
+
+	for (const struct afm_sample_chunk *c = f->first; c; c = c->next)
+		for (uint32_t j = 0; j < c->n; j++, i++) {
+			cr_assert_eq(c->s[j].ts_ns, 1000 + (uint64_t)i * 7);
+			cr_assert_eq(c->s[j].len_dir, (i % 1500) | (i & 1 ? AFM_SAMPLE_SENDING : 0));
+		}
+	cr_assert_eq(i, n);
+	cr_assert_eq(afm_flow_sample(f, 123456)->ts_ns, 1000 + 123456ULL * 7);
+	afm_flow_free(f);
+}
+
+Test(engine, a_huge_flows_scratch_is_given_back)
+{
+	struct afm_flow_key key = { .ip_version = 4, .proto = 17 };
+	struct afm_scratch s = { 0 };
+	struct afm_row row;
+	struct afm_flow *f;
+
+	for (uint32_t n = 10; n <= 100000; n *= 10000) {
+		f = afm_flow_new(&key, 0);
+		cr_assert_not_null(f);
+		for (uint32_t i = 0; i < n; i++)
+			cr_assert_eq(afm_flow_append(f, 1000 + i, (60 + i % 7) | (i & 1 ? AFM_SAMPLE_SENDING : 0)), 0);
+		f->first_ns = 1000;
+		f->last_ns = 1000 + n - 1;
+		cr_assert_eq(afm_features_compute(f, &row, &s), 0);
+		cr_assert_eq(row.packets, n);
+		if (n > AFM_SCRATCH_KEEP)
+			cr_assert_eq(s.cap, 0, "the scratch of %u packets is kept", n);
+		else
+			cr_assert_geq(s.cap, n);	/* kept for the next flow */
+		afm_flow_free(f);
+	}
+	afm_scratch_free(&s);
 }

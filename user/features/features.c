@@ -144,14 +144,15 @@ int afm_features_compute(const struct afm_flow *f, struct afm_row *row, struct a
 	row->ifindex = k->ifindex;
 	row->end_code = f->end_reason;
 
-	for (uint32_t i = 0; i < f->n; i++) {
-		struct afm_timed t = { f->samples[i].ts_ns, f->samples[i].len_dir & AFM_SAMPLE_LEN_MAX };
+	for (const struct afm_sample_chunk *c = f->first; c; c = c->next)
+		for (uint32_t i = 0; i < c->n; i++) {
+			struct afm_timed t = { c->s[i].ts_ns, c->s[i].len_dir & AFM_SAMPLE_LEN_MAX };
 
-		if (f->samples[i].len_dir & AFM_SAMPLE_SENDING)
-			s->tx[ntx++] = t;
-		else
-			s->rx[nrx++] = t;
-	}
+			if (c->s[i].len_dir & AFM_SAMPLE_SENDING)
+				s->tx[ntx++] = t;
+			else
+				s->rx[nrx++] = t;
+		}
 
 	uint64_t span = f->last_ns - f->first_ns;
 
@@ -200,5 +201,7 @@ int afm_features_compute(const struct afm_flow *f, struct afm_row *row, struct a
 	row->tx_len_rate = ntx < 2 ? 0 : byte_rate(row->tx_bytes, s->tx[ntx - 1].ts_ns - s->tx[0].ts_ns);
 	afm_merge_i64(s->lens, nrx, s->lens + nrx, ntx, s->values);
 	afm_stats_sorted(s->values, f->n, 0, &row->len);
+	if (s->cap > AFM_SCRATCH_KEEP)
+		afm_scratch_free(s);	/* a huge flow's scratch is not kept for the rest of the run */
 	return 0;
 }

@@ -51,7 +51,13 @@ struct afm_row {
 #define AFM_END_REASON_TEXT 16		/* end_reason: "shutdown", ... */
 #define AFM_INTERFACE_TEXT (16 + 96)	/* interface: "veth1 (netns web, eth0)" (live.c) */
 
-/* Scratch memory reused from flow to flow (grows to the largest flow). */
+/*
+ * Scratch memory reused from flow to flow to compute their statistics: 72 bytes a
+ * packet of the largest flow so far (rounded up to a power of two), kept between flows
+ * up to AFM_SCRATCH_KEEP packets (4.5 MiB) and given back after a larger one.
+ */
+#define AFM_SCRATCH_KEEP 65536
+
 struct afm_scratch {
 	size_t cap;
 	struct afm_timed *rx, *tx, *timed_tmp;

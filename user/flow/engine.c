@@ -73,7 +73,7 @@ static void end_flow(struct afm_engine *e, struct afm_flow *f, int reason)
 	afm_keymap_del(&e->flows, f, f->hash);
 	afm_heap_remove(&e->deadlines, f);
 	afm_heap_remove(&e->activity, f);
-	e->sample_bytes += (uint64_t)f->cap * sizeof(*f->samples);
+	e->sample_bytes += f->sample_bytes;
 	e->samples += f->n;
 	if (f->older)
 		f->older->newer = f->newer;

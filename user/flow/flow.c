@@ -16,34 +16,61 @@ const char *afm_end_reason_name(int reason)
 	return reason >= 0 && reason < AFM_END_COUNT ? end_names[reason] : "unknown";
 }
 
+/* A flow and its first chunk in one allocation: most flows need no other. */
+struct flow_with_chunk {
+	struct afm_flow f;
+	struct afm_sample_chunk c;	/* followed by its AFM_CHUNK_FIRST samples */
+};
+
+#define FIRST_CHUNK_BYTES (sizeof(struct afm_sample_chunk) + AFM_CHUNK_FIRST * sizeof(struct afm_sample))
+
 struct afm_flow *afm_flow_new(const struct afm_flow_key *key, uint64_t hash)
 {
-	struct afm_flow *f = calloc(1, sizeof(*f));
+	struct flow_with_chunk *fc = malloc(sizeof(*fc) + AFM_CHUNK_FIRST * sizeof(struct afm_sample));
+	struct afm_flow *f;
 
-	if (!f)
+	if (!fc)
 		return NULL;
+	f = &fc->f;
+	memset(f, 0, sizeof(*f));
 	f->key = *key;
 	f->hash = hash;
+	fc->c.next = NULL;
+	fc->c.n = 0;
+	fc->c.cap = AFM_CHUNK_FIRST;
+	f->first = f->last = &fc->c;
+	f->cap = AFM_CHUNK_FIRST;
+	f->sample_bytes = FIRST_CHUNK_BYTES;
 	return f;
 }
 
 int afm_flow_append(struct afm_flow *f, uint64_t ts_ns, uint32_t len_dir)
 {
-	if (f->n == f->cap) {
-		/* Grow by half: at most a third of the sample memory is slack. */
-		uint32_t cap = f->cap < 4 ? 4 : f->cap + f->cap / 2;
-		struct afm_sample *s;
+	struct afm_sample_chunk *c = f->last;
 
-		if (cap < f->cap)
+	if (c->n == c->cap) {
+		uint32_t cap = f->cap / 2 < AFM_CHUNK_FIRST ? AFM_CHUNK_FIRST : f->cap / 2;
+
+		if (cap > AFM_CHUNK_MAX)
+			cap = AFM_CHUNK_MAX;
+		if (f->cap + cap < f->cap)
 			return -ENOMEM;
-		s = realloc(f->samples, (size_t)cap * sizeof(*s));
-		if (!s)
+		size_t bytes = sizeof(*c) + (size_t)cap * sizeof(c->s[0]);
+
+		c = malloc(bytes);
+		if (!c)
 			return -ENOMEM;
-		f->samples = s;
-		f->cap = cap;
+		c->next = NULL;
+		c->n = 0;
+		c->cap = cap;
+		f->last->next = c;
+		f->last = c;
+		f->cap += cap;
+		f->sample_bytes += bytes;
 	}
-	f->samples[f->n].ts_ns = ts_ns;
-	f->samples[f->n].len_dir = len_dir;
+	c->s[c->n].ts_ns = ts_ns;
+	c->s[c->n].len_dir = len_dir;
+	c->n++;
 	f->n++;
 	return 0;
 }
@@ -52,6 +79,19 @@ void afm_flow_free(struct afm_flow *f)
 {
 	if (!f)
 		return;
-	free(f->samples);
+	for (struct afm_sample_chunk *c = f->first->next, *next; c; c = next) {	/* the first is f's */
+		next = c->next;
+		free(c);
+	}
 	free(f);
+}
+
+const struct afm_sample *afm_flow_sample(const struct afm_flow *f, uint32_t i)
+{
+	for (const struct afm_sample_chunk *c = f->first; c; c = c->next) {
+		if (i < c->n)
+			return &c->s[i];
+		i -= c->n;
+	}
+	return NULL;
 }

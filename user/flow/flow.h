@@ -18,6 +18,21 @@ _Static_assert(sizeof(struct afm_sample) == 12, "sample layout");
 #define AFM_SAMPLE_SENDING 0x80000000u
 #define AFM_SAMPLE_LEN_MAX 0x7fffffffu
 
+/*
+ * A flow's samples are kept in chunks, in arrival order: each new chunk holds half as
+ * many samples as those before it (4 at first, at most AFM_CHUNK_MAX), so that growing
+ * never copies or moves a sample, and the slack is at most a third of a flow's
+ * samples and at most one chunk: a long flow holds 12 bytes a packet and a little.
+ */
+#define AFM_CHUNK_FIRST 4
+#define AFM_CHUNK_MAX 4096	/* samples: 48 KiB, below malloc's mmap threshold */
+
+struct afm_sample_chunk {
+	struct afm_sample_chunk *next;
+	uint32_t n, cap;
+	struct afm_sample s[];
+};
+
 enum afm_end_reason {
 	AFM_END_FIN = 0,
 	AFM_END_RST,
@@ -38,8 +53,9 @@ struct afm_flow {
 	uint64_t first_ns, last_ns;	/* smallest and largest packet timestamp */
 	uint64_t close_ns;		/* timestamp of the closing FIN/RST */
 	struct afm_flow *older, *newer;	/* open flows in creation order */
-	struct afm_sample *samples;
-	uint32_t n, cap;
+	struct afm_sample_chunk *first, *last;	/* the samples, in arrival order */
+	uint32_t n, cap;			/* samples, and room for them */
+	uint64_t sample_bytes;			/* bytes the chunks take */
 	uint32_t heap_idx[2];		/* positions in the deadline and activity heaps */
 	uint32_t success;		/* HTTP 2xx response lines */
 	uint8_t src_ep;			/* which endpoint of the key is src */
@@ -65,5 +81,7 @@ enum afm_handshake {
 struct afm_flow *afm_flow_new(const struct afm_flow_key *key, uint64_t hash);
 int afm_flow_append(struct afm_flow *f, uint64_t ts_ns, uint32_t len_dir);	/* 0 or -ENOMEM */
 void afm_flow_free(struct afm_flow *f);
+/* The i-th sample (i < f->n), walking the chunks: for tests and rare lookups. */
+const struct afm_sample *afm_flow_sample(const struct afm_flow *f, uint32_t i);
 
 #endif
