@@ -14,6 +14,7 @@
 
 #include "gen_flow.h"
 #include "gen_frame.h"
+#include "gen_oneflow.h"
 #include "pcap_out.h"
 
 #define EPOCH_NS 1700000000000000000ULL	/* 2023-11-14 22:13:20 UTC */
@@ -23,6 +24,7 @@ struct options {
 	const char *out;
 	uint64_t packets, flows, seed;
 	uint32_t snaplen;
+	int one_flow;
 };
 
 struct slot {
@@ -46,10 +48,11 @@ struct gen {
 static void usage(FILE *to)
 {
 	fprintf(to,
-		"Usage: gen-capture -o FILE [--packets N] [--flows N] [--seed S] [--snaplen N]\n"
+		"Usage: gen-capture -o FILE [--packets N] [--flows N] [--seed S] [--snaplen N] [--one-flow]\n"
 		"Write a synthetic pcap (ns timestamps, Ethernet) of N packets (default 5000000)\n"
 		"in about --flows flows (default 120000), the same file for the same seed\n"
-		"(default 1); frames are cut to --snaplen bytes (default 128).\n");
+		"(default 1); frames are cut to --snaplen bytes (default 128). --one-flow: all\n"
+		"of them one UDP conversation (for the memory bound of one huge flow).\n");
 }
 
 static int parse_u64(const char *name, const char *s, uint64_t min, uint64_t max, uint64_t *v)
@@ -75,13 +78,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "flows", required_argument, NULL, 'f' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "snaplen", required_argument, NULL, 'l' },
+		{ "one-flow", no_argument, NULL, '1' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
 	int c;
 
-	*o = (struct options){ NULL, 5000000, 120000, 1, 128 };
+	*o = (struct options){ NULL, 5000000, 120000, 1, 128, 0 };
 	while ((c = getopt_long(argc, argv, "o:h", longs, NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -103,6 +107,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (parse_u64("--snaplen", optarg, 14, 262144, &v))
 				return 2;
 			o->snaplen = (uint32_t)v;
+			break;
+		case '1':
+			o->one_flow = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -332,6 +339,16 @@ int main(int argc, char **argv)
 	ret = parse_options(argc, argv, &opt);
 	if (ret >= 0)
 		return ret;
+	if (opt.one_flow) {
+		ok = pcap_out_open(&out, opt.out, opt.snaplen) == 0 &&
+		     one_flow_write(&out, opt.packets, opt.seed, opt.snaplen) == 0;
+		if (pcap_out_close(&out, ok) != 0)
+			ok = 0;
+		if (ok)
+			fprintf(stderr, "gen-capture: wrote %s: %llu packets of one flow\n", opt.out,
+				(unsigned long long)opt.packets);
+		return ok ? 0 : 1;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (calibrate(&opt, &scale))
 		return 1;

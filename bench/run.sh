@@ -47,12 +47,14 @@ need_time() {
 		die "cannot install package time"
 }
 
-# capture NAME SNAPLEN: generate once (deterministic), keep until gen-capture changes.
+# capture NAME SNAPLEN [GEN-OPTION...]: generate once (deterministic), keep until
+# gen-capture changes.
 capture() {
-	local pcap=$BUILD/bench/$1.pcap
+	local pcap=$BUILD/bench/$1.pcap snaplen=$2
+	shift 2
 	if [ ! -f "$pcap" ] || [ "$GEN" -nt "$pcap" ]; then
 		echo "bench: generating $pcap" >&2
-		"$GEN" -o "$pcap" --snaplen "$2" >&2 || die "gen-capture failed"
+		"$GEN" -o "$pcap" --snaplen "$snaplen" "$@" >&2 || die "gen-capture failed"
 	fi
 	echo "$pcap"
 }
@@ -165,6 +167,21 @@ printf '  %-14s %10s %11s %11s %7s %14s\n' "capture" "size" "floor" "meter" "rat
 offline "whole packets" "$full"
 offline "headers only" "$headers"
 echo "  memory: $memory"
+
+# one flow of 5,000,000 packets: its samples (at most 16 bytes a packet) and the
+# scratch for its statistics at the end (72 bytes a packet) are the peak
+one=$(capture one-flow 128 --one-flow)
+/usr/bin/time -f '%M' -o "$TIMES" "$BIN" -q -r "$one" -o /dev/null --max-flows 1 --stats-json "$BUILD/bench/one.json" ||
+	die "app-flow-meter failed on the one-flow capture"
+"$PY" - "$BUILD/bench/one.json" "$(tail -n 1 "$TIMES")" <<'PYEOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+rss = int(sys.argv[2]) / 1024
+per = c['sample_bytes_per_packet']
+print(f"  one flow of {c['metered']:,} packets (--max-flows 1): {per} bytes of samples per packet "
+      f"({'met' if per <= 16 else 'not met'}: at most 16), peak RSS {rss:.1f} MiB "
+      f"(samples {per * c['metered'] / 2**20:.1f} MiB + statistics scratch)")
+PYEOF
 
 echo
 echo "compressed input: the headers-only capture (median of $RUNS runs; ratio: the plain file's time over this one's)"
