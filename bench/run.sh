@@ -4,7 +4,9 @@
 #
 #  1. Offline, on two generated captures of the same traffic (5,000,000 packets,
 #     120,000 flows): whole packets (as tcpdump writes them), and headers only
-#     (snaplen 128). The meter against the bare libpcap read loop over the same file.
+#     (snaplen 128); and 2,000,000 packets in 50,000 flows. The meter
+#     against the bare libpcap read loop over the same file. Then the memory of one
+#     flow of 5,000,000 packets.
 #  2. Compressed input: the headers-only capture gzip'd and zstd'd, read directly and
 #     through zcat/zstdcat into -r -, against the plain file.
 #     Export: the headers-only capture's flows as CSV, JSON lines and IPFIX (TCP, UDP)
@@ -150,6 +152,8 @@ timed() {
 need_time
 full=$(capture synthetic-full 65535)
 headers=$(capture synthetic 128)
+# issue 12's first case: 2,000,000 packets in 50,000 flows (headers only)
+heavy=$(capture 50k-flows 128 --packets 2000000 --flows 50000)
 "$BIN" -q -r "$headers" -o "$BUILD/bench/synthetic.csv" --stats-json "$BUILD/bench/synthetic.json" ||
 	die "app-flow-meter failed"
 flows=$(($(wc -l <"$BUILD/bench/synthetic.csv") - 1))
@@ -166,6 +170,7 @@ echo "offline (-r), packets/s; floor: the bare libpcap read loop over the same f
 printf '  %-14s %10s %11s %11s %7s %14s\n' "capture" "size" "floor" "meter" "ratio" "peak RSS MiB"
 offline "whole packets" "$full"
 offline "headers only" "$headers"
+offline "2M, 50k flows" "$heavy"
 echo "  memory: $memory"
 
 # one flow of 5,000,000 packets: its samples (at most 16 bytes a packet) and the
