@@ -120,7 +120,7 @@ unit: $(BUILD)/unit-tests
 
 cli: $(BIN)
 	BIN=$(BIN) PCAPS=$(PCAPS) /usr/bin/python3 -m unittest tests/cli/test_cli.py tests/cli/test_hostile.py tests/cli/test_output.py \
-		tests/cli/test_inputs.py tests/cli/test_compressed.py tests/cli/test_docs.py
+		tests/cli/test_inputs.py tests/cli/test_compressed.py tests/cli/test_pcap_records.py tests/cli/test_docs.py
 
 # Export: JSON lines; IPFIX read back by an independent decoder, and its faults; as
 # root, into real collectors (pmacct's nfacctd with contrib/pmacct into PostgreSQL,

@@ -13,6 +13,7 @@
 
 #include "afm_record.h"
 #include "capture/decompress.h"
+#include "capture/pcap_records.h"
 #include "output/text.h"
 
 struct afm_capture {
@@ -21,6 +22,8 @@ struct afm_capture {
 	void *map;		/* the file mapped, when libpcap reads it from memory */
 	struct afm_stream *stream;	/* compressed, or a pipe: what libpcap reads (owned by file) */
 	enum afm_codec codec;
+	struct afm_pcap_records records;	/* a mapped classic pcap: read here, not by libpcap */
+	int own_records;
 	uint64_t unmapped;	/* bytes at the start of map already given back */
 	uint64_t packets;	/* records read */
 	uint64_t clock;		/* the largest timestamp so far */
@@ -216,6 +219,9 @@ struct afm_capture *afm_capture_open(const char *path, char *err, size_t errlen)
 		afm_capture_close(c);
 		return NULL;
 	}
+	/* libpcap has checked the file header; a classic pcap's records are read in place */
+	if (c->map && !c->stream)
+		c->own_records = afm_pcap_records_init(&c->records, c->pcap, c->map, c->size);
 	return c;
 }
 
@@ -238,9 +244,26 @@ static void check_time(struct afm_capture *c, uint64_t t)
 
 int afm_capture_next(struct afm_capture *c, struct afm_packet *pkt)
 {
-	struct pcap_pkthdr *h;
+	struct pcap_pkthdr own, *h;
 	const u_char *data;
-	int ret = pcap_next_ex(c->pcap, &h, &data);
+	int ret;
+
+	if (c->own_records) {
+		uint64_t at;
+		char why[PCAP_ERRBUF_SIZE];
+
+		h = &own;
+		ret = afm_pcap_records_next(&c->records, h, &data, why, sizeof(why), &at);
+		if (ret < 0) {
+			snprintf(c->error, sizeof(c->error), "%s: damaged at byte %llu: %s", c->path,
+				 (unsigned long long)at, why);
+			return AFM_CAPTURE_DAMAGED;
+		}
+		if (ret == 0)
+			return AFM_CAPTURE_EOF;
+	} else {
+		ret = pcap_next_ex(c->pcap, &h, &data);
+	}
 
 	if (ret == 1) {
 		/* Give back the pages read (they stay in the page cache): the meter's
@@ -363,6 +386,8 @@ uint64_t afm_capture_size(const struct afm_capture *c)
 
 uint64_t afm_capture_offset(const struct afm_capture *c)
 {
+	if (c->own_records)
+		return c->records.pos;
 	if (c->stream)
 		return afm_stream_offset(c->stream);
 	long off = ftell(c->file);
