@@ -52,7 +52,10 @@ void afm_stats_sorted(const int64_t *v, size_t n, int exp, struct afm_stats *out
 	m2 /= ld_n;
 	m3 /= ld_n;
 
-	long double u = exp == 0 ? 1.0L : powl(10.0L, -exp);
+	/* the unit, 10^-exp: exact from the table (every power up to 10^27 is exact in a long double) */
+	static const long double p10[] = { 1e0L, 1e1L, 1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L, 1e9L,
+					   1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L };
+	long double u = exp <= 0 && -exp < (int)(sizeof(p10) / sizeof(p10[0])) ? p10[-exp] : powl(10.0L, -exp);
 	long double std = sqrtl(m2);
 
 	out->min = (struct afm_dec){ v[0], exp, 0 };
