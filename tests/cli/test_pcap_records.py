@@ -115,5 +115,29 @@ class InPlace(Meter):
             self.both('t%x.pcap' % magic, capture(magic=magic, records=recs))
 
 
+class WorkerThreads(Meter):
+    """A file's features are computed on a worker thread and a pipe's on the reading
+    thread: every shared capture must give the same bytes either way."""
+
+    def test_the_corpus_with_and_without_the_row_worker(self):
+        import glob
+        pcaps = os.environ.get('PCAPS', os.path.join(os.path.dirname(__file__), '../../../shared/pcaps'))
+        caps = sorted(glob.glob(os.path.join(pcaps, '*.pcap')) + glob.glob(os.path.join(pcaps, '*.pcapng')))
+        self.assertGreater(len(caps), 20)
+        for cap in caps:
+            with open(cap, 'rb') as f:
+                data = f.read()
+            out = []
+            for how in ('file', 'pipe'):
+                csv = self.path(how + '.csv')
+                r = subprocess.run([BIN, '-q', '--schema', 'extended', '--precision', '17', '-r',
+                                    cap if how == 'file' else '-', '-o', csv],
+                                   input=None if how == 'file' else data, capture_output=True, timeout=60)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                with open(csv, 'rb') as f:
+                    out.append(f.read())
+            self.assertEqual(out[0], out[1], os.path.basename(cap))
+
+
 if __name__ == '__main__':
     unittest.main()
