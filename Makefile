@@ -8,6 +8,7 @@
 #   make check    the suite alone (unit, command line, corpus, live, install)
 #   make soak     (as root) 60 s of live traffic: flat memory, every row, no loss
 #   make bench    throughput and memory on a large generated capture
+#   make bench-peers  softflowd, nfpcapd, argus and tshark on the same captures
 #   make test-asan  the suite built with AddressSanitizer and UBSan (in build-san/)
 #   make fuzz     the libFuzzer harnesses, FUZZ_SECONDS each (default 60)
 #   make install  the program, its man page, docs and a systemd unit under PREFIX
@@ -60,7 +61,7 @@ UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%.o,$(UNIT_SRCS))
 
 BIN := $(BUILD)/app-flow-meter
 
-.PHONY: FORCE all deps run test check test-asan valgrind unit cli corpus live export install-test soak bench fuzz \
+.PHONY: FORCE all deps run test check test-asan valgrind unit cli corpus live export install-test soak bench bench-peers fuzz \
 	install uninstall clean
 .DELETE_ON_ERROR:
 
@@ -194,6 +195,16 @@ $(BUILD)/bench/blaster: $(BUILD)/bench/blaster.o
 bench: $(BIN) $(BPF_OBJ) $(BUILD)/bench/gen-capture $(BUILD)/bench/pcap-floor $(BUILD)/bench/ref.bpf.o \
 	$(BUILD)/bench/bpf-bench $(BUILD)/bench/blaster
 	BUILD=$(BUILD) BIN=$(BIN) bash bench/run.sh
+
+# The peers side by side on the same captures (as root: installs them when missing).
+PEER_PACKAGES := softflowd nfdump argus-server tshark
+bench-peers: $(BIN) $(BUILD)/bench/gen-capture $(BUILD)/bench/pcap-floor
+	@if [ "$$(id -u)" -eq 0 ]; then \
+		missing=$$(for p in $(PEER_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+		[ -z "$$missing" ] || { echo "bench-peers: installing $$missing" >&2; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; }; \
+	fi
+	BUILD=$(BUILD) BIN=$(BIN) bash bench/peers.sh
 
 # ---- fuzz -------------------------------------------------------------------
 # libFuzzer harnesses (clang, ASan, UBSan) for the parser and the capture reader,
