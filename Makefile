@@ -186,6 +186,11 @@ $(BUILD)/bench/pcap-floor: $(BUILD)/bench/pcap_floor.o
 $(BUILD)/bench/ref.bpf.o: bench/ref.bpf.c $(VMLINUX_H) | $(BUILD)/bench
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# The meter stopped after each step (AFM_BENCH_STOP in bpf/afm.bpf.c), for bpf-bench.
+BENCH_STEPS := $(BUILD)/bench/afm-stop1.bpf.o $(BUILD)/bench/afm-stop2.bpf.o $(BUILD)/bench/afm-stop3.bpf.o
+$(BUILD)/bench/afm-stop%.bpf.o: bpf/afm.bpf.c $(wildcard include/*.h) $(VMLINUX_H) | $(BUILD)/bench
+	$(CLANG) $(BPF_CFLAGS) -DAFM_BENCH_STOP=$* -c $< -o $@
+
 $(BUILD)/bench/bpf-bench: $(BUILD)/bench/bpf_bench.o
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -193,7 +198,7 @@ $(BUILD)/bench/blaster: $(BUILD)/bench/blaster.o
 	$(CC) $(LDFLAGS) $^ -o $@
 
 bench: $(BIN) $(BPF_OBJ) $(BUILD)/bench/gen-capture $(BUILD)/bench/pcap-floor $(BUILD)/bench/ref.bpf.o \
-	$(BUILD)/bench/bpf-bench $(BUILD)/bench/blaster
+	$(BUILD)/bench/bpf-bench $(BUILD)/bench/blaster $(BENCH_STEPS)
 	BUILD=$(BUILD) BIN=$(BIN) bash bench/run.sh
 
 # The peers side by side on the same captures (as root: installs them when missing).

@@ -8,10 +8,15 @@
  * A test run with repeat > 1 adds the program to the XDP dispatcher and removes it
  * again, two RCU grace periods (about 17 ms here) per call; so each program is first
  * attached (generic XDP, a link) to an idle interface, which keeps it in the
- * dispatcher: bench/run.sh makes four in a scratch network namespace. Both XDP programs
+ * dispatcher: bench/run.sh makes seven in a scratch network namespace. Both XDP programs
  * of the meter are measured: afm_xdp, and afm_xdp_compat for kernels before 6.2.
  *
- * Usage: bpf-bench METER.bpf.o REF.bpf.o IF1 IF2 IF3 IF4 [FLOWS] [ROUNDS]
+ * Steps: the meter built again with AFM_BENCH_STOP 1, 2, 3 (bpf/afm.bpf.c) stops after
+ * the parse, after the hash of the key, after the slot's lookup; each is given as an
+ * object and one more idle interface, and the cost of each step is the difference to
+ * the one before.
+ *
+ * Usage: bpf-bench METER.bpf.o REF.bpf.o IF1 IF2 IF3 IF4 [STEP.bpf.o IF]...
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -24,6 +29,7 @@
 #include <string.h>
 
 #define REPEAT 64	/* consecutive packets of one flow per test run */
+#define MAX_STEPS 3
 
 struct frame {
 	uint8_t b[128];
@@ -168,12 +174,13 @@ static double run(int fd, const struct frame *frames, uint32_t nflows, int round
 
 int main(int argc, char **argv)
 {
-	if (argc < 7) {
-		fprintf(stderr, "usage: bpf-bench METER.bpf.o REF.bpf.o IF1 IF2 IF3 IF4 [FLOWS] [ROUNDS]\n");
+	if (argc < 7 || (argc - 7) % 2 || (argc - 7) / 2 > MAX_STEPS) {
+		fprintf(stderr, "usage: bpf-bench METER.bpf.o REF.bpf.o IF1 IF2 IF3 IF4 [STEP.bpf.o IF]... (at most %d)\n",
+			MAX_STEPS);
 		return 2;
 	}
-	uint32_t nflows = argc > 7 ? (uint32_t)atoi(argv[7]) : 4096;
-	int rounds = argc > 8 ? atoi(argv[8]) : 3;
+	uint32_t nflows = 4096;
+	int rounds = 3, nsteps = (argc - 7) / 2;
 	struct frame *frames = calloc(nflows, sizeof(*frames));
 
 	if (!frames)
@@ -187,6 +194,14 @@ int main(int argc, char **argv)
 	int f_meter = prog_fd(meter, "afm_xdp", argv[3]), f_pass = prog_fd(ref, "ref_pass", argv[4]);
 	int f_clock = prog_fd(ref, "ref_clock", argv[5]), f_compat = prog_fd(meter, "afm_xdp_compat", argv[6]);
 
+	struct bpf_object *step_obj[MAX_STEPS];
+	int f_step[MAX_STEPS];
+	double step[MAX_STEPS] = { 0 };
+
+	for (int i = 0; i < nsteps; i++) {
+		step_obj[i] = load(argv[7 + 2 * i], 1);
+		f_step[i] = prog_fd(step_obj[i], "afm_xdp", argv[8 + 2 * i]);
+	}
 	rb = ring_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(meter, "events")), discard, NULL, NULL);
 	if (!rb) {
 		fprintf(stderr, "bpf-bench: cannot open the ring buffer: %s\n", strerror(errno));
@@ -201,6 +216,8 @@ int main(int argc, char **argv)
 		clock += run(f_clock, frames, nflows, 1);
 		m += run(f_meter, frames, nflows, 1);
 		compat += run(f_compat, frames, nflows, 1);
+		for (int i = 0; i < nsteps; i++)
+			step[i] += run(f_step[i], frames, nflows, 1);
 	}
 	pass /= rounds, clock /= rounds, m /= rounds, compat /= rounds;
 	printf("in-kernel ns/packet (BPF_PROG_TEST_RUN, %u flows x %d packets, %d rounds)\n", nflows, REPEAT,
@@ -211,6 +228,21 @@ int main(int argc, char **argv)
 	printf("  %-28s %7.2f  (target <= 1.5)\n", "meter / clock-only", m / clock);
 	printf("  %-28s %7.1f\n", "meter work beyond the clock", m - clock);
 	printf("  %-28s %7.1f  (%.2f x clock-only)\n", "afm_xdp_compat (Linux < 6.2)", compat, compat / clock);
+	if (nsteps) {
+		static const char *const names[MAX_STEPS] = { "the parse", "counters, slot index (hash)",
+							      "the slot's lookup" };
+		double before = clock;
+
+		printf("afm_xdp step by step: ns/packet up to the end of each step, and the step's own cost\n");
+		for (int i = 0; i < nsteps; i++) {
+			step[i] /= rounds;
+			printf("  %-28s %7.1f  %+6.1f\n", names[i], step[i], step[i] - before);
+			before = step[i];
+		}
+		printf("  %-28s %7.1f  %+6.1f\n", "batch, ship (the meter)", m, m - before);
+	}
+	for (int i = 0; i < nsteps; i++)
+		bpf_object__close(step_obj[i]);
 	ring_buffer__free(rb);
 	bpf_object__close(meter);
 	bpf_object__close(ref);

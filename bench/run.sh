@@ -12,7 +12,7 @@
 #     Export: the headers-only capture's flows as CSV, JSON lines and IPFIX (TCP, UDP)
 #     to a local socket, against the CSV alone.
 #  3. In the kernel: ns/packet of the XDP program under BPF_PROG_TEST_RUN beside an
-#     empty XDP_PASS program and one that only reads the clock.
+#     empty XDP_PASS program and one that only reads the clock, and step by step.
 #  4. Live: a packet-socket blaster sends UDP over 50,000 flows for 5 s through a veth
 #     pair; the meter on the receiving end. Packets sent and metered, losses, and the
 #     meter's CPU share.
@@ -220,12 +220,13 @@ if [ "$(id -u)" -eq 0 ]; then
 	ns=afm-bench-$$
 	ip netns add "$ns"
 	trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
-	for i in 1 2 3 4; do
+	for i in 1 2 3 4 5 6 7; do
 		ip -n "$ns" link add "b$i" type veth peer name "c$i"
 		ip -n "$ns" link set "b$i" up
 	done
 	echo
-	ip netns exec "$ns" "$BUILD/bench/bpf-bench" "$BUILD/afm.bpf.o" "$BUILD/bench/ref.bpf.o" b1 b2 b3 b4
+	ip netns exec "$ns" "$BUILD/bench/bpf-bench" "$BUILD/afm.bpf.o" "$BUILD/bench/ref.bpf.o" b1 b2 b3 b4 \
+		"$BUILD/bench/afm-stop1.bpf.o" b5 "$BUILD/bench/afm-stop2.bpf.o" b6 "$BUILD/bench/afm-stop3.bpf.o" b7
 
 	# The live rate: sender and meter in two namespaces joined by a veth pair.
 	tx=afm-bench-tx-$$
