@@ -22,7 +22,8 @@ struct flow_with_chunk {
 	struct afm_sample_chunk c;	/* followed by its AFM_CHUNK_FIRST samples */
 };
 
-#define FIRST_CHUNK_BYTES (sizeof(struct afm_sample_chunk) + AFM_CHUNK_FIRST * sizeof(struct afm_sample))
+/* the first chunk's header is part of the flow's own allocation: only its samples count */
+#define FIRST_CHUNK_BYTES (AFM_CHUNK_FIRST * sizeof(struct afm_sample))
 
 struct afm_flow *afm_flow_new(const struct afm_flow_key *key, uint64_t hash)
 {

@@ -55,7 +55,7 @@ struct afm_flow {
 	struct afm_flow *older, *newer;	/* open flows in creation order */
 	struct afm_sample_chunk *first, *last;	/* the samples, in arrival order */
 	uint32_t n, cap;			/* samples, and room for them */
-	uint64_t sample_bytes;			/* bytes the chunks take */
+	uint64_t sample_bytes;			/* bytes the chunks take (the first one's samples, then whole chunks) */
 	uint32_t heap_idx[2];		/* positions in the deadline and activity heaps */
 	uint32_t success;		/* HTTP 2xx response lines */
 	uint8_t src_ep;			/* which endpoint of the key is src */
