@@ -101,6 +101,21 @@ static ssize_t read_full(int fd, uint8_t *b, size_t n)
 }
 
 /*
+ * A stream of what descriptor fd holds, decompressed when its first bytes say so
+ * (*codec). The stream owns fd from then on; NULL with errno set (fd still the caller's).
+ */
+static FILE *descriptor_stream(int fd, struct afm_stream **s, enum afm_codec *codec)
+{
+	uint8_t magic[AFM_CODEC_MAGIC_MAX];
+	ssize_t n = read_full(fd, magic, sizeof(magic));
+
+	if (n < 0)
+		return NULL;
+	*codec = afm_codec_of(magic, (size_t)n);
+	return afm_stream_open(s, *codec, NULL, 0, fd, magic, (size_t)n);
+}
+
+/*
  * What libpcap reads: a regular file mapped and handed over as a memory stream (its
  * reads become copies from the page cache, without a read() system call each), or
  * decompressed from the mapping; anything else (a pipe) through a stream that reads
@@ -131,22 +146,16 @@ static FILE *input_stream(struct afm_capture *c, FILE *f, char *err, size_t errl
 		c->stream = NULL;
 		c->codec = AFM_CODEC_NONE;
 	}
-	uint8_t magic[AFM_CODEC_MAGIC_MAX];
 	int fd = dup(fileno(f));
-	ssize_t n = fd < 0 ? -1 : read_full(fd, magic, sizeof(magic));
 
 	fclose(f);
-	if (n < 0) {
+	in = fd < 0 ? NULL : descriptor_stream(fd, &c->stream, &c->codec);
+	if (!in) {
 		snprintf(err, errlen, "cannot read capture %s: %s", c->path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return NULL;
-	}
-	c->codec = afm_codec_of(magic, (size_t)n);
-	in = afm_stream_open(&c->stream, c->codec, NULL, 0, fd, magic, (size_t)n);
-	if (!in) {
-		snprintf(err, errlen, "cannot read capture %s: %s", c->path, strerror(errno));
-		close(fd);
+		c->stream = NULL;
+		c->codec = AFM_CODEC_NONE;
 		return NULL;
 	}
 	setvbuf(in, NULL, _IOFBF, 1 << 20);
@@ -338,35 +347,24 @@ static int capture_magic(const unsigned char *b)
 
 int afm_capture_sniff(const char *path)
 {
-	uint8_t b[AFM_CODEC_MAGIC_MAX];
+	/* compressed or not: a capture when what it holds starts like one */
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read_full(fd, b, sizeof(b));
+	struct afm_stream *s;
+	enum afm_codec codec;
+	FILE *in = fd < 0 ? NULL : descriptor_stream(fd, &s, &codec);
+	unsigned char b[4];
 
-	if (n < 0) {
+	if (!in) {
 		int e = errno;
 
 		if (fd >= 0)
 			close(fd);
 		return -e;
 	}
-	enum afm_codec codec = afm_codec_of(b, (size_t)n);
+	size_t n = fread(b, 1, sizeof(b), in);
 
-	if (codec == AFM_CODEC_NONE) {
-		close(fd);
-		return n >= 4 && capture_magic(b);
-	}
-	/* compressed: a capture when what it holds starts like one */
-	struct afm_stream *s;
-	FILE *in = afm_stream_open(&s, codec, NULL, 0, fd, b, (size_t)n);
-	unsigned char inner[4];
-
-	if (!in) {
-		close(fd);
-		return -ENOMEM;
-	}
-	n = (ssize_t)fread(inner, 1, sizeof(inner), in);
 	fclose(in);
-	return n == sizeof(inner) && capture_magic(inner);
+	return n == sizeof(b) && capture_magic(b);
 }
 
 int afm_capture_link(const struct afm_capture *c)

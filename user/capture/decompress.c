@@ -63,6 +63,20 @@ const char *afm_codec_name(enum afm_codec codec)
 	}
 }
 
+/* read() from the input's descriptor: bytes, -EINTR (a signal: stop), or -1 (said in error). */
+static ssize_t read_input(struct afm_stream *s, void *buf, size_t size)
+{
+	ssize_t n = read(s->fd, buf, size);
+
+	if (n < 0 && errno == EINTR)
+		return -EINTR;
+	if (n < 0) {
+		snprintf(s->error, sizeof(s->error), "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	return n;
+}
+
 /*
  * More input when the decoder has taken all it had. 0, -1 on a read error, -EINTR
  * when a signal cut the read short (SIGINT, SIGTERM: the reading is to stop).
@@ -86,14 +100,10 @@ static int refill(struct afm_stream *s)
 		s->nprefix = 0;
 		return 0;
 	}
-	ssize_t n = read(s->fd, s->buf, INPUT_CHUNK);
+	ssize_t n = read_input(s, s->buf, INPUT_CHUNK);
 
-	if (n < 0 && errno == EINTR)
-		return -EINTR;
-	if (n < 0) {
-		snprintf(s->error, sizeof(s->error), "cannot read: %s", strerror(errno));
-		return -1;
-	}
+	if (n < 0)
+		return (int)n;
 	s->in = s->buf;
 	s->avail = (size_t)n;
 	s->input_end = n == 0;
@@ -222,12 +232,10 @@ static ssize_t stream_read(void *cookie, char *buf, size_t size)
 	while (got < size && !s->done) {
 		if (s->codec == AFM_CODEC_NONE && !s->map && !s->nprefix && !s->avail) {
 			/* uncompressed from a descriptor: straight into stdio's buffer */
-			ssize_t n = read(s->fd, buf + got, size - got);
+			ssize_t n = read_input(s, buf + got, size - got);
 
-			if (n < 0 && errno == EINTR)
+			if (n == -EINTR)
 				return interrupted(got);
-			if (n < 0)
-				snprintf(s->error, sizeof(s->error), "cannot read: %s", strerror(errno));
 			if (n <= 0) {
 				s->done = 1;
 				break;
