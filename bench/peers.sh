@@ -30,23 +30,10 @@ for tool in softflowd nfpcapd argus; do
 done
 [ "$TSHARK" = 0 ] || command -v tshark >/dev/null || die "tshark is missing: install it, or TSHARK=0"
 
-median() {
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-		END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-# seconds CMD...: the median wall time of RUNS runs (outputs thrown away).
-seconds() {
-	local secs=() start end i
-	for ((i = 0; i < RUNS; i++)); do
-		rm -rf "$SCRATCH/out" && mkdir -p "$SCRATCH/out"
-		start=$(date +%s%N)
-		"$@" >/dev/null 2>&1 || die "failed: $*"
-		end=$(date +%s%N)
-		secs+=("$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }')")
-	done
-	median "${secs[@]}"
-}
+# shellcheck source=bench/timing.sh
+source bench/timing.sh
+before_run() { rm -rf "$SCRATCH/out" && mkdir -p "$SCRATCH/out"; }
+quiet() { "$@" >/dev/null 2>&1; }	# a tool's own output thrown away
 
 capture() {
 	local pcap=$BUILD/bench/$1.pcap
@@ -61,12 +48,12 @@ capture() {
 row() {
 	local label=$1 pcap=$2 floor meter soft nfp arg tsh=-
 	cat "$pcap" >/dev/null
-	floor=$(seconds "$FLOOR" "$pcap")
-	meter=$(seconds "$BIN" -q -r "$pcap" -o /dev/null)
-	soft=$(seconds softflowd -r "$pcap" -n 127.0.0.1:9 -v 10 -d)
-	nfp=$(seconds nfpcapd -r "$pcap" -w "$SCRATCH/out")
-	arg=$(seconds argus -r "$pcap" -w "$SCRATCH/out/a.argus")
-	[ "$TSHARK" = 0 ] || tsh=$(seconds tshark -n -r "$pcap" -q -z conv,ip)
+	floor=$(seconds quiet "$FLOOR" "$pcap")
+	meter=$(seconds quiet "$BIN" -q -r "$pcap" -o /dev/null)
+	soft=$(seconds quiet softflowd -r "$pcap" -n 127.0.0.1:9 -v 10 -d)
+	nfp=$(seconds quiet nfpcapd -r "$pcap" -w "$SCRATCH/out")
+	arg=$(seconds quiet argus -r "$pcap" -w "$SCRATCH/out/a.argus")
+	[ "$TSHARK" = 0 ] || tsh=$(seconds quiet tshark -n -r "$pcap" -q -z conv,ip)
 	printf '  %-28s %9s %15s %9s %9s %9s %9s\n' "$label" "$floor" "$meter" "$soft" "$nfp" "$arg" "$tsh"
 	awk -v f="$floor" -v a="$meter" -v b="$soft" -v c="$nfp" -v d="$arg" -v e="$tsh" 'BEGIN {
 		printf "  %-28s %9s %15.2f %9.2f %9.2f %9.2f %9s\n", "  ratio to the floor", "1.00", f / a, f / b, f / c, f / d,

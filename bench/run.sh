@@ -34,11 +34,8 @@ die() {
 	exit 1
 }
 
-# Median of the arguments (numbers).
-median() {
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
-		END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+# shellcheck source=bench/timing.sh
+source bench/timing.sh
 
 need_time() {
 	[ -x /usr/bin/time ] && return 0
@@ -91,15 +88,9 @@ offline() {
 # output arguments; one line: seconds, flows/s, against the CSV to /dev/null.
 sink_base=0
 sinks() {
-	local label=$1 secs=() start end i s sent lost
+	local label=$1 s sent lost
 	shift
-	for ((i = 0; i < RUNS; i++)); do
-		start=$(date +%s%N)
-		"$BIN" -q -r "$headers" "$@" --stats-json "$BUILD/bench/sink.json" || die "app-flow-meter $* failed (exit $?)"
-		end=$(date +%s%N)
-		secs+=("$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }')")
-	done
-	s=$(median "${secs[@]}")
+	s=$(seconds "$BIN" -q -r "$headers" "$@" --stats-json "$BUILD/bench/sink.json")
 	[ "$sink_base" = 0 ] && sink_base=$s
 	sent=- lost=-
 	[[ " $* " == *" --ipfix "* ]] &&
@@ -136,14 +127,8 @@ compressed() {
 
 # timed LABEL CMD: RUNS runs of a shell command, the median seconds; one line.
 timed() {
-	local label=$1 cmd=$2 secs=() start end i s
-	for ((i = 0; i < RUNS; i++)); do
-		start=$(date +%s%N)
-		bash -c "set -o pipefail; $cmd" || die "$label failed"
-		end=$(date +%s%N)
-		secs+=("$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }')")
-	done
-	s=$(median "${secs[@]}")
+	local label=$1 cmd=$2 s
+	s=$(seconds bash -c "set -o pipefail; $cmd")
 	[ "$timed_base" = 0 ] && timed_base=$s
 	awk -v label="$label" -v s="$s" -v base="$timed_base" 'BEGIN {
 		printf "  %-40s %7.2f s %11.0f %7.2f\n", label, s, 5000000 / s, base / s }'
