@@ -154,6 +154,7 @@ soak: $(BIN) $(BUILD)/bench/blaster
 
 # The whole suite on one build (build/, or build-san/ with SAN=1).
 check: all $(BUILD)/unit-tests
+	@ls $(PCAPS)/*.pcap >/dev/null 2>&1 || { echo "make check: no shared captures in $(PCAPS): the tests read them from ../shared/pcaps beside the clone; give PCAPS=DIR" >&2; exit 1; }
 	$(MAKE) --no-print-directory unit cli corpus export live install-test
 
 # The same suite built with AddressSanitizer and UBSan, in a build directory of its own.
