@@ -255,7 +255,6 @@ static __always_inline int afm_meter(struct afm_kscratch *sc, __u64 verdict, __u
 		slot->ev.overhead[n] = (__u16)overhead;
 		slot->ev.n = ++n;
 	}
-	slot->last = stamp;
 	c->batched++;
 	if (n >= AFM_BATCH)
 		ship(slot, AFM_FLUSH_FULL, c);

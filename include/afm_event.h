@@ -66,7 +66,6 @@ _Static_assert(sizeof(struct afm_event) == 72 + 10 * AFM_BATCH, "event layout");
  */
 struct afm_kslot {
 	struct afm_event ev;	/* ev.n == 0: the slot holds no packet */
-	__u64 last;		/* time (ns, or replay sequence) of its last packet */
 };
 
 /* Per-CPU packet accounting; user space sums the CPUs. */
