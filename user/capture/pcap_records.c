@@ -57,6 +57,8 @@ int afm_pcap_records_next(struct afm_pcap_records *r, struct pcap_pkthdr *h, con
 
 	if (left == 0)
 		return 0;
+	/* The records ahead are read next: a new page of the mapping does not wait for memory. */
+	__builtin_prefetch(rec + 1024);
 	if (left < r->hdrsize) {
 		snprintf(err, errlen, "truncated dump file; tried to read %u header bytes, only got %llu", r->hdrsize,
 			 (unsigned long long)left);
