@@ -10,6 +10,7 @@
 
 #include "docdir.h"
 #include "features/features.h"
+#include "features/labels.h"
 #include "output/format.h"
 #include "output/ipfix.h"
 #include "output/schema.h"
@@ -62,6 +63,12 @@ static const char usage_text[] =
 	"                           separated by commas); an unknown name lists the valid ones\n"
 	"      --label TEXT         fill the label column with TEXT (a dataset's class, e.g.\n"
 	"                           BENIGN); with the default schema it is added as the last one\n"
+	"      --labels FILE        label each flow by rules: a CSV with the header\n"
+	"                           start,end,src,dst,port,protocol,label, one rule a line\n"
+	"                           (ISO 8601 UTC times, the flow's first packet in [start, end);\n"
+	"                           CIDRs, either way round; a port or A-B that either end's port\n"
+	"                           is in; tcp, udp, icmp, ... or a number; * for any). The first\n"
+	"                           rule that matches wins; else --label's TEXT, else -\n"
 	"      --no-header          no header line\n"
 	"      --rotate-rows N      rotation: OUT.csv becomes OUT.000001.csv, OUT.000002.csv...,\n"
 	"                           a new file every N rows; each is written as NAME.part and\n"
@@ -137,6 +144,7 @@ enum {
 	OPT_SCHEMA,
 	OPT_COLUMNS,
 	OPT_LABEL,
+	OPT_LABELS,
 	OPT_NO_HEADER,
 	OPT_MAX_FLOWS,
 	OPT_ROTATE_ROWS,
@@ -171,6 +179,7 @@ static const struct option long_options[] = {
 	{ "schema", required_argument, NULL, OPT_SCHEMA },
 	{ "columns", required_argument, NULL, OPT_COLUMNS },
 	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "labels", required_argument, NULL, OPT_LABELS },
 	{ "no-header", no_argument, NULL, OPT_NO_HEADER },
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "rotate-rows", required_argument, NULL, OPT_ROTATE_ROWS },
@@ -244,28 +253,6 @@ static int parse_u32(const char *opt, const char *text, uint32_t lo, uint32_t hi
 	}
 	*out = (uint32_t)v;
 	return 0;
-}
-
-/* RFC 3629: well-formed UTF-8 (JSON and IPFIX strings are UTF-8). */
-static int is_utf8(const unsigned char *s)
-{
-	while (*s) {
-		int n = *s < 0x80 ? 0 : (*s & 0xe0) == 0xc0 ? 1 : (*s & 0xf0) == 0xe0 ? 2 : (*s & 0xf8) == 0xf0 ? 3 : -1;
-		unsigned cp = n == 0 ? *s : n == 1 ? *s & 0x1f : n == 2 ? *s & 0x0f : *s & 0x07;
-
-		if (n < 0)
-			return 0;
-		for (int i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		s += n + 1;
-	}
-	return 1;
 }
 
 static int parse_int(const char *opt, const char *text, int lo, int hi, int *out)
@@ -385,13 +372,15 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 			opt->columns = optarg;
 			break;
 		case OPT_LABEL:
-			if (!*optarg || strlen(optarg) > AFM_LABEL_MAX || strpbrk(optarg, ",\"\r\n") ||
-			    !is_utf8((const unsigned char *)optarg)) {
+			if (!afm_label_valid(optarg)) {
 				afm_error("--label: '%s' must be 1 to %d bytes of UTF-8, without commas, quotes or "
 					  "line breaks", optarg, AFM_LABEL_MAX);
 				return AFM_EXIT_USAGE;
 			}
 			opt->label = optarg;
+			break;
+		case OPT_LABELS:
+			opt->labels = optarg;
 			break;
 		case OPT_NO_HEADER:
 			opt->no_header = 1;

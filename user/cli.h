@@ -30,6 +30,7 @@ struct afm_options {
 	const char *schema;			/* --schema: appflowmeter or extended */
 	const char *columns;			/* --columns LIST, or NULL */
 	const char *label;			/* --label TEXT, or NULL */
+	const char *labels;			/* --labels FILE, or NULL */
 	int no_header;				/* --no-header */
 	uint64_t max_flows;			/* --max-flows (0: from the memory) */
 	uint64_t rotate_rows;			/* --rotate-rows */

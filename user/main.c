@@ -21,7 +21,7 @@ static int print_elements(const struct afm_options *opt)
 	struct afm_schema s;
 	char err[4096];
 
-	if (afm_schema_build(&s, opt->schema, opt->columns, opt->label != NULL, err, sizeof(err)) != 0) {
+	if (afm_schema_build(&s, opt->schema, opt->columns, opt->label || opt->labels, err, sizeof(err)) != 0) {
 		afm_error("%s", err);
 		return AFM_EXIT_USAGE;
 	}

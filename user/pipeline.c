@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -76,8 +77,23 @@ int afm_pipeline_check(struct afm_pipeline *p, const struct afm_options *opt, ch
 		outputs[n_outputs++] = (struct afm_output_name){ "-o", opt->output };
 	if (opt->stats_json)
 		outputs[n_outputs++] = (struct afm_output_name){ "--stats-json", opt->stats_json };
-	if (afm_check_outputs(inputs, n_inputs, outputs, n_outputs, err, sizeof(err)) != 0 ||
-	    afm_schema_build(&p->schema, opt->schema, opt->columns, opt->label != NULL, err, sizeof(err)) != 0 ||
+	/* the rule file is an input too: no output may be it */
+	char **read = calloc(n_inputs + 1, sizeof(*read));
+
+	if (!read) {
+		afm_error("out of memory");
+		return AFM_EXIT_FAILURE;
+	}
+	if (n_inputs)
+		memcpy(read, inputs, n_inputs * sizeof(*read));
+	if (opt->labels)
+		read[n_inputs] = (char *)opt->labels;
+	int refused = afm_check_outputs(read, n_inputs + (opt->labels != NULL), outputs, n_outputs, err, sizeof(err));
+
+	free(read);
+	if (refused ||
+	    afm_schema_build(&p->schema, opt->schema, opt->columns, opt->label || opt->labels, err, sizeof(err)) != 0 ||
+	    (opt->labels && afm_labels_load(&p->labels, opt->labels, err, sizeof(err)) != 0) ||
 	    (opt->ipfix && afm_ipfix_dest_parse(&p->collector, opt->ipfix, err, sizeof(err)) != 0)) {
 		afm_error("%s", err);
 		return AFM_EXIT_USAGE;
@@ -114,6 +130,7 @@ int afm_pipeline_start(struct afm_pipeline *p, const struct afm_pipeline_io *io)
 		.sinks = p->sinks,
 		.flows_ended = p->counters.flows_ended,
 		.label = opt->label,
+		.labels = opt->labels ? &p->labels : NULL,
 		.iface_name = io->iface_name,
 		.iface_ctx = io->iface_ctx,
 		.threaded = io->threaded,
@@ -217,5 +234,6 @@ int afm_pipeline_close(struct afm_pipeline *p, int end_reason, int status)
 	if (p->started)
 		status = afm_counters_report(c, p->opt->quiet, p->opt->stats_json, status);
 	afm_schema_free(&p->schema);
+	afm_labels_free(&p->labels);
 	return status;
 }

@@ -12,6 +12,7 @@
 
 #include "accounting.h"
 #include "cli.h"
+#include "features/labels.h"
 #include "features/row_worker.h"
 #include "flow/engine.h"
 #include "output/file_sink.h"
@@ -24,6 +25,7 @@
 struct afm_pipeline {
 	const struct afm_options *opt;
 	struct afm_schema schema;
+	struct afm_labels labels;	/* --labels */
 	struct afm_counters counters;	/* the driver's packets, the stages' flows and rows */
 	struct afm_engine engine;
 	struct afm_row_worker rows;

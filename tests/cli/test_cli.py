@@ -403,7 +403,7 @@ class NothingDamaged(Meter):
         os.link(cap, self.path('hard.pcap'))
         for opt in ('-o', '--stats-json'):
             for out in (cap, self.path('sym.pcap'), self.path('hard.pcap'), self.dir + '/./ok.pcap'):
-                self.assert_error(self.run_meter('-r', cap, opt, out), EXIT_USAGE, 'would overwrite the capture')
+                self.assert_error(self.run_meter('-r', cap, opt, out), EXIT_USAGE, 'would overwrite the input')
         with open(cap, 'rb') as f:
             self.assertEqual(f.read(), before)
 

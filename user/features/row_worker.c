@@ -34,7 +34,9 @@ static void write_row(struct afm_row_worker *w, struct afm_flow *flow)
 		set_error(w, err);
 		return;
 	}
-	row.label = w->cfg.label ? w->cfg.label : "-";
+	const char *label = w->cfg.labels ? afm_labels_match(w->cfg.labels, &flow->key, flow->first_ns) : NULL;
+
+	row.label = label ? label : w->cfg.label ? w->cfg.label : "-";
 	row.interface = w->cfg.iface_name ? w->cfg.iface_name(w->cfg.iface_ctx, flow->key.ifindex) : "-";
 	for (size_t i = 0; i < w->cfg.n_sinks; i++) {	/* each counts the row written or lost */
 		err = w->cfg.sinks[i].ops->write(w->cfg.sinks[i].impl, &row);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "features/features.h"
+#include "features/labels.h"
 #include "flow/flow.h"
 #include "output/sink.h"
 
@@ -26,6 +27,7 @@ struct afm_row_worker_config {
 	size_t n_sinks;
 	uint64_t *flows_ended;		/* counts by end reason (AFM_END_COUNT of them) */
 	const char *label;		/* --label, or NULL */
+	const struct afm_labels *labels;	/* --labels, or NULL */
 	afm_iface_name_fn iface_name;	/* NULL: "-" */
 	void *iface_ctx;
 	int threaded;			/* a thread of its own (else rows are written at once) */

@@ -76,7 +76,7 @@ int afm_check_outputs(char *const *inputs, size_t n_inputs, const struct afm_out
 		identify(inputs[k], 0, &in);
 		for (size_t i = 0; i < n_outputs; i++)
 			if (same(&in, &out[i])) {
-				snprintf(err, errlen, "%s %s would overwrite the capture %s (the same file)",
+				snprintf(err, errlen, "%s %s would overwrite the input %s (the same file)",
 					 outputs[i].option, outputs[i].path, inputs[k]);
 				return -1;
 			}
