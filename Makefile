@@ -121,7 +121,8 @@ unit: $(BUILD)/unit-tests
 
 cli: $(BIN)
 	BIN=$(BIN) PCAPS=$(PCAPS) /usr/bin/python3 -m unittest tests/cli/test_cli.py tests/cli/test_hostile.py tests/cli/test_output.py \
-		tests/cli/test_inputs.py tests/cli/test_compressed.py tests/cli/test_pcap_records.py tests/cli/test_docs.py
+		tests/cli/test_inputs.py tests/cli/test_compressed.py tests/cli/test_pcap_records.py tests/cli/test_labels.py \
+		tests/cli/test_docs.py
 
 # Export: JSON lines; IPFIX read back by an independent decoder, and its faults; as
 # root, into real collectors (pmacct's nfacctd with contrib/pmacct into PostgreSQL,
@@ -213,8 +214,9 @@ bench-peers: $(BIN) $(BUILD)/bench/gen-capture $(BUILD)/bench/pcap-floor
 	BUILD=$(BUILD) BIN=$(BIN) bash bench/peers.sh
 
 # ---- fuzz -------------------------------------------------------------------
-# libFuzzer harnesses (clang, ASan, UBSan) for the parser and the capture reader,
-# seeded from the shared captures; FUZZ_SECONDS each (CI: 60). A crash stops the run
+# libFuzzer harnesses (clang, ASan, UBSan) for the parser, the capture reader (both
+# seeded from the shared captures) and the --labels rules (seeded with rule files);
+# FUZZ_SECONDS each (CI: 60). A crash stops the run
 # and leaves its input in $(BUILD)/fuzz/; it then belongs in tests/fuzz/regressions/.
 
 FUZZ_SECONDS ?= 60
@@ -241,14 +243,17 @@ $(FUZZ)/seeds/.made: tests/fuzz/make_seeds.py | $(FUZZ)/seeds
 	/usr/bin/python3 tests/fuzz/make_seeds.py $(PCAPS) $(FUZZ)/seeds
 	@touch $@
 
-fuzz: $(FUZZ)/fuzz-packets $(FUZZ)/fuzz-capture $(FUZZ)/seeds/.made
-	@mkdir -p $(FUZZ)/corpus-packets $(FUZZ)/corpus-capture
+fuzz: $(FUZZ)/fuzz-packets $(FUZZ)/fuzz-capture $(FUZZ)/fuzz-labels $(FUZZ)/seeds/.made
+	@mkdir -p $(FUZZ)/corpus-packets $(FUZZ)/corpus-capture $(FUZZ)/corpus-labels
 	$(FUZZ)/fuzz-packets -runs=0 tests/fuzz/regressions/packets
 	$(FUZZ)/fuzz-capture -runs=0 tests/fuzz/regressions/capture
+	$(FUZZ)/fuzz-labels -runs=0 tests/fuzz/regressions/labels
 	$(FUZZ)/fuzz-packets -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 		-artifact_prefix=$(FUZZ)/ -print_final_stats=1 $(FUZZ)/corpus-packets $(FUZZ)/seeds/packets
 	$(FUZZ)/fuzz-capture -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 		-artifact_prefix=$(FUZZ)/ -print_final_stats=1 $(FUZZ)/corpus-capture $(FUZZ)/seeds/capture
+	$(FUZZ)/fuzz-labels -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -dict=tests/fuzz/labels.dict \
+		-artifact_prefix=$(FUZZ)/ -print_final_stats=1 $(FUZZ)/corpus-labels $(FUZZ)/seeds/labels
 
 # ---- run --------------------------------------------------------------------
 

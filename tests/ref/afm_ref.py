@@ -9,7 +9,7 @@ bugs in either.  Standard library only.
 Usage:
   afm_ref.py CAPTURE [--idle-timeout S] [--active-timeout S]
              [--close-linger S] [--dns-timeout S] [--precision P]
-             [--schema appflowmeter|extended] [--label TEXT] [-o OUT]
+             [--schema appflowmeter|extended] [--label TEXT] [--labels FILE] [-o OUT]
 
 Writes the CSV (78 columns, or 113 with --schema extended; header, then one
 row per flow in the order flows end) to OUT or stdout, and a one-line JSON
@@ -18,6 +18,7 @@ summary to stderr.
 
 import argparse
 import heapq
+import ipaddress
 import json
 import math
 import struct
@@ -25,6 +26,8 @@ import sys
 from collections import Counter
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+
+import labels_ref
 
 NS = 10 ** 9
 WIRE_LEN_MAX = 16 * 1024 * 1024  # a longer original length is skipped: oversized
@@ -721,7 +724,7 @@ def flow_row(fl, prec, schema='appflowmeter', label=None):
 
 class Meter:
     def __init__(self, idle_ns, active_ns, linger_ns, prec, emit, dns_idle_ns=30 * NS,
-                 schema='appflowmeter', label=None):
+                 schema='appflowmeter', label=None, rules=None):
         self.idle = idle_ns
         self.dns_idle = dns_idle_ns
         self.active = active_ns
@@ -736,13 +739,19 @@ class Meter:
         self.nflows = 0
         self.schema = schema
         self.label = label
+        self.rules = rules
 
     def _end(self, fl, reason):
         fl.ended = True
         fl.end_reason = reason
         del self.open[fl.key]
         self.nflows += 1
-        self.emit(flow_row(fl, self.prec, self.schema, self.label))
+        label = self.label
+        if self.rules is not None:   # COLUMNS.md, "Labels from rules"
+            hit = labels_ref.label_of(self.rules, fl.first, ipaddress.ip_address(fl.src),
+                                      ipaddress.ip_address(fl.dst), fl.sport, fl.dport, fl.proto)
+            label = hit if hit is not None else label
+        self.emit(flow_row(fl, self.prec, self.schema, label))
 
     def _deadline_reason(self, fl):
         """(deadline, end reason if the flow ends by it).
@@ -901,14 +910,14 @@ def seconds_to_ns(text):
 
 
 def run(path, idle_ns=120 * NS, active_ns=1800 * NS, linger_ns=5 * NS, prec=9,
-        out=None, dns_idle_ns=30 * NS, schema='appflowmeter', label=None):
+        out=None, dns_idle_ns=30 * NS, schema='appflowmeter', label=None, rules=None):
     """Meter one capture; write CSV lines to `out` (a file); return summary."""
     lines = []
     emit = lines.append
     skipped = {'not_ip': 0, 'truncated': 0, 'malformed': 0,
                'ipv6_ext_chain': 0, 'vlan_depth': 0, 'oversized': 0}
     npk = metered = 0
-    meter = Meter(idle_ns, active_ns, linger_ns, prec, emit, dns_idle_ns, schema, label)
+    meter = Meter(idle_ns, active_ns, linger_ns, prec, emit, dns_idle_ns, schema, label, rules)
     for lt, ts, buf, wlen in read_capture(path):
         npk += 1
         if wlen > WIRE_LEN_MAX:   # METERING.md section 1: damage, not a frame
@@ -941,6 +950,7 @@ def main(argv=None):
     ap.add_argument('--precision', type=int, default=9)
     ap.add_argument('--schema', choices=SCHEMAS, default='appflowmeter')
     ap.add_argument('--label', help='text of the extended `label` column')
+    ap.add_argument('--labels', help='label flows by the rules of this file (COLUMNS.md)')
     ap.add_argument('-o', '--output')
     a = ap.parse_args(argv)
     if a.precision < 1:
@@ -950,6 +960,12 @@ def main(argv=None):
     # With --schema appflowmeter the label is not written by the reference
     # (the meter then appends a label column; not modelled here).
     kw = dict(schema=a.schema, label=a.label)
+    if a.labels:
+        try:
+            kw['rules'] = labels_ref.load(a.labels)
+        except (labels_ref.RuleError, OSError) as e:
+            print('afm_ref: --labels %s: %s' % (a.labels, e), file=sys.stderr)
+            return 2
     try:
         if a.output:
             with open(a.output, 'w', newline='') as out:
