@@ -16,6 +16,9 @@ the path (inside a container, behind a veth and a CPU's backlog) sees the same
 packets, but in an order and at times that the backlogs of two CPUs may shuffle:
 --order-free compares only what does not depend on them, the counts and the
 statistics of the packet lengths.
+
+With --labels, the label column must be equal too, and --expect-labels names labels
+that the live rows must carry.
 """
 
 import argparse
@@ -65,6 +68,8 @@ def main():
     ap.add_argument('--stats', help="the live run's --stats-json")
     ap.add_argument('--only', default='', help='comma-separated addresses: ignore other flows')
     ap.add_argument('--time-tol', type=float, default=1e-3)
+    ap.add_argument('--expect-labels', default='',
+                    help='comma-separated labels (--labels) that live flows must carry')
     ap.add_argument('--order-free', action='store_true',
                     help='compare counts and packet-length statistics only (a capture elsewhere on the path)')
     a = ap.parse_args()
@@ -94,7 +99,7 @@ def main():
             dt = abs(epoch(ro['timestamp']) - epoch(rl['timestamp']))
             if dt > a.time_tol + 1e-6 and not a.order_free:
                 errors.append('%s: first packet %.6f s apart' % (name, dt))
-            for c in COUNTS:
+            for c in COUNTS + (['label'] if 'label' in header else []):
                 if ro[c] != rl[c]:
                     errors.append('%s: %s capture %s, live %s' % (name, c, ro[c], rl[c]))
             for c in len_cols:
@@ -110,6 +115,11 @@ def main():
                     x, y = math.sqrt(float(ro[c])), math.sqrt(float(rl[c]))
                     if abs(x - y) > a.time_tol:
                         errors.append('%s: %s capture %s, live %s' % (name, c, ro[c], rl[c]))
+
+    carried = set(r.get('label') for r in live_rows)
+    for label in (x for x in a.expect_labels.split(',') if x):
+        if label not in carried:
+            errors.append('no live flow labelled %r (--labels): %s' % (label, sorted(carried)))
 
     if a.stats:
         with open(a.stats) as f:

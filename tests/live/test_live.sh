@@ -23,6 +23,17 @@ netns_setup
 same_receive_clock
 servers_start
 
+# Labels from rules (--labels), on the live rows and on -r of the capture alike.
+LABELS=$WORK/labels.csv
+cat >"$LABELS" <<RULES
+start,end,src,dst,port,protocol,label
+*,*,$SRV4,10.77.0.0/24,80,tcp,web4
+*,*,fd00:77::/64,$SRV6,80,tcp,web6
+*,*,*,$SRV4,53,udp,dns4
+*,*,*,*,5201,*,iperf
+*,*,*,*,*,icmp,ping4
+RULES
+
 # (ip netns exec execs: $! is the program itself, which the signals below must reach)
 # start_side NAME NS IFACE XDP_COMPAT: tcpdump and the meter (-v: it names its XDP
 # program) on one interface of a namespace.
@@ -34,7 +45,7 @@ start_side() {
 	TCPDUMP[$name]=$!
 	PIDS+=("$!")
 	wait_for_text "$WORK/$name.tcpdump.log" "listening on"
-	AFM_XDP_COMPAT=$4 ip netns exec "$ns" "$BIN" -v -i "$ifname" --precision 17 -o "$WORK/$name.csv" \
+	AFM_XDP_COMPAT=$4 ip netns exec "$ns" "$BIN" -v -i "$ifname" --precision 17 --labels "$LABELS" -o "$WORK/$name.csv" \
 		--stats-json "$WORK/$name.json" 2>"$WORK/$name.log" &
 	METER[$name]=$!
 	PIDS+=("$!")
@@ -55,9 +66,11 @@ stop_and_compare() {
 	grep -q "XDP program $2\b" "$WORK/$name.log" ||
 		{ echo "FAIL live ($name): not metered by $2: $(grep 'XDP program' "$WORK/$name.log")"; return 1; }
 	echo "live ($name, $2):"
-	"$BIN" -q --precision 17 -r "$WORK/$name.pcap" -o "$WORK/$name.offline.csv"
+	"$BIN" -q --precision 17 --labels "$LABELS" -r "$WORK/$name.pcap" -o "$WORK/$name.offline.csv"
+	local expect=
+	case $name in client | server) expect=web4,web6,dns4,iperf,ping4 ;; esac
 	$PY tests/live/compare_live.py "$WORK/$name.offline.csv" "$WORK/$name.csv" --stats "$WORK/$name.json" \
-		--only "$SRV4,$CLI4,$SRV6,$CLI6,127.0.0.1,::1"
+		--only "$SRV4,$CLI4,$SRV6,$CLI6,127.0.0.1,::1" --expect-labels "$expect"
 }
 
 start_side client "$CLI_NS" "$CLI_IF" 0
