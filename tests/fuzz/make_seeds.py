@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Seeds for the fuzzers from the shared captures: the first frames of each capture in
 fuzz_packets' record format, and the first 32 KiB of each capture file, also gzip-,
-xz- and zstd-compressed.
+xz- and zstd-compressed; and a few --labels rule files for fuzz_labels.
 
 Usage: make_seeds.py PCAPS_DIR OUT_DIR
 """
@@ -52,10 +52,28 @@ def compressed(data):
     return out
 
 
+# --labels rule files (docs/COLUMNS.md, "Labels from rules"): every form of each field.
+LABEL_SEEDS = {
+    'cic.csv': 'start,end,src,dst,port,protocol,label\n'
+               '2017-07-07T15:28:00Z,2017-07-07T15:29:00Z,172.16.0.1,192.168.10.50,80,tcp,DDoS\n'
+               '2017-07-07T12:00:00-03:00,*,172.16.0.0/12,*,21-22,tcp,Patator\n'
+               '*,*,*,*,53,udp,DNS\n',
+    'forms.csv': '# comment\r\nstart,end,src,dst,port,protocol,label\r\n\r\n'
+                 ' 2020-02-29 23:59:59.123456789+0530 , 2021-01-01 ,2001:db8::/32,::/0,0-65535,ICMPv6,v6 \r\n'
+                 '2020-01-01T00:00,*,0.0.0.0/0,10.0.0.0/8,443,6,étiquette\n'
+                 '*,2038-01-19T03:14:08z,::ffff:10.0.0.1,fe80::1/128,*,255,x\n',
+    'bad.csv': 'start,end,src,dst,port,protocol,label\n*,*,10.0.0.1/8,*,80-22,tcpp,"q"\n',
+}
+
+
 def main():
     src, out = sys.argv[1], sys.argv[2]
     os.makedirs(os.path.join(out, 'packets'), exist_ok=True)
     os.makedirs(os.path.join(out, 'capture'), exist_ok=True)
+    os.makedirs(os.path.join(out, 'labels'), exist_ok=True)
+    for name, text in LABEL_SEEDS.items():
+        with open(os.path.join(out, 'labels', name), 'w', encoding='utf-8') as f:
+            f.write(text)
     for name in sorted(os.listdir(src)):
         path = os.path.join(src, name)
         if not name.endswith(('.pcap', '.pcapng')):
