@@ -76,6 +76,12 @@ static const char usage_text[] =
 	"                           logrotate; without rotation the file is reopened).\n"
 	"                           Numbers go on after the files already there\n"
 	"      --rotate-seconds S   rotation: a new file every S seconds (with rows in it)\n"
+	"      --first-packets N    the first N packets of each flow (0-255, default 0: none):\n"
+	"                           direction (0 src->dst, 1 dst->src), wire length and time\n"
+	"                           since the packet before (s), -1 past the flow's last packet\n"
+	"      --first-packets-layout arrays|columns\n"
+	"                           arrays (default): splt_direction, splt_ps, splt_piat, each\n"
+	"                           [v1,...,vN]; columns: splt_direction_1 ... splt_piat_N\n"
 	"      --precision N        significant digits of numbers that are not whole (1-17,\n"
 	"                           default 9); counts and lengths always print whole\n"
 	"Export (IPFIX, RFC 7011; every element in EXPORT.md):\n"
@@ -134,6 +140,8 @@ enum {
 	OPT_ACTIVE,
 	OPT_LINGER,
 	OPT_PRECISION,
+	OPT_FIRST_PACKETS,
+	OPT_FIRST_LAYOUT,
 	OPT_STATS_JSON,
 	OPT_VIA_XDP,
 	OPT_XDP_MODE,
@@ -168,6 +176,8 @@ static const struct option long_options[] = {
 	{ "active-timeout", required_argument, NULL, OPT_ACTIVE },
 	{ "close-linger", required_argument, NULL, OPT_LINGER },
 	{ "precision", required_argument, NULL, OPT_PRECISION },
+	{ "first-packets", required_argument, NULL, OPT_FIRST_PACKETS },
+	{ "first-packets-layout", required_argument, NULL, OPT_FIRST_LAYOUT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "via-xdp", no_argument, NULL, OPT_VIA_XDP },
@@ -317,6 +327,19 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 			break;
 		case OPT_PRECISION:
 			bad = parse_int("--precision", optarg, 1, 17, &opt->precision);
+			break;
+		case OPT_FIRST_PACKETS:
+			bad = parse_int("--first-packets", optarg, 0, AFM_FIRST_PACKETS_MAX, &opt->first_packets);
+			break;
+		case OPT_FIRST_LAYOUT:
+			if (strcmp(optarg, "arrays") == 0)
+				opt->first_layout = AFM_FIRST_ARRAYS;
+			else if (strcmp(optarg, "columns") == 0)
+				opt->first_layout = AFM_FIRST_COLUMNS;
+			else {
+				afm_error("--first-packets-layout: '%s' is not arrays or columns", optarg);
+				return AFM_EXIT_USAGE;
+			}
 			break;
 		case 'q':
 			opt->quiet = 1;
@@ -478,6 +501,11 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 	}
 	if (!opt->output && !opt->ipfix)
 		opt->output = "-";
+	if (opt->first_packets && (opt->ipfix || opt->ipfix_elements)) {
+		afm_error("--first-packets: no IPFIX element carries the first packets yet; write them with "
+			  "-o FILE (CSV or JSON lines) and export to the collector in a run without --first-packets");
+		return AFM_EXIT_USAGE;
+	}
 	if (opt->ipfix_elements)
 		return -1;	/* main prints them: no input needed */
 	if (opt->n_captures == 0 && opt->n_interfaces == 0 && opt->n_containers == 0) {

@@ -26,6 +26,8 @@ struct afm_options {
 	int format;				/* --format: enum afm_format */
 	uint64_t idle_ns, dns_idle_ns, active_ns, linger_ns;
 	int precision;
+	int first_packets;			/* --first-packets N (0: none) */
+	int first_layout;			/* --first-packets-layout: enum afm_first_layout */
 	int quiet;
 	const char *schema;			/* --schema: appflowmeter or extended */
 	const char *columns;			/* --columns LIST, or NULL */

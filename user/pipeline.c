@@ -93,6 +93,8 @@ int afm_pipeline_check(struct afm_pipeline *p, const struct afm_options *opt, ch
 	free(read);
 	if (refused ||
 	    afm_schema_build(&p->schema, opt->schema, opt->columns, opt->label || opt->labels, err, sizeof(err)) != 0 ||
+	    (opt->first_packets &&
+	     afm_schema_first_packets(&p->schema, (unsigned)opt->first_packets, opt->first_layout, err, sizeof(err)) != 0) ||
 	    (opt->labels && afm_labels_load(&p->labels, opt->labels, err, sizeof(err)) != 0) ||
 	    (opt->ipfix && afm_ipfix_dest_parse(&p->collector, opt->ipfix, err, sizeof(err)) != 0)) {
 		afm_error("%s", err);
@@ -131,6 +133,7 @@ int afm_pipeline_start(struct afm_pipeline *p, const struct afm_pipeline_io *io)
 		.flows_ended = p->counters.flows_ended,
 		.label = opt->label,
 		.labels = opt->labels ? &p->labels : NULL,
+		.first_packets = (unsigned)opt->first_packets,
 		.iface_name = io->iface_name,
 		.iface_ctx = io->iface_ctx,
 		.threaded = io->threaded,

@@ -339,7 +339,7 @@ Test(engine, a_huge_flows_scratch_is_given_back)
 			cr_assert_eq(afm_flow_append(f, 1000 + i, (60 + i % 7) | (i & 1 ? AFM_SAMPLE_SENDING : 0)), 0);
 		f->first_ns = 1000;
 		f->last_ns = 1000 + n - 1;
-		cr_assert_eq(afm_features_compute(f, &row, &s), 0);
+		cr_assert_eq(afm_features_compute(f, &row, &s, 0), 0);
 		cr_assert_eq(row.packets, n);
 		if (n > AFM_SCRATCH_KEEP)
 			cr_assert_eq(s.cap, 0, "the scratch of %u packets is kept", n);

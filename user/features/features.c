@@ -121,7 +121,38 @@ static void direction_features(struct afm_timed *v, size_t n, struct afm_scratch
 	afm_stats_compute(lens, n, s->tmp, 0, len);
 }
 
-int afm_features_compute(const struct afm_flow *f, struct afm_row *row, struct afm_scratch *s)
+/*
+ * The first n packets in time order (equal times in arrival order), each with its
+ * direction, length and time since the packet before. When the samples are not in time
+ * order (a capture can be out of order), all of them are sorted in scratch first.
+ */
+static void first_packets(const struct afm_flow *f, unsigned n, struct afm_first_packets *out,
+			  struct afm_scratch *s)
+{
+	const struct afm_timed *v = s->timed_tmp;
+	size_t k = 0, ordered = 1;
+	uint64_t prev = 0;
+
+	for (const struct afm_sample_chunk *c = f->first; c; c = c->next)
+		for (uint32_t i = 0; i < c->n; i++) {
+			ordered &= c->s[i].ts_ns >= prev;
+			prev = c->s[i].ts_ns;
+			s->timed_tmp[k++] = (struct afm_timed){ c->s[i].ts_ns, (int64_t)c->s[i].len_dir };
+		}
+	if (!ordered)
+		afm_sort_timed(s->timed_tmp, k, s->rx);
+	out->n = (uint32_t)(k < n ? k : n);
+	for (uint32_t i = 0; i < out->n; i++) {
+		uint32_t len_dir = (uint32_t)v[i].len;
+
+		out->sending[i] = (len_dir & AFM_SAMPLE_SENDING) != 0;
+		out->len[i] = len_dir & AFM_SAMPLE_LEN_MAX;
+		out->piat_ns[i] = i ? v[i].ts_ns - v[i - 1].ts_ns : 0;
+	}
+}
+
+int afm_features_compute(const struct afm_flow *f, struct afm_row *row, struct afm_scratch *s,
+			 unsigned first_packets_wanted)
 {
 	const struct afm_flow_key *k = &f->key;
 	size_t nrx = 0, ntx = 0;
@@ -201,6 +232,9 @@ int afm_features_compute(const struct afm_flow *f, struct afm_row *row, struct a
 	row->tx_len_rate = ntx < 2 ? 0 : byte_rate(row->tx_bytes, s->tx[ntx - 1].ts_ns - s->tx[0].ts_ns);
 	afm_merge_i64(s->lens, nrx, s->lens + nrx, ntx, s->values);
 	afm_stats_sorted(s->values, f->n, 0, &row->len);
+	row->first.n = 0;
+	if (first_packets_wanted)
+		first_packets(f, first_packets_wanted, &row->first, s);
 	if (s->cap > AFM_SCRATCH_KEEP)
 		afm_scratch_free(s);	/* a huge flow's scratch is not kept for the rest of the run */
 	return 0;

@@ -11,6 +11,16 @@
 #include "features/stats.h"
 #include "output/text.h"
 
+/* --first-packets N: the flow's first N packets (docs/COLUMNS.md, "The first packets"). */
+#define AFM_FIRST_PACKETS_MAX 255
+
+struct afm_first_packets {
+	uint32_t n;				/* packets here: the N asked for, or fewer */
+	uint8_t sending[AFM_FIRST_PACKETS_MAX];	/* 0: receiving (src -> dst), 1: sending */
+	uint32_t len[AFM_FIRST_PACKETS_MAX];	/* wire length */
+	uint64_t piat_ns[AFM_FIRST_PACKETS_MAX];	/* time since the packet before (0 for the first) */
+};
+
 struct afm_row {
 	char timestamp[AFM_TIME_TEXT];
 	char src_ip[AFM_ADDR_TEXT], dst_ip[AFM_ADDR_TEXT];
@@ -43,6 +53,8 @@ struct afm_row {
 	uint32_t ifindex;			/* live: the interface; 0 from a capture */
 	uint8_t end_code;			/* enum afm_end_reason */
 	uint8_t tcp_flags[2];			/* TCP flags seen: [0] receiving, [1] sending */
+
+	struct afm_first_packets first;		/* --first-packets (n = 0 without) */
 };
 
 /* The longest text of the text columns that are not fixed arrays in the row. */
@@ -64,7 +76,9 @@ struct afm_scratch {
 	int64_t *values, *tmp, *lens;
 };
 
-int afm_features_compute(const struct afm_flow *f, struct afm_row *row, struct afm_scratch *s);
+/* The row of an ended flow; first_packets: how many of its first packets row->first holds (0 to 255). */
+int afm_features_compute(const struct afm_flow *f, struct afm_row *row, struct afm_scratch *s,
+			 unsigned first_packets);
 void afm_scratch_free(struct afm_scratch *s);
 
 #endif

@@ -12,7 +12,7 @@ _Static_assert(sizeof(((struct afm_row *)0)->timestamp) <= AFM_ADDR_TEXT &&
 	       sizeof(((struct afm_row *)0)->vlan_ids) <= AFM_ADDR_TEXT &&
 	       sizeof(((struct afm_row *)0)->first_time) <= AFM_ADDR_TEXT, "text arrays hold at most AFM_ADDR_TEXT");
 
-static size_t text_max(const struct afm_column *c)
+static size_t text_max(const struct afm_format_options *o, const struct afm_column *c)
 {
 	switch (c->kind) {
 	case AFM_COL_FLOW_ID:
@@ -21,9 +21,19 @@ static size_t text_max(const struct afm_column *c)
 		return AFM_ADDR_TEXT;
 	case AFM_COL_TEXT_PTR:
 		return TEXT_PTR_MAX;
+	case AFM_COL_FIRST_DIR:
+	case AFM_COL_FIRST_LEN:
+	case AFM_COL_FIRST_PIAT:
+		/* "[v,v,...]" with the quotes of CSV */
+		return c->offset == AFM_COL_ALL ? 4 + o->schema->first_packets * (NUMBER_MAX + 1) : NUMBER_MAX;
 	default:
 		return NUMBER_MAX;
 	}
+}
+
+static int is_text(const struct afm_column *c)
+{
+	return c->kind == AFM_COL_FLOW_ID || c->kind == AFM_COL_TEXT || c->kind == AFM_COL_TEXT_PTR;
 }
 
 size_t afm_format_line_max(const struct afm_format_options *o)
@@ -34,7 +44,7 @@ size_t afm_format_line_max(const struct afm_format_options *o)
 		const struct afm_column *c = &o->schema->columns[i];
 
 		/* JSON: "name": and the value, escaped (at most 6 bytes a byte), quoted, a comma */
-		n += strlen(c->name) + 4 + 6 * text_max(c) + 3;
+		n += strlen(c->name) + 4 + (is_text(c) ? 6 : 1) * text_max(o, c) + 3;
 	}
 	return n;
 }
@@ -88,14 +98,58 @@ static size_t put_flow_id(char *p, const struct afm_row *row)
 	return n;
 }
 
-/* One value as the CSV writes it; *text: it is text (JSON quotes it). */
+/* Packet i of the first packets: one value of kind, -1 past the flow's last packet. */
+static size_t put_first(const struct afm_format_options *o, int kind, const struct afm_first_packets *fp, unsigned i,
+			char *p)
+{
+	if (i >= fp->n) {
+		memcpy(p, "-1", 2);
+		return 2;
+	}
+	switch (kind) {
+	case AFM_COL_FIRST_DIR:
+		*p = fp->sending[i] ? '1' : '0';
+		return 1;
+	case AFM_COL_FIRST_LEN:
+		return afm_fmt_u64(p, fp->len[i]);
+	default:
+		return afm_fmt_dec(p, (struct afm_dec){ fp->piat_ns[i], -9, 0 }, o->precision);
+	}
+}
+
+/* An array of the first packets: [v1,...,vN], quoted in CSV (it holds commas). */
+static size_t put_first_array(const struct afm_format_options *o, int kind, const struct afm_first_packets *fp,
+			      char *p)
+{
+	const int csv = o->format == AFM_FORMAT_CSV;
+	size_t n = 0;
+
+	if (csv)
+		p[n++] = '"';
+	p[n++] = '[';
+	for (unsigned i = 0; i < o->schema->first_packets; i++) {
+		if (i)
+			p[n++] = ',';
+		n += put_first(o, kind, fp, i, p + n);
+	}
+	p[n++] = ']';
+	if (csv)
+		p[n++] = '"';
+	return n;
+}
+
+/* One value as the CSV writes it (and JSON, but for text, which it quotes and escapes). */
 static size_t put_value(const struct afm_format_options *o, const struct afm_column *c, const struct afm_row *row,
-			char *p, int *text)
+			char *p)
 {
 	const void *field = (const char *)row + c->offset;
 
-	*text = c->kind == AFM_COL_FLOW_ID || c->kind == AFM_COL_TEXT || c->kind == AFM_COL_TEXT_PTR;
 	switch (c->kind) {
+	case AFM_COL_FIRST_DIR:
+	case AFM_COL_FIRST_LEN:
+	case AFM_COL_FIRST_PIAT:
+		return c->offset == AFM_COL_ALL ? put_first_array(o, c->kind, &row->first, p)
+						: put_first(o, c->kind, &row->first, c->offset, p);
 	case AFM_COL_FLOW_ID:
 		return put_flow_id(p, row);
 	case AFM_COL_TEXT:
@@ -139,13 +193,12 @@ size_t afm_format_row(const struct afm_format_options *o, const struct afm_row *
 {
 	char value[FLOW_ID_MAX + TEXT_PTR_MAX];
 	size_t n = 0;
-	int text;
 
 	if (o->format == AFM_FORMAT_CSV) {
 		for (size_t i = 0; i < o->schema->count; i++) {
 			if (i)
 				buf[n++] = ',';
-			n += put_value(o, &o->schema->columns[i], row, buf + n, &text);
+			n += put_value(o, &o->schema->columns[i], row, buf + n);
 		}
 		buf[n++] = '\n';
 		return n;
@@ -153,21 +206,21 @@ size_t afm_format_row(const struct afm_format_options *o, const struct afm_row *
 	buf[n++] = '{';
 	for (size_t i = 0; i < o->schema->count; i++) {
 		const struct afm_column *c = &o->schema->columns[i];
-		size_t len = put_value(o, c, row, value, &text);
 
 		if (i)
 			buf[n++] = ',';
 		buf[n++] = '"';
-		n += put_text(buf + n, c->name);	/* names are [a-z_] */
+		n += put_text(buf + n, c->name);	/* names are [a-z_0-9] */
 		memcpy(buf + n, "\":", 2);
 		n += 2;
-		if (text) {
+		if (is_text(c)) {
+			size_t len = put_value(o, c, row, value);
+
 			buf[n++] = '"';
 			n += json_escape(buf + n, value, len);
 			buf[n++] = '"';
 		} else {
-			memcpy(buf + n, value, len);
-			n += len;
+			n += put_value(o, c, row, buf + n);	/* a number, or an array of them */
 		}
 	}
 	buf[n++] = '}';

@@ -87,8 +87,8 @@ static const struct afm_column all[] = {
 #define N_ALL (sizeof(all) / sizeof(all[0]))
 _Static_assert(N_ALL == 78 + 35, "78 original columns and 35 extended ones");
 
-const struct afm_schema afm_schema_appflowmeter = { all, 78, NULL };
-const struct afm_schema afm_schema_extended = { all, N_ALL, NULL };
+const struct afm_schema afm_schema_appflowmeter = { all, 78, NULL, 0, NULL };
+const struct afm_schema afm_schema_extended = { all, N_ALL, NULL, 0, NULL };
 
 static const struct afm_column *find(const char *name, size_t len)
 {
@@ -171,8 +171,39 @@ int afm_schema_build(struct afm_schema *out, const char *base, const char *list,
 	return 0;
 }
 
+int afm_schema_first_packets(struct afm_schema *s, unsigned n, int layout, char *err, size_t errlen)
+{
+	static const char *const base[3] = { "splt_direction", "splt_ps", "splt_piat" };
+	static const uint8_t kinds[3] = { AFM_COL_FIRST_DIR, AFM_COL_FIRST_LEN, AFM_COL_FIRST_PIAT };
+	const size_t add = layout == AFM_FIRST_COLUMNS ? 3 * (size_t)n : 3, name_max = sizeof("splt_direction_255");
+	struct afm_column *cols = realloc(s->owned, (s->count + add) * sizeof(*cols));
+
+	if (!cols || !(s->names = malloc(add * name_max))) {
+		if (cols)
+			s->owned = cols;
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->owned = cols;
+	for (size_t k = 0, j = 0; k < 3; k++)
+		for (unsigned i = 0; i < (layout == AFM_FIRST_COLUMNS ? n : 1); i++, j++) {
+			char *name = s->names + j * name_max;
+
+			if (layout == AFM_FIRST_COLUMNS)
+				snprintf(name, name_max, "%s_%u", base[k], i + 1);
+			else
+				snprintf(name, name_max, "%s", base[k]);
+			cols[s->count++] = (struct afm_column){ name, kinds[k],
+								layout == AFM_FIRST_COLUMNS ? (uint16_t)i : AFM_COL_ALL };
+		}
+	s->columns = s->owned;
+	s->first_packets = n;
+	return 0;
+}
+
 void afm_schema_free(struct afm_schema *s)
 {
 	free(s->owned);
+	free(s->names);
 	memset(s, 0, sizeof(*s));
 }

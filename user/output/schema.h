@@ -13,6 +13,18 @@ enum afm_column_kind {
 	AFM_COL_U64,
 	AFM_COL_F64,
 	AFM_COL_DEC,		/* struct afm_dec: an exact decimal */
+	/* --first-packets: row->first; offset is the packet's index, or AFM_COL_ALL for an array */
+	AFM_COL_FIRST_DIR,	/* 0 receiving, 1 sending, -1 past the flow's last packet */
+	AFM_COL_FIRST_LEN,	/* wire length, or -1 */
+	AFM_COL_FIRST_PIAT,	/* seconds since the packet before (0 for the first), or -1 */
+};
+
+#define AFM_COL_ALL 0xffff
+
+/* --first-packets-layout */
+enum afm_first_layout {
+	AFM_FIRST_ARRAYS = 0,	/* splt_direction, splt_ps, splt_piat: [v1,...,vN] each */
+	AFM_FIRST_COLUMNS,	/* splt_direction_1 ... splt_direction_N, splt_ps_1 ..., splt_piat_1 ... */
 };
 
 struct afm_column {
@@ -25,6 +37,8 @@ struct afm_schema {
 	const struct afm_column *columns;
 	size_t count;
 	struct afm_column *owned;	/* built by afm_schema_build(), else NULL */
+	unsigned first_packets;		/* --first-packets N: the packets its columns hold */
+	char *names;			/* the names of the columns layout's columns */
 };
 
 /* The 78 columns of the original AppFlowMeter, verbatim (docs/METERING.md, 6). */
@@ -40,6 +54,11 @@ extern const struct afm_schema afm_schema_extended;
  */
 int afm_schema_build(struct afm_schema *out, const char *base, const char *list, int with_label, char *err,
 		     size_t errlen);
+/*
+ * --first-packets N (1 to 255): the first packets' columns after those of the schema
+ * built, in the layout given. 0, or -1 with the reason in err.
+ */
+int afm_schema_first_packets(struct afm_schema *s, unsigned n, int layout, char *err, size_t errlen);
 void afm_schema_free(struct afm_schema *s);
 /* A column of the extended schema by name, or NULL. */
 const struct afm_column *afm_column_find(const char *name);
