@@ -31,6 +31,7 @@ static inline int pipeline_start(struct fuzz_run *r)
 	r->opt.active_ns = 5000000000ULL;
 	r->opt.linger_ns = 500000000ULL;
 	r->opt.max_flows = 64;
+	r->opt.first_packets = 5;	/* and the first packets, as arrays */
 	if (afm_pipeline_check(&r->pipe, &r->opt, NULL, 0) != 0 || afm_pipeline_start(&r->pipe, &io) != 0) {
 		afm_pipeline_close(&r->pipe, AFM_END_EOF, 0);
 		return -1;

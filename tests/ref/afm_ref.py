@@ -9,7 +9,8 @@ bugs in either.  Standard library only.
 Usage:
   afm_ref.py CAPTURE [--idle-timeout S] [--active-timeout S]
              [--close-linger S] [--dns-timeout S] [--precision P]
-             [--schema appflowmeter|extended] [--label TEXT] [--labels FILE] [-o OUT]
+             [--schema appflowmeter|extended] [--label TEXT] [--labels FILE]
+             [--first-packets N] [--first-packets-layout arrays|columns] [-o OUT]
 
 Writes the CSV (78 columns, or 113 with --schema extended; header, then one
 row per flow in the order flows end) to OUT or stdout, and a one-line JSON
@@ -650,7 +651,32 @@ class Flow:
                  # extended schema
                  'ver', 'v0', 'v1', 'close_reason', 'end_reason', 'by_synack',
                  'hs_syn', 'hs_synack', 'hs_ack', 'hs_data', 'rx_flags', 'tx_flags',
-                 'rx_ip', 'tx_ip')
+                 'rx_ip', 'tx_ip',
+                 # --first-packets: every packet as (time, arrival, direction, length)
+                 'pk')
+
+
+def first_packets_columns(n, layout):
+    """COLUMNS.md, "The first packets": the names --first-packets N adds."""
+    if not n:
+        return []
+    names = ('splt_direction', 'splt_ps', 'splt_piat')
+    if layout == 'arrays':
+        return list(names)
+    return ['%s_%d' % (b, i) for b in names for i in range(1, n + 1)]
+
+
+def first_packets_values(fl, n, layout, prec):
+    """The first n packets by time (equal times in arrival order): direction,
+    wire length, time since the one before in seconds; -1 past the last."""
+    pk = sorted(fl.pk)[:n]
+    dirs = [str(d) for _t, _i, d, _l in pk] + ['-1'] * (n - len(pk))
+    lens = [str(ln) for _t, _i, _d, ln in pk] + ['-1'] * (n - len(pk))
+    piat = [fmt_num(Fraction(pk[i][0] - pk[i - 1][0], NS) if i else 0, prec) for i in range(len(pk))]
+    piat += ['-1'] * (n - len(pk))
+    if layout == 'arrays':
+        return ['"[%s]"' % ','.join(v) for v in (dirs, lens, piat)]
+    return dirs + lens + piat
 
 
 def flow_row(fl, prec, schema='appflowmeter', label=None):
@@ -741,6 +767,9 @@ class Meter:
         self.label = label
         self.rules = rules
 
+    first_packets = 0
+    first_layout = 'arrays'
+
     def _end(self, fl, reason):
         fl.ended = True
         fl.end_reason = reason
@@ -751,7 +780,10 @@ class Meter:
             hit = labels_ref.label_of(self.rules, fl.first, ipaddress.ip_address(fl.src),
                                       ipaddress.ip_address(fl.dst), fl.sport, fl.dport, fl.proto)
             label = hit if hit is not None else label
-        self.emit(flow_row(fl, self.prec, self.schema, label))
+        row = flow_row(fl, self.prec, self.schema, label)
+        if self.first_packets:
+            row += ',' + ','.join(first_packets_values(fl, self.first_packets, self.first_layout, self.prec))
+        self.emit(row)
 
     def _deadline_reason(self, fl):
         """(deadline, end reason if the flow ends by it).
@@ -825,6 +857,7 @@ class Meter:
             fl.deadline = None
             fl.rx = []
             fl.tx = []
+            fl.pk = []
             fl.success = 0
             fl.ended = False
             fl.ver, fl.v0, fl.v1 = p.ver, p.v0, p.v1
@@ -838,6 +871,7 @@ class Meter:
 
         receiving = p.src == fl.src and p.sport == fl.sport
         (fl.rx if receiving else fl.tx).append((ts, p.wlen))
+        fl.pk.append((ts, len(fl.pk), 0 if receiving else 1, p.wlen))
         # METERING.md section 1: the IP octets, the declared length unless the frame
         # holds less after its link header and tags (or it declares none)
         avail = max(0, p.wlen - p.l3off)
@@ -910,7 +944,8 @@ def seconds_to_ns(text):
 
 
 def run(path, idle_ns=120 * NS, active_ns=1800 * NS, linger_ns=5 * NS, prec=9,
-        out=None, dns_idle_ns=30 * NS, schema='appflowmeter', label=None, rules=None):
+        out=None, dns_idle_ns=30 * NS, schema='appflowmeter', label=None, rules=None,
+        first_packets=0, first_layout='arrays'):
     """Meter one capture; write CSV lines to `out` (a file); return summary."""
     lines = []
     emit = lines.append
@@ -918,6 +953,7 @@ def run(path, idle_ns=120 * NS, active_ns=1800 * NS, linger_ns=5 * NS, prec=9,
                'ipv6_ext_chain': 0, 'vlan_depth': 0, 'oversized': 0}
     npk = metered = 0
     meter = Meter(idle_ns, active_ns, linger_ns, prec, emit, dns_idle_ns, schema, label, rules)
+    meter.first_packets, meter.first_layout = first_packets, first_layout
     for lt, ts, buf, wlen in read_capture(path):
         npk += 1
         if wlen > WIRE_LEN_MAX:   # METERING.md section 1: damage, not a frame
@@ -933,7 +969,7 @@ def run(path, idle_ns=120 * NS, active_ns=1800 * NS, linger_ns=5 * NS, prec=9,
         meter.take(p)
     meter.finish()
     if out is not None:
-        out.write(','.join(columns_for(schema)) + '\n')
+        out.write(','.join(columns_for(schema) + first_packets_columns(first_packets, first_layout)) + '\n')
         for line in lines:
             out.write(line + '\n')
     return {'packets': npk, 'metered': metered, 'skipped': skipped,
@@ -951,6 +987,8 @@ def main(argv=None):
     ap.add_argument('--schema', choices=SCHEMAS, default='appflowmeter')
     ap.add_argument('--label', help='text of the extended `label` column')
     ap.add_argument('--labels', help='label flows by the rules of this file (COLUMNS.md)')
+    ap.add_argument('--first-packets', type=int, default=0, choices=range(0, 256), metavar='N')
+    ap.add_argument('--first-packets-layout', choices=('arrays', 'columns'), default='arrays')
     ap.add_argument('-o', '--output')
     a = ap.parse_args(argv)
     if a.precision < 1:
@@ -959,7 +997,8 @@ def main(argv=None):
         ap.error('--label must be non-empty, without commas, quotes or line breaks')
     # With --schema appflowmeter the label is not written by the reference
     # (the meter then appends a label column; not modelled here).
-    kw = dict(schema=a.schema, label=a.label)
+    kw = dict(schema=a.schema, label=a.label, first_packets=a.first_packets,
+              first_layout=a.first_packets_layout)
     if a.labels:
         try:
             kw['rules'] = labels_ref.load(a.labels)
