@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow/pool.h"
+
 static const char *const end_names[AFM_END_COUNT] = {
 	[AFM_END_FIN] = "fin",	   [AFM_END_RST] = "rst",	    [AFM_END_IDLE] = "idle",
 	[AFM_END_ACTIVE] = "active", [AFM_END_EOF] = "eof",	    [AFM_END_SHUTDOWN] = "shutdown",
@@ -24,10 +26,16 @@ struct flow_with_chunk {
 
 /* the first chunk's header is part of the flow's own allocation: only its samples count */
 #define FIRST_CHUNK_BYTES (AFM_CHUNK_FIRST * sizeof(struct afm_sample))
+#define FLOW_BYTES (sizeof(struct flow_with_chunk) + FIRST_CHUNK_BYTES)
+
+static size_t chunk_bytes(uint32_t cap)
+{
+	return sizeof(struct afm_sample_chunk) + (size_t)cap * sizeof(struct afm_sample);
+}
 
 struct afm_flow *afm_flow_new(const struct afm_flow_key *key, uint64_t hash)
 {
-	struct flow_with_chunk *fc = malloc(sizeof(*fc) + AFM_CHUNK_FIRST * sizeof(struct afm_sample));
+	struct flow_with_chunk *fc = afm_pool_alloc(FLOW_BYTES);
 	struct afm_flow *f;
 
 	if (!fc)
@@ -56,9 +64,9 @@ int afm_flow_append(struct afm_flow *f, uint64_t ts_ns, uint32_t len_dir)
 			cap = AFM_CHUNK_MAX;
 		if (f->cap + cap < f->cap)
 			return -ENOMEM;
-		size_t bytes = sizeof(*c) + (size_t)cap * sizeof(c->s[0]);
+		size_t bytes = chunk_bytes(cap);
 
-		c = malloc(bytes);
+		c = afm_pool_alloc(bytes);
 		if (!c)
 			return -ENOMEM;
 		c->next = NULL;
@@ -82,9 +90,9 @@ void afm_flow_free(struct afm_flow *f)
 		return;
 	for (struct afm_sample_chunk *c = f->first->next, *next; c; c = next) {	/* the first is f's */
 		next = c->next;
-		free(c);
+		afm_pool_free(c, chunk_bytes(c->cap));
 	}
-	free(f);
+	afm_pool_free((struct flow_with_chunk *)(void *)f, FLOW_BYTES);
 }
 
 const struct afm_sample *afm_flow_sample(const struct afm_flow *f, uint32_t i)
