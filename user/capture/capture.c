@@ -25,6 +25,7 @@ struct afm_capture {
 	struct afm_pcap_records records;	/* a mapped classic pcap: read here, not by libpcap */
 	int own_records;
 	uint64_t unmapped;	/* bytes at the start of map already given back */
+	uint64_t populated;	/* bytes at the start of map in the page tables already */
 	uint64_t packets;	/* records read */
 	uint64_t clock;		/* the largest timestamp so far */
 	uint64_t jumps;		/* records more than a day away from the ones before */
@@ -251,6 +252,25 @@ static void check_time(struct afm_capture *c, uint64_t t)
 		c->clock = t;
 }
 
+/*
+ * Enter the pages ahead of the reader into the page tables a few MiB at a time, with
+ * one system call, instead of a page fault every 64 KiB (each about 10 us in a virtual
+ * machine); then the prefetches of the records ahead find them. Linux 5.14 and later:
+ * before, the call fails and the pages fault in as they are read.
+ */
+#define POPULATE_AHEAD (2u << 20)
+#define POPULATE_STEP (4u << 20)
+
+static void populate_ahead(struct afm_capture *c)
+{
+	if (afm_capture_offset(c) + POPULATE_AHEAD <= c->populated || c->populated >= c->size)
+		return;
+	uint64_t len = c->size - c->populated < POPULATE_STEP ? c->size - c->populated : POPULATE_STEP;
+
+	madvise((char *)c->map + c->populated, len, MADV_POPULATE_READ);
+	c->populated += len;
+}
+
 int afm_capture_next(struct afm_capture *c, struct afm_packet *pkt)
 {
 	struct pcap_pkthdr own, *h;
@@ -275,6 +295,8 @@ int afm_capture_next(struct afm_capture *c, struct afm_packet *pkt)
 	}
 
 	if (ret == 1) {
+		if (c->map)
+			populate_ahead(c);
 		/* Give back the pages read (they stay in the page cache): the meter's
 		 * resident memory stays its own, however large the capture. */
 		if (c->map && (c->packets & 0x3fff) == 0) {
