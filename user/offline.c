@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "offline.h"
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "afm_parse.h"
@@ -21,59 +23,183 @@ struct offline {
 	struct afm_replay_run *replay;	/* --via-xdp */
 };
 
+enum { READ_END = -1, READ_NONE = 0, READ_RECORD = 1 };
+
+/*
+ * The next packet of the captures, counted in c: READ_RECORD with its record in rec;
+ * READ_NONE when it was skipped, replayed (--via-xdp) or damage was met (*status);
+ * READ_END at the end of the input, a stop, a stage's failure (or a replay's: *status).
+ */
+static int read_packet(struct offline *o, struct afm_counters *c, struct afm_record *rec, int *status)
+{
+	const struct afm_capture *cap;
+	struct afm_packet pkt;
+	char err[256];
+	int rc;
+
+	if (afm_stop_requested() || afm_pipeline_failed(&o->pipe))
+		return READ_END;
+	rc = afm_merge_next(o->merge, &pkt, &cap);
+	if (rc == AFM_CAPTURE_EOF || afm_stop_requested())	/* a read cut short by the signal */
+		return READ_END;
+	if (rc == AFM_CAPTURE_DAMAGED) {
+		afm_progress_end(&o->progress);
+		afm_warn("%s; the flows metered so far are still written", afm_merge_error(o->merge));
+		*status = AFM_EXIT_DAMAGED;
+		return READ_NONE;
+	}
+	c->packets++;
+	c->bytes += pkt.wire_len;
+	if ((c->packets & 4095) == 0)
+		afm_progress_update(&o->progress, afm_merge_done(o->merge), c->packets);
+	if (pkt.wire_len > AFM_WIRE_LEN_MAX) {
+		c->skipped[AFM_SKIP_OVERSIZED]++;
+		return READ_NONE;
+	}
+	if (o->replay) {
+		if (afm_replay_packet(o->replay, &pkt, afm_capture_link(cap), c, err, sizeof(err)) != 0) {
+			afm_progress_end(&o->progress);
+			afm_error("--via-xdp: %s", err);
+			*status = AFM_EXIT_FAILURE;
+			return READ_END;
+		}
+		return READ_NONE;
+	}
+	int verdict = afm_parse(pkt.data, pkt.data + pkt.caplen, afm_capture_link(cap), rec);
+
+	if (verdict != AFM_OK) {
+		c->skipped[verdict]++;
+		return READ_NONE;
+	}
+	rec->ts_ns = pkt.ts_ns;
+	rec->wire_len = pkt.wire_len;
+	return READ_RECORD;
+}
+
+static void meter_records(struct offline *o, const struct afm_record *recs, size_t n)
+{
+	struct afm_counters *c = &o->pipe.counters;
+
+	for (size_t i = 0; i < n; i += AFM_ENGINE_BATCH)
+		c->metered += (uint64_t)afm_engine_packets(&o->pipe.engine, recs + i,
+							   n - i < AFM_ENGINE_BATCH ? n - i : AFM_ENGINE_BATCH,
+							   &c->lost[AFM_LOST_NO_MEMORY]);
+}
+
+/*
+ * Reading ahead (capture files): a thread reads and parses the captures into blocks of
+ * records while this one meters them, in their order; the features and rows are the
+ * row worker's, on a third. The blocks go round a ring: filled by the reader, metered
+ * and handed back here.
+ */
+#define AHEAD_BLOCK 1024	/* records */
+#define AHEAD_BLOCKS 8
+
+struct ahead {
+	struct offline *o;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	struct afm_record (*rec)[AHEAD_BLOCK];
+	size_t n[AHEAD_BLOCKS];
+	size_t head, count;	/* the blocks filled, in order from head */
+	int done;		/* the reader has filled its last block */
+	int status;		/* the reader's: 0 or AFM_EXIT_DAMAGED */
+	struct afm_counters c;	/* the reader's packets, bytes and skips, added at the end */
+};
+
+static void *read_ahead(void *arg)
+{
+	struct ahead *a = arg;
+	size_t slot = 0, n = 0;
+	int r;
+
+	do {
+		if (n == 0) {	/* a block to fill: wait for one to come back */
+			pthread_mutex_lock(&a->lock);
+			while (a->count == AHEAD_BLOCKS)
+				pthread_cond_wait(&a->changed, &a->lock);
+			slot = (a->head + a->count) % AHEAD_BLOCKS;
+			pthread_mutex_unlock(&a->lock);
+		}
+		r = read_packet(a->o, &a->c, &a->rec[slot][n], &a->status);
+		if ((r == READ_RECORD && ++n == AHEAD_BLOCK) || (r == READ_END && n)) {
+			pthread_mutex_lock(&a->lock);
+			a->n[slot] = n;
+			a->count++;
+			pthread_cond_signal(&a->changed);
+			pthread_mutex_unlock(&a->lock);
+			n = 0;
+		}
+	} while (r != READ_END);
+	pthread_mutex_lock(&a->lock);
+	a->done = 1;
+	pthread_cond_signal(&a->changed);
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+/* Meter with a reader thread: 1, and its status in *status; 0 when no thread could be made. */
+static int meter_ahead(struct offline *o, int *status)
+{
+	struct afm_counters *c = &o->pipe.counters;
+	struct ahead a = { .o = o };
+	pthread_t reader;
+
+	a.rec = malloc(AHEAD_BLOCKS * sizeof(*a.rec));
+	if (!a.rec)
+		return 0;
+	pthread_mutex_init(&a.lock, NULL);
+	pthread_cond_init(&a.changed, NULL);
+	int started = pthread_create(&reader, NULL, read_ahead, &a) == 0;
+
+	pthread_mutex_lock(&a.lock);
+	while (started) {
+		while (!a.count && !a.done)
+			pthread_cond_wait(&a.changed, &a.lock);
+		if (!a.count)
+			break;
+		size_t slot = a.head;
+
+		pthread_mutex_unlock(&a.lock);
+		meter_records(o, a.rec[slot], a.n[slot]);
+		pthread_mutex_lock(&a.lock);
+		a.head = (a.head + 1) % AHEAD_BLOCKS;
+		a.count--;
+		pthread_cond_signal(&a.changed);
+	}
+	pthread_mutex_unlock(&a.lock);
+	if (started) {
+		pthread_join(reader, NULL);
+		c->packets += a.c.packets;
+		c->bytes += a.c.bytes;
+		for (int v = 0; v < AFM_VERDICT_COUNT; v++)
+			c->skipped[v] += a.c.skipped[v];
+		*status = a.status;
+	}
+	pthread_cond_destroy(&a.changed);
+	pthread_mutex_destroy(&a.lock);
+	free(a.rec);
+	return started;
+}
+
 /* Read and meter until the end of the input or a stop. Returns 0, AFM_EXIT_DAMAGED or AFM_EXIT_FAILURE. */
 static int meter_inputs(struct offline *o)
 {
-	struct afm_counters *c = &o->pipe.counters;
+	/* from a pipe, each packet at once (rows as they come); with --via-xdp, one thread */
+	const int streaming = afm_merge_streaming(o->merge);
+	const size_t batch = streaming ? 1 : AFM_ENGINE_BATCH;
 	struct afm_record recs[AFM_ENGINE_BATCH];
-	const size_t batch = afm_merge_streaming(o->merge) ? 1 : AFM_ENGINE_BATCH;
-	const struct afm_capture *cap;
-	struct afm_packet pkt;
 	size_t n = 0;
-	char err[256];
-	int status = 0, rc;
+	int status = 0, r;
 
-	while (!afm_stop_requested() && !afm_pipeline_failed(&o->pipe)) {
-		rc = afm_merge_next(o->merge, &pkt, &cap);
-		if (rc == AFM_CAPTURE_EOF || afm_stop_requested())	/* a read cut short by the signal */
-			break;
-		if (rc == AFM_CAPTURE_DAMAGED) {
-			afm_progress_end(&o->progress);
-			afm_warn("%s; the flows metered so far are still written", afm_merge_error(o->merge));
-			status = AFM_EXIT_DAMAGED;
-			continue;
-		}
-		c->packets++;
-		c->bytes += pkt.wire_len;
-		if ((c->packets & 4095) == 0)
-			afm_progress_update(&o->progress, afm_merge_done(o->merge), c->packets);
-		if (pkt.wire_len > AFM_WIRE_LEN_MAX) {
-			c->skipped[AFM_SKIP_OVERSIZED]++;
-			continue;
-		}
-		if (o->replay) {
-			if (afm_replay_packet(o->replay, &pkt, afm_capture_link(cap), c, err, sizeof(err)) != 0) {
-				afm_progress_end(&o->progress);
-				afm_error("--via-xdp: %s", err);
-				return AFM_EXIT_FAILURE;
-			}
-			continue;
-		}
-
-		int verdict = afm_parse(pkt.data, pkt.data + pkt.caplen, afm_capture_link(cap), &recs[n]);
-
-		if (verdict != AFM_OK) {
-			c->skipped[verdict]++;
-			continue;
-		}
-		recs[n].ts_ns = pkt.ts_ns;
-		recs[n].wire_len = pkt.wire_len;
-		if (++n == batch) {
-			c->metered += (uint64_t)afm_engine_packets(&o->pipe.engine, recs, n, &c->lost[AFM_LOST_NO_MEMORY]);
+	if (!streaming && !o->replay && meter_ahead(o, &status))
+		return status;
+	while ((r = read_packet(o, &o->pipe.counters, &recs[n], &status)) != READ_END)
+		if (r == READ_RECORD && ++n == batch) {
+			meter_records(o, recs, n);
 			n = 0;
 		}
-	}
-	c->metered += (uint64_t)afm_engine_packets(&o->pipe.engine, recs, n, &c->lost[AFM_LOST_NO_MEMORY]);
+	meter_records(o, recs, n);
 	return status;
 }
 
