@@ -196,7 +196,7 @@ class Interrupt(Meter):
         wait_until(lambda: pipe_bytes(w) == 0 and 'pipe' in wchan(p.pid),
                    'the meter has read the pipe')
         p.send_signal(signal.SIGINT)
-        err = p.stderr.read()
+        err = p.communicate(timeout=60)[1]
         self.assertEqual(p.wait(timeout=30), 0, err)
         os.close(w)
         self.assertIn('stopped reading; writing the open flows', err)
@@ -225,7 +225,7 @@ class Interrupt(Meter):
                 break
             data += chunk
         os.close(r)
-        err = p.stderr.read()
+        err = p.communicate(timeout=60)[1]
         self.assertEqual(p.wait(timeout=60), 0, err)
         s = self.stats(js)
         self.assertEqual(s['stopped_by'], 'SIGTERM')
