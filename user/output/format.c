@@ -142,14 +142,13 @@ static size_t put_first_array(const struct afm_format_options *o, int kind, cons
 static size_t put_value(const struct afm_format_options *o, const struct afm_column *c, const struct afm_row *row,
 			char *p)
 {
+	if (c->kind == AFM_COL_FIRST_DIR || c->kind == AFM_COL_FIRST_LEN || c->kind == AFM_COL_FIRST_PIAT)
+		return c->offset == AFM_COL_ALL ? put_first_array(o, c->kind, &row->first, p)
+						: put_first(o, c->kind, &row->first, c->offset, p);	/* offset: the index */
+
 	const void *field = (const char *)row + c->offset;
 
 	switch (c->kind) {
-	case AFM_COL_FIRST_DIR:
-	case AFM_COL_FIRST_LEN:
-	case AFM_COL_FIRST_PIAT:
-		return c->offset == AFM_COL_ALL ? put_first_array(o, c->kind, &row->first, p)
-						: put_first(o, c->kind, &row->first, c->offset, p);
 	case AFM_COL_FLOW_ID:
 		return put_flow_id(p, row);
 	case AFM_COL_TEXT:
