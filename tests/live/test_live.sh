@@ -23,7 +23,8 @@ netns_setup
 same_receive_clock
 servers_start
 
-# Labels from rules (--labels), on the live rows and on -r of the capture alike.
+# Labels from rules (--labels), on the live rows and on -r of the capture alike; the
+# ping is labelled by a time window around now (live times are UTC), not the one before.
 LABELS=$WORK/labels.csv
 cat >"$LABELS" <<RULES
 start,end,src,dst,port,protocol,label
@@ -31,7 +32,8 @@ start,end,src,dst,port,protocol,label
 *,*,fd00:77::/64,$SRV6,80,tcp,web6
 *,*,*,$SRV4,53,udp,dns4
 *,*,*,*,5201,*,iperf
-*,*,*,*,*,icmp,ping4
+2000-01-01T00:00:00Z,2000-01-02T00:00:00Z,*,*,*,icmp,never
+$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ),$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%S+00:00),*,*,*,icmp,ping4
 RULES
 
 # (ip netns exec execs: $! is the program itself, which the signals below must reach)
