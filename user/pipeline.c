@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -77,21 +76,10 @@ int afm_pipeline_check(struct afm_pipeline *p, const struct afm_options *opt, ch
 		outputs[n_outputs++] = (struct afm_output_name){ "-o", opt->output };
 	if (opt->stats_json)
 		outputs[n_outputs++] = (struct afm_output_name){ "--stats-json", opt->stats_json };
-	/* the rule file is an input too: no output may be it */
-	char **read = calloc(n_inputs + 1, sizeof(*read));
+	char *rules[1] = { (char *)opt->labels };	/* the rule file is an input too: no output may be it */
 
-	if (!read) {
-		afm_error("out of memory");
-		return AFM_EXIT_FAILURE;
-	}
-	if (n_inputs)
-		memcpy(read, inputs, n_inputs * sizeof(*read));
-	if (opt->labels)
-		read[n_inputs] = (char *)opt->labels;
-	int refused = afm_check_outputs(read, n_inputs + (opt->labels != NULL), outputs, n_outputs, err, sizeof(err));
-
-	free(read);
-	if (refused ||
+	if (afm_check_outputs(inputs, n_inputs, outputs, n_outputs, err, sizeof(err)) != 0 ||
+	    (opt->labels && afm_check_outputs(rules, 1, outputs, n_outputs, err, sizeof(err)) != 0) ||
 	    afm_schema_build(&p->schema, opt->schema, opt->columns, opt->label || opt->labels, err, sizeof(err)) != 0 ||
 	    (opt->first_packets &&
 	     afm_schema_first_packets(&p->schema, (unsigned)opt->first_packets, opt->first_layout, err, sizeof(err)) != 0) ||
