@@ -51,15 +51,19 @@ static int new_region(struct pool *p)
 	return 0;
 }
 
+/* The size class of a block of bytes (1 for 0 bytes: every block holds a free_block). */
+static size_t class_of(size_t bytes)
+{
+	return bytes ? (bytes + CLASS_BYTES - 1) / CLASS_BYTES : 1;
+}
+
 void *afm_pool_alloc(size_t bytes)
 {
 	struct pool *p = &pool;
-	size_t cls = (bytes + CLASS_BYTES - 1) / CLASS_BYTES;
+	size_t cls = class_of(bytes);
 
 	if (bytes > AFM_POOL_BLOCK_MAX || POOL_OFF)
 		return malloc(bytes);
-	if (cls == 0)
-		cls = 1;
 	struct free_block *b = p->free[cls];
 
 	if (b) {
@@ -78,8 +82,7 @@ void *afm_pool_alloc(size_t bytes)
 
 void afm_pool_free(void *block, size_t bytes)
 {
-	struct pool *p = &pool;
-	size_t cls = (bytes + CLASS_BYTES - 1) / CLASS_BYTES;
+	struct free_block *b = block, **list;
 
 	if (!block)
 		return;
@@ -87,10 +90,7 @@ void afm_pool_free(void *block, size_t bytes)
 		free(block);
 		return;
 	}
-	if (cls == 0)
-		cls = 1;
-	struct free_block *b = block;
-
-	b->next = p->free[cls];
-	p->free[cls] = b;
+	list = &pool.free[class_of(bytes)];
+	b->next = *list;
+	*list = b;
 }
