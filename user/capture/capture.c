@@ -258,7 +258,6 @@ static void check_time(struct afm_capture *c, uint64_t t)
  * machine); then the prefetches of the records ahead find them. Linux 5.14 and later:
  * before, the call fails and the pages fault in as they are read.
  */
-#define GIVE_BACK (16u << 20)
 #define POPULATE_AHEAD (2u << 20)
 #define POPULATE_STEP (4u << 20)
 
@@ -271,6 +270,8 @@ static void populate_ahead(struct afm_capture *c)
 	madvise((char *)c->map + c->populated, len, MADV_POPULATE_READ);
 	c->populated += len;
 }
+
+#define GIVE_BACK (16u << 20)	/* bytes of pages read, given back at once */
 
 int afm_capture_next(struct afm_capture *c, struct afm_packet *pkt)
 {
@@ -299,7 +300,7 @@ int afm_capture_next(struct afm_capture *c, struct afm_packet *pkt)
 		if (c->map)
 			populate_ahead(c);
 		/* Give back the pages read (they stay in the page cache): the meter's
-		 * resident memory stays its own, however large the capture. 16 MiB at a
+		 * resident memory stays its own, however large the capture. GIVE_BACK at a
 		 * time: each call flushes the TLBs of every CPU the meter's threads run on. */
 		if (c->map && (c->packets & 0x3fff) == 0) {
 			uint64_t off = afm_capture_offset(c) & ~(uint64_t)0xfffff;
