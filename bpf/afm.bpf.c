@@ -33,6 +33,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 const volatile __u8 cfg_replay = 0;		/* 1: --via-xdp, time and length from `replay` */
 const volatile __u32 cfg_slot_mask = AFM_FLOW_SLOTS - 1;	/* flow table slots per CPU, minus 1 */
 const volatile __u64 cfg_wakeup_bytes = AFM_RINGBUF_BYTES / 4;	/* wake user space past this much data */
+const volatile __u8 cfg_detail = 0;		/* 1: a CIC schema: samples carry their detail */
 
 /* Set by user space before each replayed packet (--via-xdp). */
 struct afm_replay replay;
@@ -55,6 +56,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct afm_kslot);
 } flows SEC(".maps");
+
+/* The batches' details (cfg_detail), slot by slot; one entry when unused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, AFM_FLOW_SLOTS);	/* user space sizes it before load */
+	__type(key, __u32);
+	__type(value, struct afm_kdetails);
+} details SEC(".maps");
 
 /* First fragments seen: later fragments take their flow key and direction. */
 struct afm_kfrag {
@@ -128,10 +137,26 @@ static __always_inline __u32 slot_of(const struct afm_flow_key *k)
 	return (__u32)(h >> 32) & cfg_slot_mask;
 }
 
-/* Ship the slot's batch as one event and empty it. */
-static __always_inline void ship(struct afm_kslot *slot, __u32 reason, struct afm_kcounters *c)
+/* A detailed event: the slot's batch and its details, copied into a reservation. */
+static __always_inline long ship_detailed(struct afm_kslot *slot, const struct afm_kdetails *d, __u64 flags)
+{
+	struct afm_event_detailed *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+
+	if (!ev)
+		return -1;
+	__builtin_memcpy(&ev->ev, &slot->ev, sizeof(ev->ev));
+	__builtin_memcpy(ev->d, d->d, sizeof(ev->d));
+	ev->ev.reason |= AFM_EVENT_DETAILED;
+	bpf_ringbuf_submit(ev, flags);
+	return 0;
+}
+
+/* Ship the slot's batch (and its details, d: cfg_detail) as one event and empty it. */
+static __always_inline void ship(struct afm_kslot *slot, const struct afm_kdetails *d, __u32 reason,
+				 struct afm_kcounters *c)
 {
 	__u32 n = slot->ev.n;
+	long err;
 
 	if (n > AFM_BATCH)
 		n = AFM_BATCH;
@@ -140,7 +165,11 @@ static __always_inline void ship(struct afm_kslot *slot, __u32 reason, struct af
 	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > cfg_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
 										     : BPF_RB_NO_WAKEUP;
 
-	if (bpf_ringbuf_output(&events, &slot->ev, EVENT_HEADER + n * sizeof(struct afm_ksample), flags) == 0)
+	if (cfg_detail && d)
+		err = ship_detailed(slot, d, flags);
+	else
+		err = bpf_ringbuf_output(&events, &slot->ev, EVENT_HEADER + n * sizeof(struct afm_ksample), flags);
+	if (err == 0)
 		c->events[reason < AFM_FLUSH_COUNT ? reason : 0]++;
 	else
 		c->lost_ringbuf += n;
@@ -230,18 +259,24 @@ static __always_inline int afm_meter(struct afm_kscratch *sc, __u64 verdict, __u
 		return 0;
 	}
 	struct afm_kslot *slot = bpf_map_lookup_elem(&flows, &idx);
+	struct afm_kdetails *d = NULL;
 
 	if (!slot)
 		return 0;
+	if (cfg_detail) {
+		d = bpf_map_lookup_elem(&details, &idx);
+		if (!d)
+			return 0;
+	}
 	if (AFM_BENCH_STOP == 3) {
 		c->batched += slot->ev.n & 1;
 		return 0;
 	}
 	if (slot->ev.n) {
 		if (!afm_key_equal(&slot->ev.key, &rec->key))
-			ship(slot, AFM_FLUSH_COLLISION, c);	/* another flow's batch goes first */
+			ship(slot, d, AFM_FLUSH_COLLISION, c);	/* another flow's batch goes first */
 		else if (stamp < slot->ev.base || stamp - slot->ev.base > 0xffffffffULL)
-			ship(slot, AFM_FLUSH_SPAN, c);		/* a stamp the batch cannot hold */
+			ship(slot, d, AFM_FLUSH_SPAN, c);		/* a stamp the batch cannot hold */
 	}
 	__u32 n = slot->ev.n;
 
@@ -253,13 +288,23 @@ static __always_inline int afm_meter(struct afm_kscratch *sc, __u64 verdict, __u
 		slot->ev.s[n].stamp = (__u32)(stamp - slot->ev.base);
 		slot->ev.s[n].info = info;
 		slot->ev.overhead[n] = (__u16)overhead;
+		if (cfg_detail && d) {
+			struct afm_kdetail *x = &d->d[n];
+
+			x->seq = rec->tcp_seq;
+			x->ack = rec->tcp_ack;
+			x->window = rec->key.proto == AFM_IPPROTO_TCP ? rec->tcp_window
+								      : (__u16)(rec->icmp_type << 8 | rec->icmp_code);
+			x->headers = rec->headers;
+			x->l4_hlen = rec->l4_hlen;
+		}
 		slot->ev.n = ++n;
 	}
 	c->batched++;
 	if (n >= AFM_BATCH)
-		ship(slot, AFM_FLUSH_FULL, c);
+		ship(slot, d, AFM_FLUSH_FULL, c);
 	else if (rec->tcp_flags & (AFM_TCP_FIN | AFM_TCP_RST))
-		ship(slot, AFM_FLUSH_CLOSE, c);
+		ship(slot, d, AFM_FLUSH_CLOSE, c);
 	return 0;
 }
 
@@ -273,7 +318,7 @@ static __always_inline void meter(void *data, void *data_end, __u32 ifindex, __u
 	if (!sc)
 		return;
 	struct afm_record *rec = &sc->rec;
-	int v = afm_parse(data, data_end, AFM_LINK_ETHERNET, rec);
+	int v = afm_parse(data, data_end, AFM_LINK_ETHERNET, rec, cfg_detail);
 
 	if (AFM_BENCH_STOP == 1) {
 		rec->l3_off += (__u8)v;	/* the parse's result is used */
@@ -385,21 +430,31 @@ struct sweep_ctx {
 static long sweep_one(void *map, __u32 *idx, struct afm_kslot *slot, struct sweep_ctx *sc)
 {
 	__u32 n = slot->ev.n;
-	struct afm_event *ev;
+	struct afm_kdetails *d = NULL;
+	struct afm_event_detailed *ev;
 
 	(void)map;
-	(void)idx;
 	if (!n || n > AFM_BATCH || sweep_args.now - slot->ev.base < sweep_args.flush_after)
 		return 0;
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (cfg_detail) {
+		d = bpf_map_lookup_elem(&details, idx);
+		if (!d)
+			return 0;
+	}
+	/* the whole detailed layout either way: a reservation's size is a constant */
+	ev = bpf_ringbuf_reserve(&events, cfg_detail ? sizeof(*ev) : sizeof(ev->ev), 0);
 	if (!ev) {	/* the ring is full: the batch is lost, and counted */
 		if (__sync_val_compare_and_swap(&slot->ev.n, n, 0) == n)
 			sc->c->lost_ringbuf += n;
 		return 0;
 	}
-	__builtin_memcpy(ev, &slot->ev, sizeof(*ev));
-	ev->n = n;
-	ev->reason = AFM_FLUSH_SWEEP;
+	__builtin_memcpy(&ev->ev, &slot->ev, sizeof(ev->ev));
+	ev->ev.n = n;
+	ev->ev.reason = AFM_FLUSH_SWEEP;
+	if (cfg_detail && d) {
+		__builtin_memcpy(ev->d, d->d, sizeof(ev->d));
+		ev->ev.reason |= AFM_EVENT_DETAILED;
+	}
 	if (__sync_val_compare_and_swap(&slot->ev.n, n, 0) == n) {
 		bpf_ringbuf_submit(ev, 0);
 		sc->c->events[AFM_FLUSH_SWEEP]++;

@@ -68,6 +68,33 @@ struct afm_kslot {
 	struct afm_event ev;	/* ev.n == 0: the slot holds no packet */
 };
 
+/*
+ * With the CIC schemas (cfg_detail), each sample has a detail beside it, in a second
+ * per-CPU table of the same slots, and events carry the batch's details after the
+ * whole sample array (struct afm_event_detailed, reason | AFM_EVENT_DETAILED). Without,
+ * the details table has one entry and nothing of this is written or shipped.
+ */
+struct afm_kdetail {
+	__u32 seq, ack;		/* TCP sequence and acknowledgement numbers */
+	__u16 window;		/* TCP window; ICMP: type << 8 | code */
+	__u16 headers;		/* afm_record.headers */
+	__u8 l4_hlen;		/* afm_record.l4_hlen */
+	__u8 pad[3];
+};
+
+struct afm_kdetails {
+	struct afm_kdetail d[AFM_BATCH];
+};
+
+struct afm_event_detailed {
+	struct afm_event ev;
+	struct afm_kdetail d[AFM_BATCH];
+};
+
+#define AFM_EVENT_DETAILED 0x100u	/* in afm_event.reason */
+
+_Static_assert(sizeof(struct afm_kdetail) == 16, "detail layout");
+
 /* Per-CPU packet accounting; user space sums the CPUs. */
 struct afm_kcounters {
 	__u64 packets;				/* seen by a hook */

@@ -55,10 +55,15 @@
 #define AFM_TCP_DPORT 2
 #define AFM_TCP_DOFF 12		/* data offset, in 32-bit words, in the high nibble */
 #define AFM_TCP_FLAGS 13
+#define AFM_TCP_SEQ_OFF 4
+#define AFM_TCP_ACK_OFF 8
+#define AFM_TCP_WINDOW_OFF 14
 #define AFM_UDP_HLEN 8
 #define AFM_UDP_SPORT 0
 #define AFM_UDP_DPORT 2
 #define AFM_DNS_ID 0		/* in the UDP payload */
+#define AFM_ICMP_TYPE 0		/* ICMP and ICMPv6 */
+#define AFM_ICMP_CODE 1
 #define AFM_HTTP_STATUS_LINE 12	/* "HTTP/1.x NNN" */
 
 /* Where the next header starts in a frame, and where the frame's bytes end. */
@@ -313,8 +318,9 @@ static __always_inline int afm_parse_ipv6(struct afm_cursor *c, struct afm_recor
 	return afm_parse_ipv6_ext(c, rec, proto);
 }
 
-/* TCP: ports, flags; payload: l4_avail bytes of segment the IP header declares. */
-static __always_inline int afm_parse_tcp(struct afm_cursor *c, struct afm_record *rec, __u64 l4_avail)
+/* TCP: ports, flags; payload: l4_avail bytes of segment the IP header declares; detail: seq, ack, window. */
+static __always_inline int afm_parse_tcp(struct afm_cursor *c, struct afm_record *rec, __u64 l4_avail,
+					 const int detail)
 {
 	const __u8 *p = c->p;
 
@@ -327,6 +333,12 @@ static __always_inline int afm_parse_tcp(struct afm_cursor *c, struct afm_record
 	rec->key.port[0] = afm_ntohs(afm_load16(p + AFM_TCP_SPORT));
 	rec->key.port[1] = afm_ntohs(afm_load16(p + AFM_TCP_DPORT));
 	rec->tcp_flags = p[AFM_TCP_FLAGS];
+	if (detail) {
+		rec->l4_hlen = (__u8)doff;
+		rec->tcp_seq = afm_ntohl(afm_load32(p + AFM_TCP_SEQ_OFF));
+		rec->tcp_ack = afm_ntohl(afm_load32(p + AFM_TCP_ACK_OFF));
+		rec->tcp_window = afm_ntohs(afm_load16(p + AFM_TCP_WINDOW_OFF));
+	}
 	/* Data in the segment: the IP packet's declared length says (0: unknown, as in
 	 * TSO super-frames, which carry data). */
 	rec->payload = l4_avail > doff;
@@ -354,11 +366,12 @@ static __always_inline int afm_parse_udp(struct afm_cursor *c, struct afm_record
 
 /*
  * Parse one frame into rec->key, dir, tcp_flags, http_status, frag, frag_id, l3_off
- * and ip_len. ts_ns and wire_len are the caller's. Returns AFM_OK or an AFM_SKIP_*
- * reason.
+ * and ip_len; with detail (a constant at each caller), also headers, l4_hlen, the TCP
+ * sequence, acknowledgement and window, the ICMP type and code. ts_ns and wire_len are
+ * the caller's. Returns AFM_OK or an AFM_SKIP_* reason.
  */
 static __always_inline int afm_parse(const void *data, const void *data_end, int link,
-				     struct afm_record *rec)
+				     struct afm_record *rec, const int detail)
 {
 	struct afm_cursor c = { data, data_end };
 	__u16 eth_proto = 0;
@@ -393,12 +406,20 @@ static __always_inline int afm_parse(const void *data, const void *data_end, int
 		__u64 l4_avail = ip_len > l4_off ? ip_len - l4_off : 0;
 
 		if (proto == AFM_IPPROTO_TCP)
-			ret = afm_parse_tcp(&c, rec, l4_avail);
+			ret = afm_parse_tcp(&c, rec, l4_avail, detail);
 		else if (proto == AFM_IPPROTO_UDP)
 			ret = afm_parse_udp(&c, rec, l4_avail);
 		if (ret != AFM_OK)
 			return ret;
+		if (detail && proto == AFM_IPPROTO_UDP)
+			rec->l4_hlen = AFM_UDP_HLEN;
+		if (detail && (proto == AFM_IPPROTO_ICMP || proto == AFM_IPPROTO_ICMPV6) && afm_has(&c, 2)) {
+			rec->icmp_type = c.p[AFM_ICMP_TYPE];
+			rec->icmp_code = c.p[AFM_ICMP_CODE];
+		}
 	}
+	if (detail)
+		rec->headers = (__u16)((c.p - l3) + rec->l4_hlen);
 	afm_key_canonicalize(rec);
 	return AFM_OK;
 }

@@ -28,12 +28,14 @@ struct afm_flow_key {
 
 /* IP protocol numbers: the transports the meter reads, the IPv6 extension headers. */
 #define AFM_IPPROTO_HOPOPTS 0
+#define AFM_IPPROTO_ICMP 1
 #define AFM_IPPROTO_TCP 6
 #define AFM_IPPROTO_UDP 17
 #define AFM_IPPROTO_ROUTING 43
 #define AFM_IPPROTO_FRAGMENT 44
 #define AFM_IPPROTO_AH 51
 #define AFM_IPPROTO_DSTOPTS 60
+#define AFM_IPPROTO_ICMPV6 58
 #define AFM_IPPROTO_MH 135
 #define AFM_IPPROTO_HIP 139
 #define AFM_IPPROTO_SHIM6 140
@@ -67,13 +69,25 @@ struct afm_record {
 	__u8 frag;		/* enum afm_frag */
 	__u8 payload;		/* a TCP segment carrying data (docs/COLUMNS.md) */
 	__u8 l3_off;		/* bytes before the IP header: the link header and VLAN tags */
-	__u8 pad;
+	__u8 l4_hlen;		/* detail: the transport header's bytes (TCP data offset x 4, UDP 8), else 0 */
 	__u32 ip_len;		/* the IP packet's length as its header declares it; 0: it declares none */
-	__u32 pad2;
+	/*
+	 * Detail, parsed only when asked for (afm_parse(), detail set: the CIC schemas,
+	 * docs/CIC.md); else 0. headers: the bytes from the IP header to the transport
+	 * payload (IP header, IPv6 extension headers, transport header).
+	 */
+	__u16 headers;
+	union {
+		__u16 tcp_window;	/* TCP: the raw window field */
+		struct {
+			__u8 icmp_type, icmp_code;	/* ICMP, ICMPv6 */
+		};
+	};
+	__u32 tcp_seq, tcp_ack;
 };
 
 _Static_assert(sizeof(struct afm_flow_key) == 56, "flow key layout");
-_Static_assert(sizeof(struct afm_record) == 88, "record layout");
+_Static_assert(sizeof(struct afm_record) == 96, "record layout");
 
 /*
  * The packet's bytes at the IP layer (docs/METERING.md, 1): the length its IP header

@@ -25,6 +25,7 @@ struct afm_kmeter {
 	afm_kevent_fn on_event;
 	void *ctx;
 	int ncpus;
+	int detail;		/* events carry details (afm_kmeter_config.detail) */
 	uint64_t drained;	/* samples taken from the tables by afm_kmeter_drain() */
 	int pinned;		/* replay: the thread was pinned to one CPU */
 	cpu_set_t affinity;	/* ... and this was its affinity before */
@@ -89,7 +90,8 @@ static int on_ring_event(void *ctx, void *data, size_t size)
 	const struct afm_event *ev = data;
 
 	if (size < offsetof(struct afm_event, s) || ev->n > AFM_BATCH ||
-	    size < offsetof(struct afm_event, s) + ev->n * sizeof(ev->s[0]))
+	    size < offsetof(struct afm_event, s) + ev->n * sizeof(ev->s[0]) ||
+	    ((ev->reason & AFM_EVENT_DETAILED) && size < sizeof(struct afm_event_detailed)))
 		return 0;	/* cannot happen: the program writes whole events */
 	k->on_event(k->ctx, ev);
 	return 0;
@@ -133,6 +135,10 @@ int afm_kmeter_open(struct afm_kmeter **out, const struct afm_kmeter_config *cfg
 		goto fail;
 	}
 	k->skel->rodata->cfg_replay = cfg->replay ? 1 : 0;
+	k->skel->rodata->cfg_detail = cfg->detail ? 1 : 0;
+	k->detail = cfg->detail;
+	/* the details table has the flow table's slots, or one entry when unused */
+	bpf_map__set_max_entries(k->skel->maps.details, !cfg->detail ? 1 : cfg->slots ? cfg->slots : AFM_FLOW_SLOTS);
 	if (cfg->slots) {
 		if (cfg->slots & (cfg->slots - 1)) {
 			ret = -EINVAL;
@@ -242,30 +248,42 @@ int afm_kmeter_sweep(struct afm_kmeter *k, uint64_t now, uint64_t flush_after)
 
 int afm_kmeter_drain(struct afm_kmeter *k)
 {
-	int fd = bpf_map__fd(k->skel->maps.flows);
+	int fd = bpf_map__fd(k->skel->maps.flows), dfd = bpf_map__fd(k->skel->maps.details);
 	uint32_t slots = bpf_map__max_entries(k->skel->maps.flows);
 	struct afm_kslot *per = calloc((size_t)k->ncpus, sizeof(*per));
+	struct afm_kdetails *dper = k->detail ? calloc((size_t)k->ncpus, sizeof(*dper)) : NULL;
+	struct afm_event_detailed dev;
 	int ret = 0;
 
-	if (!per)
+	if (!per || (k->detail && !dper)) {
+		free(per);
 		return -ENOMEM;
+	}
 	while (afm_kmeter_poll(k, 0) > 0)
 		;
 	/* With the hooks gone, the tables are read from here: every CPU's, even one
 	 * this process may not run on. */
 	for (uint32_t i = 0; i < slots; i++) {
-		if (bpf_map_lookup_elem(fd, &i, per) != 0) {
+		if (bpf_map_lookup_elem(fd, &i, per) != 0 || (dper && bpf_map_lookup_elem(dfd, &i, dper) != 0)) {
 			ret = -errno;
 			break;
 		}
 		for (int c = 0; c < k->ncpus; c++)
 			if (per[c].ev.n && per[c].ev.n <= AFM_BATCH) {
 				per[c].ev.reason = AFM_FLUSH_SWEEP;
-				k->on_event(k->ctx, &per[c].ev);
+				if (dper) {
+					dev.ev = per[c].ev;
+					dev.ev.reason |= AFM_EVENT_DETAILED;
+					memcpy(dev.d, dper[c].d, sizeof(dev.d));
+					k->on_event(k->ctx, &dev.ev);
+				} else {
+					k->on_event(k->ctx, &per[c].ev);
+				}
 				k->drained += per[c].ev.n;
 			}
 	}
 	free(per);
+	free(dper);
 	return ret;
 }
 
@@ -365,4 +383,18 @@ void afm_kevent_record(const struct afm_event *ev, uint32_t i, struct afm_record
 	rec->tcp_flags = (uint8_t)(info >> AFM_KS_FLAGS_SHIFT);
 	rec->http_status = (info & AFM_KS_HTTP_2XX) ? 200 : 0;
 	rec->payload = (info & AFM_KS_PAYLOAD) ? 1 : 0;
+	if (ev->reason & AFM_EVENT_DETAILED) {
+		const struct afm_kdetail *d = &((const struct afm_event_detailed *)(const void *)ev)->d[i];
+
+		rec->tcp_seq = d->seq;
+		rec->tcp_ack = d->ack;
+		rec->headers = d->headers;
+		rec->l4_hlen = d->l4_hlen;
+		if (rec->key.proto == AFM_IPPROTO_TCP) {
+			rec->tcp_window = d->window;
+		} else {
+			rec->icmp_type = (uint8_t)(d->window >> 8);
+			rec->icmp_code = (uint8_t)d->window;
+		}
+	}
 }

@@ -23,6 +23,7 @@ struct afm_kmeter_config {
 	uint32_t slots;			/* flow table slots per CPU, a power of two (0: AFM_FLOW_SLOTS) */
 	uint32_t ringbuf_bytes;		/* ring buffer size, a power of two >= page size (0: AFM_RINGBUF_BYTES) */
 	int compat_xdp;			/* afm_xdp_compat even where afm_xdp would load (tests) */
+	int detail;			/* samples carry their detail (the CIC schemas: afm_event.h) */
 	afm_kevent_fn on_event;
 	void *ctx;
 };

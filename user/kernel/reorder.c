@@ -10,7 +10,7 @@
 struct afm_reorder_run {
 	uint32_t left;		/* samples not yet released */
 	uint32_t pad;
-	struct afm_event ev;	/* only the first ev.n samples are allocated */
+	struct afm_event ev;	/* only the first ev.n samples are allocated (all, and the details, if detailed) */
 };
 
 static int reserve(struct afm_reorder *r, size_t more)
@@ -42,7 +42,10 @@ static int reserve(struct afm_reorder *r, size_t more)
 
 int afm_reorder_push(struct afm_reorder *r, const struct afm_event *ev)
 {
-	size_t size = offsetof(struct afm_reorder_run, ev.s) + ev->n * sizeof(ev->s[0]);
+	/* a detailed event's details follow its whole sample array: then all of it */
+	size_t size = (ev->reason & AFM_EVENT_DETAILED)
+			      ? offsetof(struct afm_reorder_run, ev) + sizeof(struct afm_event_detailed)
+			      : offsetof(struct afm_reorder_run, ev.s) + ev->n * sizeof(ev->s[0]);
 	struct afm_reorder_run *run;
 
 	if (!ev->n)

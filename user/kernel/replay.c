@@ -42,11 +42,12 @@ static void on_event(void *ctx, const struct afm_event *ev)
 	}
 }
 
-int afm_replay_open(struct afm_replay_run **out, char *err, size_t errlen)
+int afm_replay_open(struct afm_replay_run **out, int detail, char *err, size_t errlen)
 {
 	struct afm_replay_run *r = calloc(1, sizeof(*r));
 	struct afm_kmeter_config cfg = {
 		.replay = 1,
+		.detail = detail,
 		.on_event = on_event,
 	};
 	int ret;
