@@ -26,7 +26,7 @@ static struct ended out;
 
 static void setup(void)
 {
-	struct afm_engine_config cfg = { 120 * S, 30 * S, 1800 * S, 5 * S, 0 };
+	struct afm_engine_config cfg = { 120 * S, 30 * S, 1800 * S, 5 * S, 0, 0 };
 
 	memset(&out, 0, sizeof(out));
 	cr_assert_eq(afm_engine_init(&eng, &cfg, collect, &out), 0);
@@ -241,7 +241,7 @@ Test(engine, live_advance_ends_idle_flows)
 
 Test(engine, equal_deadlines_end_as_active_and_closing_reasons_come_first)
 {
-	struct afm_engine_config cfg = { 10 * S, 10 * S, 20 * S, 10 * S, 0 };
+	struct afm_engine_config cfg = { 10 * S, 10 * S, 20 * S, 10 * S, 0, 0 };
 
 	afm_engine_free(&eng);
 	cr_assert_eq(afm_engine_init(&eng, &cfg, collect, &out), 0);
@@ -258,7 +258,7 @@ Test(engine, equal_deadlines_end_as_active_and_closing_reasons_come_first)
 
 Test(engine, max_flows_evicts_the_least_recently_active)
 {
-	struct afm_engine_config cfg = { 120 * S, 30 * S, 1800 * S, 5 * S, 2 };
+	struct afm_engine_config cfg = { 120 * S, 30 * S, 1800 * S, 5 * S, 2, 0 };
 
 	afm_engine_free(&eng);
 	cr_assert_eq(afm_engine_init(&eng, &cfg, collect, &out), 0);
@@ -280,7 +280,7 @@ Test(engine, max_flows_evicts_the_least_recently_active)
 /* A connection closed by FIN or RST ends as fin or rst, whatever ends its row. */
 Test(engine, a_closed_connection_ends_as_fin_or_rst_whatever_writes_it)
 {
-	struct afm_engine_config cfg = { 1 * S, 30 * S, 1800 * S, 5 * S, 1 };
+	struct afm_engine_config cfg = { 1 * S, 30 * S, 1800 * S, 5 * S, 1, 0 };
 
 	afm_engine_free(&eng);
 	cr_assert_eq(afm_engine_init(&eng, &cfg, collect, &out), 0);
@@ -301,12 +301,12 @@ Test(engine, a_closed_connection_ends_as_fin_or_rst_whatever_writes_it)
 Test(engine, samples_stay_in_order_and_hold_little_more_than_12_bytes_each)
 {
 	struct afm_flow_key key = { 0 };
-	struct afm_flow *f = afm_flow_new(&key, 0);
+	struct afm_flow *f = afm_flow_new(&key, 0, 0);
 	const uint32_t n = 1000000;
 
 	cr_assert_not_null(f);
 	for (uint32_t i = 0; i < n; i++) {
-		cr_assert_eq(afm_flow_append(f, 1000 + (uint64_t)i * 7, (i % 1500) | (i & 1 ? AFM_SAMPLE_SENDING : 0)), 0);
+		cr_assert_eq(afm_flow_append(f, 1000 + (uint64_t)i * 7, (i % 1500) | (i & 1 ? AFM_SAMPLE_SENDING : 0), NULL), 0);
 		if (i + 1 == 10 || i + 1 == 1000)	/* short flows: at most a third is slack */
 			cr_assert_leq(f->cap - f->n, f->n / 2 + AFM_CHUNK_FIRST, "%u samples, room for %u", f->n, f->cap);
 	}
@@ -333,13 +333,13 @@ Test(engine, a_huge_flows_scratch_is_given_back)
 	struct afm_flow *f;
 
 	for (uint32_t n = 10; n <= 100000; n *= 10000) {
-		f = afm_flow_new(&key, 0);
+		f = afm_flow_new(&key, 0, 0);
 		cr_assert_not_null(f);
 		for (uint32_t i = 0; i < n; i++)
-			cr_assert_eq(afm_flow_append(f, 1000 + i, (60 + i % 7) | (i & 1 ? AFM_SAMPLE_SENDING : 0)), 0);
+			cr_assert_eq(afm_flow_append(f, 1000 + i, (60 + i % 7) | (i & 1 ? AFM_SAMPLE_SENDING : 0), NULL), 0);
 		f->first_ns = 1000;
 		f->last_ns = 1000 + n - 1;
-		cr_assert_eq(afm_features_compute(f, &row, &s, 0), 0);
+		cr_assert_eq(afm_features_compute(f, &row, &s, &(struct afm_features_config){ 0 }), 0);
 		cr_assert_eq(row.packets, n);
 		if (n > AFM_SCRATCH_KEEP)
 			cr_assert_eq(s.cap, 0, "the scratch of %u packets is kept", n);

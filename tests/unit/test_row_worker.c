@@ -12,9 +12,9 @@ static struct afm_flow *one_packet_flow(int i)
 	struct afm_flow *f;
 
 	key.port[0] = (uint16_t)i;
-	f = afm_flow_new(&key, 1);
+	f = afm_flow_new(&key, 1, 0);
 	cr_assert_not_null(f);
-	cr_assert_eq(afm_flow_append(f, (uint64_t)i, 60), 0);
+	cr_assert_eq(afm_flow_append(f, (uint64_t)i, 60, NULL), 0);
 	f->first_ns = f->last_ns = (uint64_t)i;
 	f->end_reason = AFM_END_EOF;
 	return f;

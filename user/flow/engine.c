@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "afm_key.h"
+#include "flow/chains.h"
 
 struct afm_frag_entry {
 	struct afm_flow_key ident;	/* first: VLANs, src, dst, protocol, fragment ID */
@@ -26,8 +27,9 @@ int afm_engine_init(struct afm_engine *e, const struct afm_engine_config *cfg, a
 	e->sink_ctx = sink_ctx;
 	if (afm_keymap_init(&e->flows, 1 << 14) != 0)
 		return -ENOMEM;
-	if (afm_keymap_init(&e->frags, 256) != 0) {
+	if (afm_keymap_init(&e->frags, 256) != 0 || (cfg->detail && afm_chains_init(e) != 0)) {
 		afm_keymap_free(&e->flows);
+		afm_keymap_free(&e->frags);
 		return -ENOMEM;
 	}
 	return 0;
@@ -85,6 +87,8 @@ static void end_flow(struct afm_engine *e, struct afm_flow *f, int reason)
 		e->newest = f->older;
 	f->older = f->newer = NULL;
 	f->end_reason = (uint8_t)reason;
+	if (e->cfg.detail && reason == AFM_END_ACTIVE)
+		afm_chains_remember(e, f);
 	e->sink(e->sink_ctx, f);
 }
 
@@ -213,10 +217,12 @@ static struct afm_flow *flow_start(struct afm_engine *e, const struct afm_flow_k
 
 	/* Room first: once the flow exists, nothing can fail. */
 	if (afm_keymap_reserve(&e->flows, 1) != 0 || afm_heap_reserve(&e->deadlines, 1) != 0 ||
-	    afm_heap_reserve(&e->activity, 1) != 0 || !(f = afm_flow_new(key, hash)))
+	    afm_heap_reserve(&e->activity, 1) != 0 || !(f = afm_flow_new(key, hash, e->cfg.detail)))
 		return NULL;
 	f->seq = e->next_seq++;
 	f->first_ns = f->last_ns = rec->ts_ns;
+	if (e->cfg.detail)
+		afm_chains_take(e, f, rec->ts_ns);
 	/* A SYN-ACK first means the SYN was missed: its destination is the client, and the
 	 * handshake cannot be timed (docs/COLUMNS.md). */
 	if (key->proto == AFM_IPPROTO_TCP &&
@@ -238,6 +244,20 @@ static struct afm_flow *flow_start(struct afm_engine *e, const struct afm_flow_k
 	return f;
 }
 
+/* What the CIC schemas keep of a packet of the flow keyed key (docs/CIC.md, "Terms"). */
+static void sample_detail(const struct afm_flow_key *key, const struct afm_record *rec, uint32_t ip_octets,
+			  struct afm_sample_detail *d)
+{
+	const int tcp = key->proto == AFM_IPPROTO_TCP;
+
+	d->seq = rec->tcp_seq;
+	d->ack = rec->tcp_ack;
+	d->payload = (tcp || key->proto == AFM_IPPROTO_UDP) && ip_octets > rec->headers ? ip_octets - rec->headers : 0;
+	d->window = tcp ? rec->tcp_window : (uint16_t)(rec->icmp_type << 8 | rec->icmp_code);
+	d->l4_hlen = rec->l4_hlen;
+	d->pad = 0;
+}
+
 /* The packet; hint is afm_key_hash(&rec->key) when the caller has it, else 0. */
 static int engine_packet(struct afm_engine *e, const struct afm_record *rec, uint64_t hint)
 {
@@ -248,6 +268,8 @@ static int engine_packet(struct afm_engine *e, const struct afm_record *rec, uin
 	if (ts > e->clock)
 		e->clock = ts;
 	expire(e, e->clock);
+	if (e->cfg.detail)
+		afm_chains_expire(e);
 
 	if (rec->frag == AFM_FRAG_FIRST) {
 		expire_frags(e);
@@ -287,10 +309,14 @@ static int engine_packet(struct afm_engine *e, const struct afm_record *rec, uin
 	}
 
 	uint32_t len = rec->wire_len > AFM_SAMPLE_LEN_MAX ? AFM_SAMPLE_LEN_MAX : rec->wire_len;
+	uint32_t ip_octets = afm_ip_octets(rec);
+	struct afm_sample_detail detail;
 
-	if (afm_flow_append(f, ts, len | (dir != f->src_ep ? AFM_SAMPLE_SENDING : 0)) != 0)
+	if (f->detailed)
+		sample_detail(key, rec, ip_octets, &detail);
+	if (afm_flow_append(f, ts, len | (dir != f->src_ep ? AFM_SAMPLE_SENDING : 0), f->detailed ? &detail : NULL) != 0)
 		return -ENOMEM;
-	f->ip_bytes[dir & 1] += afm_ip_octets(rec);
+	f->ip_bytes[dir & 1] += ip_octets;
 
 	int earlier_deadline = 0;
 
@@ -371,6 +397,8 @@ void afm_engine_advance(struct afm_engine *e, uint64_t now_ns)
 		e->clock = now_ns;
 	expire(e, e->clock);
 	expire_frags(e);
+	if (e->cfg.detail)
+		afm_chains_expire(e);
 }
 
 void afm_engine_flush(struct afm_engine *e, int reason)
@@ -403,6 +431,8 @@ void afm_engine_free(struct afm_engine *e)
 		e->frag_oldest = x->newer;
 		free(x);
 	}
+	if (e->cfg.detail)
+		afm_chains_free(e);
 	afm_keymap_free(&e->flows);
 	afm_keymap_free(&e->frags);
 	afm_heap_free(&e->deadlines);

@@ -20,12 +20,14 @@ struct afm_engine_config {
 	uint64_t active_ns;	/* --active-timeout */
 	uint64_t linger_ns;	/* --close-linger */
 	uint64_t max_flows;	/* --max-flows: open flows at most (0: no limit) */
+	int detail;		/* a CIC schema: samples keep their details, connections are chained */
 };
 
 /* Receives each ended flow, and owns it from then on (afm_flow_free). */
 typedef void (*afm_flow_sink)(void *ctx, struct afm_flow *flow);
 
 struct afm_frag_entry;
+struct afm_chain_entry;
 
 struct afm_engine {
 	struct afm_engine_config cfg;
@@ -35,6 +37,8 @@ struct afm_engine {
 	struct afm_flow *oldest, *newest;	/* open flows in creation order */
 	struct afm_keymap frags;		/* first fragments seen, by datagram identity */
 	struct afm_frag_entry *frag_oldest, *frag_newest;
+	struct afm_keymap chains;		/* detail: flows ended by the active timeout, by key */
+	struct afm_chain_entry *chain_oldest, *chain_newest;
 	uint64_t clock;				/* largest timestamp seen */
 	uint64_t next_seq;
 	afm_flow_sink sink;
