@@ -58,7 +58,14 @@ static const char usage_text[] =
 	"                           the CSV's column names, numbers as JSON numbers\n"
 	"      --schema NAME        appflowmeter (default: the original 78 columns) or extended\n"
 	"                           (35 more: bytes, handshake, flags, end reason, interface, ...;\n"
-	"                           all in COLUMNS.md)\n"
+	"                           all in COLUMNS.md); cic: CICFlowMeter's 94 columns as the\n"
+	"                           corrected fork (Engelen et al.) writes them; cic-ids2017,\n"
+	"                           cic-ids2018: the same values under the published CIC-IDS2017\n"
+	"                           (85) and CSE-CIC-IDS2018 (80) headers, for models trained on\n"
+	"                           them (docs/CIC.md)\n"
+	"      --cic-activity-timeout SECONDS\n"
+	"                           the CIC schemas' active/idle split: a gap longer than this\n"
+	"                           ends an active period (default 5, as CICFlowMeter)\n"
 	"      --columns LIST       write these columns, in this order (names from either schema,\n"
 	"                           separated by commas); an unknown name lists the valid ones\n"
 	"      --label TEXT         fill the label column with TEXT (a dataset's class, e.g.\n"
@@ -142,6 +149,7 @@ enum {
 	OPT_PRECISION,
 	OPT_FIRST_PACKETS,
 	OPT_FIRST_LAYOUT,
+	OPT_CIC_ACTIVITY,
 	OPT_STATS_JSON,
 	OPT_VIA_XDP,
 	OPT_XDP_MODE,
@@ -178,6 +186,7 @@ static const struct option long_options[] = {
 	{ "precision", required_argument, NULL, OPT_PRECISION },
 	{ "first-packets", required_argument, NULL, OPT_FIRST_PACKETS },
 	{ "first-packets-layout", required_argument, NULL, OPT_FIRST_LAYOUT },
+	{ "cic-activity-timeout", required_argument, NULL, OPT_CIC_ACTIVITY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "via-xdp", no_argument, NULL, OPT_VIA_XDP },
@@ -282,7 +291,7 @@ static int parse_int(const char *opt, const char *text, int lo, int hi, int *out
 
 int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 {
-	int c;
+	int c, cic_activity_given = 0;
 
 	memset(opt, 0, sizeof(*opt));
 	opt->ipfix_pen = AFM_IPFIX_PEN_DEFAULT;
@@ -291,6 +300,7 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 	opt->ipfix_queue = AFM_IPFIX_QUEUE_DEFAULT;
 	opt->idle_ns = 120ULL * 1000000000ULL;
 	opt->dns_idle_ns = 30ULL * 1000000000ULL;
+	opt->cic_activity_ns = AFM_CIC_ACTIVITY_NS;
 	opt->active_ns = 1800ULL * 1000000000ULL;
 	opt->linger_ns = 5ULL * 1000000000ULL;
 	opt->precision = 9;
@@ -385,11 +395,18 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 			opt->force = 1;
 			break;
 		case OPT_SCHEMA:
-			if (strcmp(optarg, "appflowmeter") != 0 && strcmp(optarg, "extended") != 0) {
-				afm_error("--schema: '%s' is not appflowmeter or extended", optarg);
+			if (strcmp(optarg, "appflowmeter") != 0 && strcmp(optarg, "extended") != 0 &&
+			    strcmp(optarg, "cic") != 0 && strcmp(optarg, "cic-ids2017") != 0 &&
+			    strcmp(optarg, "cic-ids2018") != 0) {
+				afm_error("--schema: '%s' is not appflowmeter, extended, cic, cic-ids2017 or cic-ids2018",
+					  optarg);
 				return AFM_EXIT_USAGE;
 			}
 			opt->schema = optarg;
+			break;
+		case OPT_CIC_ACTIVITY:
+			bad = parse_seconds("--cic-activity-timeout", optarg, &opt->cic_activity_ns);
+			cic_activity_given = 1;
 			break;
 		case OPT_COLUMNS:
 			opt->columns = optarg;
@@ -504,6 +521,16 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 	if (opt->first_packets && (opt->ipfix || opt->ipfix_elements)) {
 		afm_error("--first-packets: no IPFIX element carries the first packets yet; write them with "
 			  "-o FILE (CSV or JSON lines) and export to the collector in a run without --first-packets");
+		return AFM_EXIT_USAGE;
+	}
+	if (cic_activity_given && strncmp(opt->schema, "cic", 3) != 0) {
+		afm_error("--cic-activity-timeout applies to the CIC schemas only (--schema cic, cic-ids2017 or "
+			  "cic-ids2018), not to --schema %s", opt->schema);
+		return AFM_EXIT_USAGE;
+	}
+	if (strncmp(opt->schema, "cic", 3) == 0 && (opt->ipfix || opt->ipfix_elements)) {
+		afm_error("--schema %s: IPFIX has no elements for the CIC columns; write them with -o FILE "
+			  "(CSV or JSON lines), or export --schema extended", opt->schema);
 		return AFM_EXIT_USAGE;
 	}
 	if (opt->ipfix_elements)

@@ -27,9 +27,10 @@ struct afm_options {
 	uint64_t idle_ns, dns_idle_ns, active_ns, linger_ns;
 	int precision;
 	int first_packets;			/* --first-packets N (0: none) */
+	uint64_t cic_activity_ns;		/* --cic-activity-timeout */
 	int first_layout;			/* --first-packets-layout: enum afm_first_layout */
 	int quiet;
-	const char *schema;			/* --schema: appflowmeter or extended */
+	const char *schema;			/* --schema: appflowmeter, extended, cic, cic-ids2017, cic-ids2018 */
 	const char *columns;			/* --columns LIST, or NULL */
 	const char *label;			/* --label TEXT, or NULL */
 	const char *labels;			/* --labels FILE, or NULL */

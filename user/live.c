@@ -369,6 +369,7 @@ int afm_live_run(const struct afm_options *opt)
 	status = afm_pipeline_check(&l.pipe, opt, NULL, 0);
 	if (status)
 		goto out;
+	kcfg.detail = l.pipe.schema.detail;
 	if (afm_kmeter_open(&l.k, &kcfg, err, sizeof(err)) != 0) {
 		afm_error("%s", err);
 		status = AFM_EXIT_KERNEL;

@@ -65,7 +65,7 @@ static int read_packet(struct offline *o, struct afm_counters *c, struct afm_rec
 		}
 		return READ_NONE;
 	}
-	int verdict = afm_parse(pkt.data, pkt.data + pkt.caplen, afm_capture_link(cap), rec);
+	int verdict = afm_parse(pkt.data, pkt.data + pkt.caplen, afm_capture_link(cap), rec, o->pipe.schema.detail);
 
 	if (verdict != AFM_OK) {
 		c->skipped[verdict]++;
@@ -229,7 +229,7 @@ static int start(struct offline *o)
 		afm_error("%s", err);
 		return AFM_EXIT_INPUT;
 	}
-	if (opt->via_xdp && afm_replay_open(&o->replay, err, sizeof(err)) != 0) {
+	if (opt->via_xdp && afm_replay_open(&o->replay, o->pipe.schema.detail, err, sizeof(err)) != 0) {
 		afm_error("--via-xdp: %s", err);
 		return AFM_EXIT_KERNEL;
 	}

@@ -115,13 +115,14 @@ int afm_pipeline_start(struct afm_pipeline *p, const struct afm_pipeline_io *io)
 		.active_ns = opt->active_ns,
 		.linger_ns = opt->linger_ns,
 		.max_flows = opt->max_flows ? opt->max_flows : default_max_flows(),
+		.detail = p->schema.detail,
 	};
 	struct afm_row_worker_config rows = {
 		.sinks = p->sinks,
 		.flows_ended = p->counters.flows_ended,
 		.label = opt->label,
 		.labels = opt->labels ? &p->labels : NULL,
-		.first_packets = (unsigned)opt->first_packets,
+		.features = { .first_packets = (unsigned)opt->first_packets, .cic_activity_ns = opt->cic_activity_ns },
 		.iface_name = io->iface_name,
 		.iface_ctx = io->iface_ctx,
 		.threaded = io->threaded,

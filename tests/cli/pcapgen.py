@@ -114,3 +114,41 @@ def many_flows(n_records, t0_ns=1_600_000_000 * NS, seed=1):
         out.append((t, ether(checksumless_ipv4(src, dst, proto, l4))))
         t += rnd.choice((0, 1, 1000, 37000, 250000, 3_000_000))
     return out
+
+
+# ---- finer packets (the CIC schemas' tests: sequence numbers, windows, options) ----
+
+URG, ECE, CWR = 0x20, 0x40, 0x80
+
+
+def tcp_segment(sport, dport, flags, payload=b'', seq=1, ack=1, window=65535, options=b'', urgent=0):
+    """A TCP header with the given sequence, acknowledgement, window and options (a
+    multiple of 4 bytes: data offset = 5 + len(options) / 4), then the payload."""
+    assert len(options) % 4 == 0 and len(options) <= 40, len(options)
+    offset = 5 + len(options) // 4
+    return struct.pack('>HHIIBBHHH', sport, dport, seq, ack, offset << 4, flags, window, 0, urgent) \
+        + options + payload
+
+
+def ipv4_packet(src, dst, proto, payload, ident=1, total_length=None, options=b'', frag=0):
+    """An IPv4 header (IHL = 5 + len(options) / 4) and payload. total_length: the field's
+    value (default: the true length; 0 for a TSO super-frame). frag: the flags and
+    fragment offset field (0x2000 = MF; offset in 8-byte units)."""
+    assert len(options) % 4 == 0, len(options)
+    ihl = 5 + len(options) // 4
+    if total_length is None:
+        total_length = ihl * 4 + len(payload)
+    return struct.pack('>BBHHHBBH4s4s', 0x40 | ihl, 0, total_length, ident, frag, 64, proto, 0,
+                       ip4(src), ip4(dst)) + options + payload
+
+
+def ipv6_packet(src, dst, next_header, payload):
+    """An IPv6 header; payload holds any extension headers, next_header names the first."""
+    import ipaddress
+    return struct.pack('>IHBB', 6 << 28, len(payload), next_header, 64) \
+        + ipaddress.IPv6Address(src).packed + ipaddress.IPv6Address(dst).packed + payload
+
+
+def icmp_message(icmp_type, code, data=b''):
+    """An ICMP or ICMPv6 message (checksum 0)."""
+    return struct.pack('>BBH', icmp_type, code, 0) + data

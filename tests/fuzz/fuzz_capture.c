@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)afm_capture_sniff(path[0]);	/* a directory's look at it: compressed, through a descriptor */
 	if (afm_merge_open(&m, paths, n, err, sizeof(err)) != 0)
 		return 0;	/* a clean refusal is a fine outcome */
-	if (pipeline_start(&p) == 0) {
+	if (pipeline_start(&p, (size & 1) ? "cic" : "extended") == 0) {
 		int rc, k = 0;
 
 		while ((rc = afm_merge_next(m, &pkt, &cap)) != AFM_CAPTURE_EOF && k++ < 200000) {

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_run p;
 	uint64_t ts = 1600000000000000000ULL;
 
-	if (pipeline_start(&p) != 0)
+	if (pipeline_start(&p, (size & 1) ? "cic" : "extended") != 0)
 		return 0;
 	while (size >= 6) {
 		int link = data[0] % 5;

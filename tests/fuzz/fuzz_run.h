@@ -15,15 +15,16 @@ struct fuzz_run {
 };
 
 /* Short timeouts, so that inputs spanning seconds reach every ending rule, and few
- * flows, so that eviction is exercised too; the extended schema; rows written at once
- * (the fuzzer wants determinism), to /dev/null. */
-static inline int pipeline_start(struct fuzz_run *r)
+ * flows, so that eviction is exercised too; the schema given (extended, or cic for the
+ * samples' details); rows written at once (the fuzzer wants determinism), to /dev/null. */
+static inline int pipeline_start(struct fuzz_run *r, const char *schema)
 {
 	static const struct afm_pipeline_io io = { .stream = 0, .threaded = 0 };
 
 	memset(r, 0, sizeof(*r));
 	r->opt.output = "/dev/null";
-	r->opt.schema = "extended";
+	r->opt.schema = schema;
+	r->opt.cic_activity_ns = 1000000000ULL;
 	r->opt.precision = 17;
 	r->opt.quiet = 1;
 	r->opt.idle_ns = 2000000000ULL;
@@ -44,7 +45,7 @@ static inline void pipeline_frame(struct fuzz_run *r, const uint8_t *frame, uint
 {
 	struct afm_counters *c = &r->pipe.counters;
 	struct afm_record rec;
-	int v = afm_parse(frame, frame + caplen, link, &rec);
+	int v = afm_parse(frame, frame + caplen, link, &rec, r->pipe.schema.detail);
 
 	c->packets++;
 	if (v != AFM_OK) {

@@ -39,6 +39,7 @@ void afm_scratch_free(struct afm_scratch *s)
 	s->rx = s->tx = s->timed_tmp = NULL;
 	s->values = s->tmp = s->lens = NULL;
 	s->cap = 0;
+	afm_cic_scratch_free(&s->cic);
 }
 
 /* Seconds since the epoch with all nine decimals. */
@@ -152,7 +153,7 @@ static void first_packets(const struct afm_flow *f, unsigned n, struct afm_first
 }
 
 int afm_features_compute(const struct afm_flow *f, struct afm_row *row, struct afm_scratch *s,
-			 unsigned first_packets_wanted)
+			 const struct afm_features_config *cfg)
 {
 	const struct afm_flow_key *k = &f->key;
 	size_t nrx = 0, ntx = 0;
@@ -233,8 +234,11 @@ int afm_features_compute(const struct afm_flow *f, struct afm_row *row, struct a
 	afm_merge_i64(s->lens, nrx, s->lens + nrx, ntx, s->values);
 	afm_stats_sorted(s->values, f->n, 0, &row->len);
 	row->first.n = 0;
-	if (first_packets_wanted)
-		first_packets(f, first_packets_wanted, &row->first, s);
+	if (cfg->first_packets)
+		first_packets(f, cfg->first_packets, &row->first, s);
+	if (afm_cic_compute(f, row->src_ip, row->dst_ip, (const uint64_t(*)[8])row->flags, cfg->cic_activity_ns,
+			    &row->cic, &s->cic) != 0)
+		return -ENOMEM;
 	if (s->cap > AFM_SCRATCH_KEEP)
 		afm_scratch_free(s);	/* a huge flow's scratch is not kept for the rest of the run */
 	return 0;

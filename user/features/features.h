@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "features/cic.h"
 #include "flow/flow.h"
 #include "features/sort.h"
 #include "features/stats.h"
@@ -54,6 +55,7 @@ struct afm_row {
 	uint8_t end_code;			/* enum afm_end_reason */
 	uint8_t tcp_flags[2];			/* TCP flags seen: [0] receiving, [1] sending */
 
+	struct afm_cic_row cic;			/* the CIC schemas (a detailed flow), else 0 */
 	struct afm_first_packets first;		/* --first-packets (n = 0 without) */
 };
 
@@ -74,11 +76,17 @@ struct afm_scratch {
 	size_t cap;
 	struct afm_timed *rx, *tx, *timed_tmp;
 	int64_t *values, *tmp, *lens;
+	struct afm_cic_scratch cic;
 };
 
-/* The row of an ended flow; first_packets: how many of its first packets row->first holds (0 to 255). */
+struct afm_features_config {
+	unsigned first_packets;		/* how many of its first packets row->first holds (0 to 255) */
+	uint64_t cic_activity_ns;	/* --cic-activity-timeout (a detailed flow: row->cic) */
+};
+
+/* The row of an ended flow. */
 int afm_features_compute(const struct afm_flow *f, struct afm_row *row, struct afm_scratch *s,
-			 unsigned first_packets);
+			 const struct afm_features_config *cfg);
 void afm_scratch_free(struct afm_scratch *s);
 
 #endif

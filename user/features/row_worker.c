@@ -28,7 +28,7 @@ static void write_row(struct afm_row_worker *w, struct afm_flow *flow)
 		__atomic_add_fetch(&w->unwritten, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	err = afm_features_compute(flow, &row, &w->scratch, w->cfg.first_packets);
+	err = afm_features_compute(flow, &row, &w->scratch, &w->cfg.features);
 	if (err) {
 		__atomic_add_fetch(&w->unwritten, 1, __ATOMIC_RELAXED);
 		set_error(w, err);

@@ -28,7 +28,7 @@ struct afm_row_worker_config {
 	uint64_t *flows_ended;		/* counts by end reason (AFM_END_COUNT of them) */
 	const char *label;		/* --label, or NULL */
 	const struct afm_labels *labels;	/* --labels, or NULL */
-	unsigned first_packets;		/* --first-packets */
+	struct afm_features_config features;	/* --first-packets, --cic-activity-timeout */
 	afm_iface_name_fn iface_name;	/* NULL: "-" */
 	void *iface_ctx;
 	int threaded;			/* a thread of its own (else rows are written at once) */

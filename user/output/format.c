@@ -44,7 +44,7 @@ size_t afm_format_line_max(const struct afm_format_options *o)
 		const struct afm_column *c = &o->schema->columns[i];
 
 		/* JSON: "name": and the value, escaped (at most 6 bytes a byte), quoted, a comma */
-		n += strlen(c->name) + 4 + (is_text(c) ? 6 : 1) * text_max(o, c) + 3;
+		n += strlen(c->json ? c->json : c->name) + 4 + (is_text(c) ? 6 : 1) * text_max(o, c) + 3;
 	}
 	return n;
 }
@@ -112,8 +112,8 @@ static size_t put_first(const struct afm_format_options *o, int kind, const stru
 		return 1;
 	case AFM_COL_FIRST_LEN:
 		return afm_fmt_u64(p, fp->len[i]);
-	default:
-		return afm_fmt_dec(p, (struct afm_dec){ fp->piat_ns[i], -9, 0 }, o->precision);
+	default:	/* in the schema's time unit */
+		return afm_fmt_dec(p, (struct afm_dec){ fp->piat_ns[i], o->schema->time_exp, 0 }, o->precision);
 	}
 }
 
@@ -209,7 +209,7 @@ size_t afm_format_row(const struct afm_format_options *o, const struct afm_row *
 		if (i)
 			buf[n++] = ',';
 		buf[n++] = '"';
-		n += put_text(buf + n, c->name);	/* names are [a-z_0-9] */
+		n += put_text(buf + n, c->json ? c->json : c->name);	/* names hold no '"' nor '\\' */
 		memcpy(buf + n, "\":", 2);
 		n += 2;
 		if (is_text(c)) {

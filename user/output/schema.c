@@ -7,7 +7,7 @@
 
 #include "features/features.h"
 
-#define COL(n, k, field) { n, k, offsetof(struct afm_row, field) }
+#define COL(n, k, field) { n, k, offsetof(struct afm_row, field), NULL }
 #define STAT(n, sample, stat) COL(n, _Generic(((struct afm_row *)0)->sample.stat, struct afm_dec: AFM_COL_DEC, default: AFM_COL_F64), sample.stat)
 
 /* Length samples: min, max, mean, median, mode, std, variance, cv, skewness. */
@@ -35,7 +35,7 @@
 	COL(dir "_ece_flags", AFM_COL_U64, flags[i][6]), COL(dir "_cwr_flags", AFM_COL_U64, flags[i][7])
 
 static const struct afm_column all[] = {
-	{ "flow_id", AFM_COL_FLOW_ID, 0 },
+	{ "flow_id", AFM_COL_FLOW_ID, 0, NULL },
 	COL("timestamp", AFM_COL_TEXT, timestamp),
 	COL("src_ip", AFM_COL_TEXT, src_ip),
 	COL("src_port", AFM_COL_U64, src_port),
@@ -87,8 +87,8 @@ static const struct afm_column all[] = {
 #define N_ALL (sizeof(all) / sizeof(all[0]))
 _Static_assert(N_ALL == 78 + 35, "78 original columns and 35 extended ones");
 
-const struct afm_schema afm_schema_appflowmeter = { all, 78, NULL, 0, NULL };
-const struct afm_schema afm_schema_extended = { all, N_ALL, NULL, 0, NULL };
+const struct afm_schema afm_schema_appflowmeter = { all, 78, NULL, 0, NULL, 0, -9 };
+const struct afm_schema afm_schema_extended = { all, N_ALL, NULL, 0, NULL, 0, -9 };
 
 static const struct afm_column *find(const char *name, size_t len)
 {
@@ -116,6 +116,35 @@ static void list_names(char *err, size_t errlen, size_t used)
 		used += (size_t)snprintf(err + used, errlen - used, "%s%s", i ? " " : "", all[i].name);
 }
 
+/* A CIC schema (docs/CIC.md): whole, with its Label; its time unit is the microsecond. */
+static int cic_build(struct afm_schema *out, const char *base, const char *list, char *err, size_t errlen)
+{
+	int n;
+
+	if (list) {
+		snprintf(err, errlen, "--columns picks columns of the appflowmeter and extended schemas; it does not "
+			 "apply to --schema %s (docs/CIC.md)", base);
+		return -1;
+	}
+	out->owned = calloc(AFM_CIC_COLUMNS_MAX, sizeof(*out->owned));
+	if (!out->owned) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	n = afm_schema_cic(out->owned, base);
+	if (n < 0) {
+		snprintf(err, errlen, "--schema: '%s' is not appflowmeter, extended, cic, cic-ids2017 or cic-ids2018",
+			 base);
+		afm_schema_free(out);
+		return -1;
+	}
+	out->columns = out->owned;
+	out->count = (size_t)n;
+	out->detail = 1;
+	out->time_exp = -3;
+	return 0;
+}
+
 int afm_schema_build(struct afm_schema *out, const char *base, const char *list, int with_label, char *err,
 		     size_t errlen)
 {
@@ -123,12 +152,16 @@ int afm_schema_build(struct afm_schema *out, const char *base, const char *list,
 	size_t n = 0;
 
 	memset(out, 0, sizeof(*out));
+	out->time_exp = -9;
 	if (strcmp(base, "appflowmeter") == 0)
 		b = &afm_schema_appflowmeter;
 	else if (strcmp(base, "extended") == 0)
 		b = &afm_schema_extended;
+	else if (strncmp(base, "cic", 3) == 0)
+		return cic_build(out, base, list, err, errlen);
 	else {
-		snprintf(err, errlen, "--schema: '%s' is not appflowmeter or extended", base);
+		snprintf(err, errlen, "--schema: '%s' is not appflowmeter, extended, cic, cic-ids2017 or cic-ids2018",
+			 base);
 		return -1;
 	}
 	out->owned = calloc(N_ALL + 1 + (list ? strlen(list) : 0), sizeof(*out->owned));
@@ -194,7 +227,7 @@ int afm_schema_first_packets(struct afm_schema *s, unsigned n, int layout, char 
 			else
 				snprintf(name, name_max, "%s", base[k]);
 			cols[s->count++] = (struct afm_column){ name, kinds[k],
-								layout == AFM_FIRST_COLUMNS ? (uint16_t)i : AFM_COL_ALL };
+								layout == AFM_FIRST_COLUMNS ? (uint16_t)i : AFM_COL_ALL, NULL };
 		}
 	s->columns = s->owned;
 	s->first_packets = n;

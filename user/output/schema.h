@@ -31,6 +31,7 @@ struct afm_column {
 	const char *name;
 	uint8_t kind;
 	uint16_t offset;	/* offsetof(struct afm_row, ...) */
+	const char *json;	/* its key in JSON lines when not its name (a name twice), else NULL */
 };
 
 struct afm_schema {
@@ -39,7 +40,15 @@ struct afm_schema {
 	struct afm_column *owned;	/* built by afm_schema_build(), else NULL */
 	unsigned first_packets;		/* --first-packets N: the packets its columns hold */
 	char *names;			/* the names of the columns layout's columns */
+	uint8_t detail;			/* a CIC schema: flows keep their samples' details */
+	int8_t time_exp;		/* its time unit: -9 seconds, -3 microseconds (from ns) */
 };
+
+/* The CIC schemas' columns (docs/CIC.md), at most this many. */
+#define AFM_CIC_COLUMNS_MAX 94
+
+/* The columns of CIC schema name ("cic", "cic-ids2017", "cic-ids2018") into out; how many, or -1. */
+int afm_schema_cic(struct afm_column *out, const char *name);
 
 /* The 78 columns of the original AppFlowMeter, verbatim (docs/METERING.md, 6). */
 extern const struct afm_schema afm_schema_appflowmeter;
@@ -47,7 +56,7 @@ extern const struct afm_schema afm_schema_appflowmeter;
 extern const struct afm_schema afm_schema_extended;
 
 /*
- * A schema from the command line: base "appflowmeter" or "extended"; or, when list is
+ * A schema from the command line: base "appflowmeter", "extended" or a CIC schema; or, when list is
  * not NULL, the comma-separated columns it names, in its order (any column of the
  * extended schema); with_label appends `label` when the schema lacks it. 0, or -1 with
  * a one-line reason (listing the valid names for an unknown one) in err.
