@@ -108,7 +108,8 @@ static int prog_fd(struct bpf_object *obj, const char *name, const char *ifname)
 	return bpf_program__fd(p);
 }
 
-static struct bpf_object *load(const char *path, int meter)
+/* meter: an afm.bpf.o (detail: for its afm_xdp_detail), sized as the loader would. */
+static struct bpf_object *load(const char *path, int meter, int detail)
 {
 	struct bpf_object *obj = bpf_object__open_file(path, NULL);
 
@@ -116,8 +117,13 @@ static struct bpf_object *load(const char *path, int meter)
 		fprintf(stderr, "bpf-bench: cannot open %s: %s\n", path, strerror(errno));
 		exit(1);
 	}
-	if (meter)
+	if (meter) {
 		bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "flows"), 1 << 16);
+		struct bpf_map *details = bpf_object__find_map_by_name(obj, "details");
+
+		if (details)	/* an object from before the details has none */
+			bpf_map__set_max_entries(details, detail ? 1 << 16 : 1);
+	}
 	if (bpf_object__load(obj)) {
 		fprintf(stderr, "bpf-bench: cannot load %s: %s\n", path, strerror(errno));
 		exit(1);
@@ -179,13 +185,13 @@ static double run(int fd, const struct frame *frames, uint32_t nflows, int round
 
 int main(int argc, char **argv)
 {
-	if (argc < 7 || (argc - 7) % 2 || (argc - 7) / 2 > MAX_STEPS) {
-		fprintf(stderr, "usage: bpf-bench METER.bpf.o REF.bpf.o IF1 IF2 IF3 IF4 [STEP.bpf.o IF]... (at most %d)\n",
-			MAX_STEPS);
+	if (argc < 9 || (argc - 9) % 2 || (argc - 9) / 2 > MAX_STEPS) {
+		fprintf(stderr, "usage: bpf-bench METER.bpf.o REF.bpf.o IF1 IF2 IF3 IF4 METER.bpf.o IF5 "
+			"[STEP.bpf.o IF]... (at most %d; the second meter: its afm_xdp_detail)\n", MAX_STEPS);
 		return 2;
 	}
 	uint32_t nflows = 4096;
-	int rounds = 3, nsteps = (argc - 7) / 2;
+	int rounds = 3, nsteps = (argc - 9) / 2;
 	struct frame *frames = calloc(nflows, sizeof(*frames));
 
 	if (!frames)
@@ -193,32 +199,34 @@ int main(int argc, char **argv)
 	for (uint32_t i = 0; i < nflows; i++)
 		make_frame(&frames[i], i);
 
-	struct bpf_object *meter = load(argv[1], 1), *ref = load(argv[2], 0);
+	struct bpf_object *meter = load(argv[1], 1, 0), *ref = load(argv[2], 0, 0), *detailed = load(argv[7], 1, 1);
 
 	print_verified(meter);
 	int f_meter = prog_fd(meter, "afm_xdp", argv[3]), f_pass = prog_fd(ref, "ref_pass", argv[4]);
 	int f_clock = prog_fd(ref, "ref_clock", argv[5]), f_compat = prog_fd(meter, "afm_xdp_compat", argv[6]);
+	int f_detail = prog_fd(detailed, "afm_xdp_detail", argv[8]);
 
 	struct bpf_object *step_obj[MAX_STEPS];
 	int f_step[MAX_STEPS];
 	double step[MAX_STEPS] = { 0 };
 
 	for (int i = 0; i < nsteps; i++) {
-		step_obj[i] = load(argv[7 + 2 * i], 1);
-		f_step[i] = prog_fd(step_obj[i], "afm_xdp", argv[8 + 2 * i]);
+		step_obj[i] = load(argv[9 + 2 * i], 1, 0);
+		f_step[i] = prog_fd(step_obj[i], "afm_xdp", argv[10 + 2 * i]);
 	}
 	rb = ring_buffer__new(bpf_map__fd(bpf_object__find_map_by_name(meter, "events")), discard, NULL, NULL);
-	if (!rb) {
+	if (!rb || ring_buffer__add(rb, bpf_map__fd(bpf_object__find_map_by_name(detailed, "events")), discard, NULL)) {
 		fprintf(stderr, "bpf-bench: cannot open the ring buffer: %s\n", strerror(errno));
 		return 1;
 	}
 	/* interleave the three so that drifts of the machine hit them alike */
-	double pass = 0, clock = 0, m = 0, compat = 0;
+	double pass = 0, clock = 0, m = 0, compat = 0, detail = 0;
 
 	/* Warm: each object's slots filled and its ring written once round (see the top). */
 	int laps = (int)(AFM_RINGBUF_BYTES / ((uint64_t)nflows * (REPEAT / AFM_BATCH) * sizeof(struct afm_event))) + 1;
 
 	run(f_meter, frames, nflows, laps);
+	run(f_detail, frames, nflows, laps * (int)(sizeof(struct afm_event_detailed) / sizeof(struct afm_event) + 1));
 	for (int i = 0; i < nsteps; i++)
 		run(f_step[i], frames, nflows, laps);
 	for (int r = 0; r < rounds; r++) {
@@ -226,10 +234,11 @@ int main(int argc, char **argv)
 		clock += run(f_clock, frames, nflows, 1);
 		m += run(f_meter, frames, nflows, 1);
 		compat += run(f_compat, frames, nflows, 1);
+		detail += run(f_detail, frames, nflows, 1);
 		for (int i = 0; i < nsteps; i++)
 			step[i] += run(f_step[i], frames, nflows, 1);
 	}
-	pass /= rounds, clock /= rounds, m /= rounds, compat /= rounds;
+	pass /= rounds, clock /= rounds, m /= rounds, compat /= rounds, detail /= rounds;
 	printf("in-kernel ns/packet (BPF_PROG_TEST_RUN, %u flows x %d packets, %d rounds)\n", nflows, REPEAT,
 	       rounds);
 	printf("  %-28s %7.1f\n", "empty XDP_PASS", pass);
@@ -238,6 +247,8 @@ int main(int argc, char **argv)
 	printf("  %-28s %7.2f  (target <= 1.5)\n", "meter / clock-only", m / clock);
 	printf("  %-28s %7.1f\n", "meter work beyond the clock", m - clock);
 	printf("  %-28s %7.1f  (%.2f x clock-only)\n", "afm_xdp_compat (Linux < 6.2)", compat, compat / clock);
+	printf("  %-28s %7.1f  (%+.1f: what a CIC schema adds; without one, nothing)\n", "afm_xdp with CIC details",
+	       detail, detail - m);
 	if (nsteps) {
 		static const char *const names[MAX_STEPS] = { "the parse", "counters, slot index (hash)",
 							      "the slot's lookup" };
@@ -254,6 +265,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nsteps; i++)
 		bpf_object__close(step_obj[i]);
 	ring_buffer__free(rb);
+	bpf_object__close(detailed);
 	bpf_object__close(meter);
 	bpf_object__close(ref);
 	free(frames);

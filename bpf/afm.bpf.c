@@ -33,7 +33,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 const volatile __u8 cfg_replay = 0;		/* 1: --via-xdp, time and length from `replay` */
 const volatile __u32 cfg_slot_mask = AFM_FLOW_SLOTS - 1;	/* flow table slots per CPU, minus 1 */
 const volatile __u64 cfg_wakeup_bytes = AFM_RINGBUF_BYTES / 4;	/* wake user space past this much data */
-const volatile __u8 cfg_detail = 0;		/* 1: a CIC schema: samples carry their detail */
+const volatile __u8 cfg_detail = 0;		/* 1: a CIC schema: the sweep ships details (see xdp_meter()) */
 
 /* Set by user space before each replayed packet (--via-xdp). */
 struct afm_replay replay;
@@ -137,12 +137,13 @@ static __always_inline __u32 slot_of(const struct afm_flow_key *k)
 	return (__u32)(h >> 32) & cfg_slot_mask;
 }
 
-/* A detailed event: the slot's batch and its details, copied into a reservation. */
-static __always_inline long ship_detailed(struct afm_kslot *slot, const struct afm_kdetails *d, __u64 flags)
+/* A detailed event: the slot's batch and the details of slot idx, copied into a reservation. */
+static __always_inline long ship_detailed(struct afm_kslot *slot, __u32 idx, __u64 flags)
 {
-	struct afm_event_detailed *ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	const struct afm_kdetails *d = bpf_map_lookup_elem(&details, &idx);
+	struct afm_event_detailed *ev;
 
-	if (!ev)
+	if (!d || !(ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0)))
 		return -1;
 	__builtin_memcpy(&ev->ev, &slot->ev, sizeof(ev->ev));
 	__builtin_memcpy(ev->d, d->d, sizeof(ev->d));
@@ -151,9 +152,9 @@ static __always_inline long ship_detailed(struct afm_kslot *slot, const struct a
 	return 0;
 }
 
-/* Ship the slot's batch (and its details, d: cfg_detail) as one event and empty it. */
-static __always_inline void ship(struct afm_kslot *slot, const struct afm_kdetails *d, __u32 reason,
-				 struct afm_kcounters *c)
+/* Ship the slot's batch (idx: its index, for its details) as one event and empty it. */
+static __always_inline void ship(struct afm_kslot *slot, __u32 idx, __u32 reason, struct afm_kcounters *c,
+				 const int detail)
 {
 	__u32 n = slot->ev.n;
 	long err;
@@ -165,8 +166,8 @@ static __always_inline void ship(struct afm_kslot *slot, const struct afm_kdetai
 	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > cfg_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
 										     : BPF_RB_NO_WAKEUP;
 
-	if (cfg_detail && d)
-		err = ship_detailed(slot, d, flags);
+	if (detail)
+		err = ship_detailed(slot, idx, flags);
 	else
 		err = bpf_ringbuf_output(&events, &slot->ev, EVENT_HEADER + n * sizeof(struct afm_ksample), flags);
 	if (err == 0)
@@ -215,7 +216,7 @@ static __always_inline void frag_resolve(struct afm_kscratch *sc, __u64 clock, s
  * replay sequence); clock: time for the fragment rule (ns, or capture time).
  */
 static __always_inline int afm_meter(struct afm_kscratch *sc, __u64 verdict, __u64 len, __u64 stamp,
-				     __u64 clock)
+				     __u64 clock, const int detail)
 {
 	__u32 zero = 0;
 	struct afm_kcounters *c = bpf_map_lookup_elem(&counters, &zero);
@@ -259,24 +260,18 @@ static __always_inline int afm_meter(struct afm_kscratch *sc, __u64 verdict, __u
 		return 0;
 	}
 	struct afm_kslot *slot = bpf_map_lookup_elem(&flows, &idx);
-	struct afm_kdetails *d = NULL;
 
 	if (!slot)
 		return 0;
-	if (cfg_detail) {
-		d = bpf_map_lookup_elem(&details, &idx);
-		if (!d)
-			return 0;
-	}
 	if (AFM_BENCH_STOP == 3) {
 		c->batched += slot->ev.n & 1;
 		return 0;
 	}
 	if (slot->ev.n) {
 		if (!afm_key_equal(&slot->ev.key, &rec->key))
-			ship(slot, d, AFM_FLUSH_COLLISION, c);	/* another flow's batch goes first */
+			ship(slot, idx, AFM_FLUSH_COLLISION, c, detail);	/* another flow's batch goes first */
 		else if (stamp < slot->ev.base || stamp - slot->ev.base > 0xffffffffULL)
-			ship(slot, d, AFM_FLUSH_SPAN, c);		/* a stamp the batch cannot hold */
+			ship(slot, idx, AFM_FLUSH_SPAN, c, detail);		/* a stamp the batch cannot hold */
 	}
 	__u32 n = slot->ev.n;
 
@@ -288,7 +283,9 @@ static __always_inline int afm_meter(struct afm_kscratch *sc, __u64 verdict, __u
 		slot->ev.s[n].stamp = (__u32)(stamp - slot->ev.base);
 		slot->ev.s[n].info = info;
 		slot->ev.overhead[n] = (__u16)overhead;
-		if (cfg_detail && d) {
+		struct afm_kdetails *d = detail ? bpf_map_lookup_elem(&details, &idx) : NULL;
+
+		if (d) {
 			struct afm_kdetail *x = &d->d[n];
 
 			x->seq = rec->tcp_seq;
@@ -302,15 +299,20 @@ static __always_inline int afm_meter(struct afm_kscratch *sc, __u64 verdict, __u
 	}
 	c->batched++;
 	if (n >= AFM_BATCH)
-		ship(slot, d, AFM_FLUSH_FULL, c);
+		ship(slot, idx, AFM_FLUSH_FULL, c, detail);
 	else if (rec->tcp_flags & (AFM_TCP_FIN | AFM_TCP_RST))
-		ship(slot, d, AFM_FLUSH_CLOSE, c);
+		ship(slot, idx, AFM_FLUSH_CLOSE, c, detail);
 	return 0;
 }
 
-/* l3_delta: a replayed frame's own link header length minus the Ethernet one it was given (0 live). */
+/*
+ * l3_delta: a replayed frame's own link header length minus the Ethernet one it was
+ * given (0 live). detail: a constant of each program, so that the programs without
+ * details (no CIC schema) have none of their code (a branch on a value would leave
+ * some: clang computes ahead of it).
+ */
 static __always_inline void meter(void *data, void *data_end, __u32 ifindex, __u64 len, __u64 stamp,
-				  __u64 clock, __s32 l3_delta)
+				  __u64 clock, __s32 l3_delta, const int detail)
 {
 	__u32 zero = 0;
 	struct afm_kscratch *sc = bpf_map_lookup_elem(&scratch, &zero);
@@ -318,7 +320,7 @@ static __always_inline void meter(void *data, void *data_end, __u32 ifindex, __u
 	if (!sc)
 		return;
 	struct afm_record *rec = &sc->rec;
-	int v = afm_parse(data, data_end, AFM_LINK_ETHERNET, rec, cfg_detail);
+	int v = afm_parse(data, data_end, AFM_LINK_ETHERNET, rec, detail);
 
 	if (AFM_BENCH_STOP == 1) {
 		rec->l3_off += (__u8)v;	/* the parse's result is used */
@@ -326,7 +328,7 @@ static __always_inline void meter(void *data, void *data_end, __u32 ifindex, __u
 	}
 	rec->key.ifindex = ifindex;	/* each interface meters its own flows */
 	rec->l3_off += (__u8)l3_delta;
-	afm_meter(sc, (__u64)v, len, stamp, clock);
+	afm_meter(sc, (__u64)v, len, stamp, clock, detail);
 }
 
 /*
@@ -355,13 +357,13 @@ enum xdp_buff_flags___afm {
 	XDP_FLAGS_HAS_FRAGS___afm = 1,
 };
 
-static __always_inline int xdp_meter(struct xdp_md *ctx, const int fast)
+static __always_inline int xdp_meter(struct xdp_md *ctx, const int fast, const int detail)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 
 	if (cfg_replay) {
-		meter(data, data_end, 0, replay.wire_len, replay.seq, replay.ts_ns, replay.l3_delta);
+		meter(data, data_end, 0, replay.wire_len, replay.seq, replay.ts_ns, replay.l3_delta, detail);
 		return XDP_PASS;
 	}
 	__u64 now = bpf_ktime_get_ns(), len;
@@ -371,24 +373,36 @@ static __always_inline int xdp_meter(struct xdp_md *ctx, const int fast)
 		len = (__u64)(data_end - data);
 	else
 		len = bpf_xdp_get_buff_len(ctx);
-	meter(data, data_end, ctx->ingress_ifindex, len, now, now, 0);
+	meter(data, data_end, ctx->ingress_ifindex, len, now, now, 0, detail);
 	return XDP_PASS;
 }
 
+/* Each program twice: without details, and with them (*_detail: the CIC schemas). */
 SEC("xdp.frags")
 int afm_xdp(struct xdp_md *ctx)
 {
-	return xdp_meter(ctx, 1);
+	return xdp_meter(ctx, 1, 0);
 }
 
 SEC("xdp.frags")
 int afm_xdp_compat(struct xdp_md *ctx)
 {
-	return xdp_meter(ctx, 0);
+	return xdp_meter(ctx, 0, 0);
 }
 
-SEC("tc")
-int afm_tc(struct __sk_buff *skb)
+SEC("xdp.frags")
+int afm_xdp_detail(struct xdp_md *ctx)
+{
+	return xdp_meter(ctx, 1, 1);
+}
+
+SEC("xdp.frags")
+int afm_xdp_compat_detail(struct xdp_md *ctx)
+{
+	return xdp_meter(ctx, 0, 1);
+}
+
+static __always_inline int tc_meter(struct __sk_buff *skb, const int detail)
 {
 	__u32 len = skb->len;
 	/* min(len, 256), without a branch on len: its two ways would each walk the parser
@@ -412,8 +426,20 @@ int afm_tc(struct __sk_buff *skb)
 	data_end = (void *)(long)skb->data_end;
 	__u64 now = bpf_ktime_get_ns();
 
-	meter(data, data_end, skb->ifindex, len, now, now, 0);
+	meter(data, data_end, skb->ifindex, len, now, now, 0, detail);
 	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int afm_tc(struct __sk_buff *skb)
+{
+	return tc_meter(skb, 0);
+}
+
+SEC("tc")
+int afm_tc_detail(struct __sk_buff *skb)
+{
+	return tc_meter(skb, 1);
 }
 
 struct sweep_ctx {

@@ -20,7 +20,8 @@
 
 struct afm_kmeter {
 	struct afm_bpf *skel;
-	struct bpf_program *xdp;	/* afm_xdp, or afm_xdp_compat (see bpf/afm.bpf.c) */
+	struct bpf_program *xdp;	/* afm_xdp, or afm_xdp_compat (see bpf/afm.bpf.c), or their _detail */
+	struct bpf_program *tc;		/* afm_tc, or afm_tc_detail */
 	struct ring_buffer *rb;
 	afm_kevent_fn on_event;
 	void *ctx;
@@ -158,9 +159,20 @@ int afm_kmeter_open(struct afm_kmeter **out, const struct afm_kmeter_config *cfg
 	int compat = cfg->compat_xdp || (env && strcmp(env, "1") == 0);
 	int fast = !compat && kernel_has_kfunc("bpf_cast_to_kern_ctx");
 
-	k->xdp = fast ? k->skel->progs.afm_xdp : k->skel->progs.afm_xdp_compat;
-	bpf_program__set_autoload(k->skel->progs.afm_xdp, fast);
-	bpf_program__set_autoload(k->skel->progs.afm_xdp_compat, !fast);
+	/* ... and the programs with details for the CIC schemas, or those without. */
+	struct bpf_program *xdp[2][2] = {
+		{ k->skel->progs.afm_xdp_compat, k->skel->progs.afm_xdp },
+		{ k->skel->progs.afm_xdp_compat_detail, k->skel->progs.afm_xdp_detail },
+	};
+	const int d = cfg->detail != 0;
+
+	k->xdp = xdp[d][fast];
+	k->tc = d ? k->skel->progs.afm_tc_detail : k->skel->progs.afm_tc;
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			bpf_program__set_autoload(xdp[i][j], i == d && j == fast);
+	bpf_program__set_autoload(k->skel->progs.afm_tc, !d);
+	bpf_program__set_autoload(k->skel->progs.afm_tc_detail, d);
 	ret = afm_bpf__load(k->skel);
 	if (ret) {
 		if (ret == -EPERM)
@@ -294,7 +306,7 @@ int afm_kmeter_xdp_fd(const struct afm_kmeter *k)
 
 int afm_kmeter_tc_fd(const struct afm_kmeter *k)
 {
-	return bpf_program__fd(k->skel->progs.afm_tc);
+	return bpf_program__fd(k->tc);
 }
 
 int afm_kmeter_replay(struct afm_kmeter *k, const void *frame, uint32_t len, const struct afm_replay *r)
