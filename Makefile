@@ -271,7 +271,7 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/app-flow-meter
 UNITDIR ?= $(PREFIX)/lib/systemd/system
-DOCS := README.md docs/METERING.md docs/COLUMNS.md docs/EXPORT.md
+DOCS := README.md docs/METERING.md docs/COLUMNS.md docs/CIC.md docs/EXPORT.md
 
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/app-flow-meter

@@ -21,7 +21,7 @@ P=$STAGE/usr/local
 UNIT=$P/lib/systemd/system/app-flow-meter@.service
 MAN=$P/share/man/man1/app-flow-meter.1
 for f in bin/app-flow-meter share/man/man1/app-flow-meter.1 lib/systemd/system/app-flow-meter@.service \
-	share/doc/app-flow-meter/README.md share/doc/app-flow-meter/METERING.md share/doc/app-flow-meter/COLUMNS.md \
+	share/doc/app-flow-meter/README.md share/doc/app-flow-meter/METERING.md share/doc/app-flow-meter/COLUMNS.md share/doc/app-flow-meter/CIC.md \
 	share/doc/app-flow-meter/EXPORT.md share/doc/app-flow-meter/contrib/pmacct/nfacctd-tee.conf; do
 	[ -f "$P/$f" ] || bad "missing $f"
 done
