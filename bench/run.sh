@@ -209,6 +209,7 @@ echo "export cost: the headers-only capture's $flows flows to each sink (median 
 printf '  %-34s %9s %11s %11s %7s %10s %6s\n' "sinks" "time" "flows/s" "packets/s" "ratio" "sent" "lost"
 sinks "CSV to /dev/null" -o /dev/null
 sinks "JSON lines to /dev/null" -o /dev/null --format jsonl
+sinks "--schema cic, CSV to /dev/null" -o /dev/null --schema cic
 collector tcp
 sinks "CSV + IPFIX over TCP (127.0.0.1)" -o /dev/null --ipfix "tcp://127.0.0.1:$PORT"
 sinks "IPFIX over TCP alone" --ipfix "tcp://127.0.0.1:$PORT"
@@ -216,7 +217,8 @@ collector_stop
 collector udp
 sinks "CSV + IPFIX over UDP (127.0.0.1)" -o /dev/null --ipfix "udp://127.0.0.1:$PORT"
 collector_stop
-echo "  (ratio: the CSV run's time over this one's; sent/lost: export_sent, export_lost)"
+echo "  (ratio: the CSV run's time over this one's; sent/lost: export_sent, export_lost; --schema cic keeps"
+echo "   each sample's detail too, docs/CIC.md)"
 
 if [ "$(id -u)" -eq 0 ]; then
 	# The live rate: sender and meter in two namespaces joined by a veth pair.
