@@ -193,7 +193,7 @@ static void walk(const struct afm_flow *f, uint64_t activity_ns, int second, str
 				w->header_bytes[d] += x->l4_hlen;
 				w->act_data[d] += x->payload > 0;
 				bulk_packet(&w->bulk[d], &w->bulk[!d], t, x->payload);
-				if (tcp)
+				if (tcp && x->l4_hlen)	/* a segment: a later fragment has no TCP header */
 					w->retrans[d] += (uint64_t)set_insert(
 						s, set_cap, (uint64_t)x->seq << 32 | x->ack,
 						(uint64_t)x->payload << 17 | (uint64_t)x->window << 1 | (uint64_t)d);
