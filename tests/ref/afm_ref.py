@@ -4,17 +4,18 @@
 Written only from docs/COLUMNS.md (what every column means) and
 docs/METERING.md (the detailed rules), first from the column contract they
 define, without looking at the C meter, so that comparing both outputs finds
-bugs in either.  Standard library only.
+bugs in either; the CIC schemas from docs/CIC.md alone.  Standard library only.
 
 Usage:
   afm_ref.py CAPTURE [--idle-timeout S] [--active-timeout S]
              [--close-linger S] [--dns-timeout S] [--precision P]
-             [--schema appflowmeter|extended] [--label TEXT] [--labels FILE]
+             [--schema appflowmeter|extended|cic|cic-ids2017|cic-ids2018]
+             [--cic-activity-timeout S] [--label TEXT] [--labels FILE]
              [--first-packets N] [--first-packets-layout arrays|columns] [-o OUT]
 
-Writes the CSV (78 columns, or 113 with --schema extended; header, then one
-row per flow in the order flows end) to OUT or stdout, and a one-line JSON
-summary to stderr.
+Writes the CSV (78 columns, 113 with --schema extended, 94, 85 or 80 with the
+CIC schemas; header, then one row per flow in the order flows end) to OUT or
+stdout, and a one-line JSON summary to stderr.
 """
 
 import argparse
@@ -190,7 +191,12 @@ MAX_EXT = 8
 # fields of a packet record
 class Pkt:
     __slots__ = ('ts', 'wlen', 'v0', 'v1', 'ver', 'src', 'dst', 'sport', 'dport',
-                 'proto', 'flags', 'dnsid', 'http', 'frag', 'ipid', 'tpay', 'l3off', 'ipdecl')
+                 'proto', 'flags', 'dnsid', 'http', 'frag', 'ipid', 'tpay', 'l3off', 'ipdecl',
+                 # docs/CIC.md: IP header length (IPv6: with the extension headers),
+                 # transport header length (TCP data offset * 4, UDP 8, else 0),
+                 # TCP sequence, acknowledgement and window (None: no TCP header),
+                 # ICMP/ICMPv6 type and code (0 when not there)
+                 'iphl', 'thl', 'seq', 'ack', 'win', 'ityp', 'icode')
 
 
 def parse_frame(lt, buf):
@@ -281,6 +287,7 @@ def parse_frame(lt, buf):
         p.src = bytes(buf[off + 12:off + 16])
         p.dst = bytes(buf[off + 16:off + 20])
         l4 = off + ihl
+        p.iphl = ihl
         ip_end = min(n, off + tot) if tot else n
         p.ipdecl = tot
         # declared length left for the transport header and payload (None: 0 declared)
@@ -331,6 +338,7 @@ def parse_frame(lt, buf):
             count += 1
         p.proto = nh
         l4 = q
+        p.iphl = q - off   # 40 bytes and the extension headers walked
         ip_end = min(n, off + 40 + plen) if plen else n
         p.ipdecl = 40 + plen if plen else 0
         decl_l4 = (plen - (q - (off + 40))) if plen else None
@@ -343,6 +351,9 @@ def parse_frame(lt, buf):
     p.http = None
     p.tpay = False
     p.l3off = off
+    p.thl = 0
+    p.seq = p.ack = p.win = None
+    p.ityp = p.icode = 0
     if p.frag == 'later':
         return p
     if p.proto == 6:
@@ -354,6 +365,9 @@ def parse_frame(lt, buf):
         p.sport = (buf[l4] << 8) | buf[l4 + 1]
         p.dport = (buf[l4 + 2] << 8) | buf[l4 + 3]
         p.flags = buf[l4 + 13]
+        p.thl = doff
+        p.seq, p.ack = struct.unpack_from('>II', buf, l4 + 4)
+        p.win = (buf[l4 + 14] << 8) | buf[l4 + 15]
         # COLUMNS.md: TCP payload when declared length - IP headers - TCP header > 0;
         # a declared length of 0 (TSO super-frames) counts as payload
         p.tpay = decl_l4 is None or decl_l4 - doff > 0
@@ -367,11 +381,19 @@ def parse_frame(lt, buf):
             return TRUNC
         p.sport = (buf[l4] << 8) | buf[l4 + 1]
         p.dport = (buf[l4 + 2] << 8) | buf[l4 + 3]
+        p.thl = 8
         if p.sport == 53 or p.dport == 53:
             if min(n, ip_end) - (l4 + 8) >= 2:
                 p.dnsid = (buf[l4 + 8] << 8) | buf[l4 + 9]
             else:
                 p.dnsid = 0
+    elif p.proto == 1 or p.proto == 58:
+        # CIC.md columns 88, 89: the ICMP header's type and code bytes, each when
+        # captured and within the IP packet's declared length (else 0)
+        if ip_end > l4:
+            p.ityp = buf[l4]
+        if ip_end > l4 + 1:
+            p.icode = buf[l4 + 1]
     return p
 
 
@@ -554,10 +576,135 @@ EXT_COLUMNS = (
 EXT_COLUMNS_ALL = COLUMNS + EXT_COLUMNS
 assert len(EXT_COLUMNS_ALL) == 113
 
-SCHEMAS = ('appflowmeter', 'extended')
+# ---------------------------------------------------------------------------
+# The CIC schemas (docs/CIC.md)
+# ---------------------------------------------------------------------------
+
+# `cic`: the 94 columns, in order (CIC.md, "Every column of `cic`")
+CIC_COLUMNS = [
+    'Flow ID', 'Src IP', 'Src Port', 'Dst IP', 'Dst Port', 'Protocol', 'Timestamp',
+    'Flow Duration', 'Total Fwd Packet', 'Total Bwd packets',
+    'Total Length of Fwd Packet', 'Total Length of Bwd Packet',
+    'Fwd Packet Length Max', 'Fwd Packet Length Min', 'Fwd Packet Length Mean',
+    'Fwd Packet Length Std',
+    'Bwd Packet Length Max', 'Bwd Packet Length Min', 'Bwd Packet Length Mean',
+    'Bwd Packet Length Std',
+    'Flow Bytes/s', 'Flow Packets/s',
+    'Flow IAT Mean', 'Flow IAT Std', 'Flow IAT Max', 'Flow IAT Min',
+    'Fwd IAT Total', 'Fwd IAT Mean', 'Fwd IAT Std', 'Fwd IAT Max', 'Fwd IAT Min',
+    'Bwd IAT Total', 'Bwd IAT Mean', 'Bwd IAT Std', 'Bwd IAT Max', 'Bwd IAT Min',
+    'Fwd PSH Flags', 'Bwd PSH Flags', 'Fwd URG Flags', 'Bwd URG Flags',
+    'Fwd RST Flags', 'Bwd RST Flags',
+    'Fwd Header Length', 'Bwd Header Length', 'Fwd Packets/s', 'Bwd Packets/s',
+    'Packet Length Min', 'Packet Length Max', 'Packet Length Mean',
+    'Packet Length Std', 'Packet Length Variance',
+    'FIN Flag Count', 'SYN Flag Count', 'RST Flag Count', 'PSH Flag Count',
+    'ACK Flag Count', 'URG Flag Count', 'CWR Flag Count', 'ECE Flag Count',
+    'Down/Up Ratio', 'Average Packet Size', 'Fwd Segment Size Avg',
+    'Bwd Segment Size Avg',
+    'Fwd Bytes/Bulk Avg', 'Fwd Packet/Bulk Avg', 'Fwd Bulk Rate Avg',
+    'Bwd Bytes/Bulk Avg', 'Bwd Packet/Bulk Avg', 'Bwd Bulk Rate Avg',
+    'Subflow Fwd Packets', 'Subflow Fwd Bytes', 'Subflow Bwd Packets',
+    'Subflow Bwd Bytes',
+    'FWD Init Win Bytes', 'Bwd Init Win Bytes', 'Fwd Act Data Pkts',
+    'Bwd Act Data Pkts', 'Fwd Seg Size Min', 'Bwd Seg Size Min',
+    'Active Mean', 'Active Std', 'Active Max', 'Active Min',
+    'Idle Mean', 'Idle Std', 'Idle Max', 'Idle Min',
+    'ICMP Code', 'ICMP Type',
+    'Fwd TCP Retrans. Count', 'Bwd TCP Retrans. Count', 'Total TCP Retrans. Count',
+    'Total Connection Flow Time', 'Label',
+]
+assert len(CIC_COLUMNS) == 94
+
+# `cic-ids2017`: (published name, `cic` column number), CIC.md's table; a
+# leading space is part of the name; `Fwd Header Length` twice (43)
+CIC2017 = [
+    ('Flow ID', 1), (' Source IP', 2), (' Source Port', 3), (' Destination IP', 4),
+    (' Destination Port', 5), (' Protocol', 6), (' Timestamp', 7),
+    (' Flow Duration', 8), (' Total Fwd Packets', 9), (' Total Backward Packets', 10),
+    ('Total Length of Fwd Packets', 11), (' Total Length of Bwd Packets', 12),
+    (' Fwd Packet Length Max', 13), (' Fwd Packet Length Min', 14),
+    (' Fwd Packet Length Mean', 15), (' Fwd Packet Length Std', 16),
+    ('Bwd Packet Length Max', 17), (' Bwd Packet Length Min', 18),
+    (' Bwd Packet Length Mean', 19), (' Bwd Packet Length Std', 20),
+    ('Flow Bytes/s', 21), (' Flow Packets/s', 22), (' Flow IAT Mean', 23),
+    (' Flow IAT Std', 24), (' Flow IAT Max', 25), (' Flow IAT Min', 26),
+    ('Fwd IAT Total', 27), (' Fwd IAT Mean', 28), (' Fwd IAT Std', 29),
+    (' Fwd IAT Max', 30), (' Fwd IAT Min', 31),
+    ('Bwd IAT Total', 32), (' Bwd IAT Mean', 33), (' Bwd IAT Std', 34),
+    (' Bwd IAT Max', 35), (' Bwd IAT Min', 36),
+    ('Fwd PSH Flags', 37), (' Bwd PSH Flags', 38), (' Fwd URG Flags', 39),
+    (' Bwd URG Flags', 40), (' Fwd Header Length', 43), (' Bwd Header Length', 44),
+    ('Fwd Packets/s', 45), (' Bwd Packets/s', 46), (' Min Packet Length', 47),
+    (' Max Packet Length', 48), (' Packet Length Mean', 49), (' Packet Length Std', 50),
+    (' Packet Length Variance', 51), ('FIN Flag Count', 52), (' SYN Flag Count', 53),
+    (' RST Flag Count', 54), (' PSH Flag Count', 55), (' ACK Flag Count', 56),
+    (' URG Flag Count', 57), (' CWE Flag Count', 58), (' ECE Flag Count', 59),
+    (' Down/Up Ratio', 60), (' Average Packet Size', 61), (' Avg Fwd Segment Size', 62),
+    (' Avg Bwd Segment Size', 63), (' Fwd Header Length', 43),
+    ('Fwd Avg Bytes/Bulk', 64), (' Fwd Avg Packets/Bulk', 65), (' Fwd Avg Bulk Rate', 66),
+    (' Bwd Avg Bytes/Bulk', 67), (' Bwd Avg Packets/Bulk', 68), ('Bwd Avg Bulk Rate', 69),
+    ('Subflow Fwd Packets', 70), (' Subflow Fwd Bytes', 71), (' Subflow Bwd Packets', 72),
+    (' Subflow Bwd Bytes', 73), ('Init_Win_bytes_forward', 74),
+    (' Init_Win_bytes_backward', 75), (' act_data_pkt_fwd', 76),
+    (' min_seg_size_forward', 78),
+    ('Active Mean', 80), (' Active Std', 81), (' Active Max', 82), (' Active Min', 83),
+    ('Idle Mean', 84), (' Idle Std', 85), (' Idle Max', 86), (' Idle Min', 87),
+    (' Label', 94),
+]
+assert len(CIC2017) == 85
+
+# `cic-ids2018`: (published name, `cic` column number)
+CIC2018 = [
+    ('Dst Port', 5), ('Protocol', 6), ('Timestamp', 7), ('Flow Duration', 8),
+    ('Tot Fwd Pkts', 9), ('Tot Bwd Pkts', 10), ('TotLen Fwd Pkts', 11),
+    ('TotLen Bwd Pkts', 12), ('Fwd Pkt Len Max', 13), ('Fwd Pkt Len Min', 14),
+    ('Fwd Pkt Len Mean', 15), ('Fwd Pkt Len Std', 16), ('Bwd Pkt Len Max', 17),
+    ('Bwd Pkt Len Min', 18), ('Bwd Pkt Len Mean', 19), ('Bwd Pkt Len Std', 20),
+    ('Flow Byts/s', 21), ('Flow Pkts/s', 22), ('Flow IAT Mean', 23),
+    ('Flow IAT Std', 24), ('Flow IAT Max', 25), ('Flow IAT Min', 26),
+    ('Fwd IAT Tot', 27), ('Fwd IAT Mean', 28), ('Fwd IAT Std', 29),
+    ('Fwd IAT Max', 30), ('Fwd IAT Min', 31), ('Bwd IAT Tot', 32),
+    ('Bwd IAT Mean', 33), ('Bwd IAT Std', 34), ('Bwd IAT Max', 35),
+    ('Bwd IAT Min', 36), ('Fwd PSH Flags', 37), ('Bwd PSH Flags', 38),
+    ('Fwd URG Flags', 39), ('Bwd URG Flags', 40), ('Fwd Header Len', 43),
+    ('Bwd Header Len', 44), ('Fwd Pkts/s', 45), ('Bwd Pkts/s', 46),
+    ('Pkt Len Min', 47), ('Pkt Len Max', 48), ('Pkt Len Mean', 49),
+    ('Pkt Len Std', 50), ('Pkt Len Var', 51), ('FIN Flag Cnt', 52),
+    ('SYN Flag Cnt', 53), ('RST Flag Cnt', 54), ('PSH Flag Cnt', 55),
+    ('ACK Flag Cnt', 56), ('URG Flag Cnt', 57), ('CWE Flag Count', 58),
+    ('ECE Flag Cnt', 59), ('Down/Up Ratio', 60), ('Pkt Size Avg', 61),
+    ('Fwd Seg Size Avg', 62), ('Bwd Seg Size Avg', 63), ('Fwd Byts/b Avg', 64),
+    ('Fwd Pkts/b Avg', 65), ('Fwd Blk Rate Avg', 66), ('Bwd Byts/b Avg', 67),
+    ('Bwd Pkts/b Avg', 68), ('Bwd Blk Rate Avg', 69), ('Subflow Fwd Pkts', 70),
+    ('Subflow Fwd Byts', 71), ('Subflow Bwd Pkts', 72), ('Subflow Bwd Byts', 73),
+    ('Init Fwd Win Byts', 74), ('Init Bwd Win Byts', 75), ('Fwd Act Data Pkts', 76),
+    ('Fwd Seg Size Min', 78), ('Active Mean', 80), ('Active Std', 81),
+    ('Active Max', 82), ('Active Min', 83), ('Idle Mean', 84), ('Idle Std', 85),
+    ('Idle Max', 86), ('Idle Min', 87), ('Label', 94),
+]
+assert len(CIC2018) == 80
+
+CIC_SCHEMAS = ('cic', 'cic-ids2017', 'cic-ids2018')
+# for each CIC schema, the `cic` column numbers (1-based) it writes, in order
+CIC_SELECT = {'cic': list(range(1, 95)),
+              'cic-ids2017': [c for _n, c in CIC2017],
+              'cic-ids2018': [c for _n, c in CIC2018]}
+CIC_NAMES = {'cic': list(CIC_COLUMNS),
+             'cic-ids2017': [n for n, _c in CIC2017],
+             'cic-ids2018': [n for n, _c in CIC2018]}
+# `cic` column numbers of the text and integer columns (the rest are numbers
+# compared within a tolerance)
+CIC_TEXT = {1, 2, 4, 7, 94}
+CIC_INT = ({3, 5, 6, 9, 10, 11, 12, 13, 14, 17, 18} | set(range(37, 45)) | {47, 48}
+           | set(range(52, 60)) | set(range(74, 80)) | {88, 89, 90, 91, 92})
+
+SCHEMAS = ('appflowmeter', 'extended') + CIC_SCHEMAS
 
 
 def columns_for(schema):
+    if schema in CIC_SCHEMAS:
+        return list(CIC_NAMES[schema])
     return list(EXT_COLUMNS_ALL if schema == 'extended' else COLUMNS)
 
 
@@ -653,7 +800,11 @@ class Flow:
                  'hs_syn', 'hs_synack', 'hs_ack', 'hs_data', 'rx_flags', 'tx_flags',
                  'rx_ip', 'tx_ip',
                  # --first-packets: every packet as (time, arrival, direction, length)
-                 'pk')
+                 'pk',
+                 # CIC schemas: every packet in the taken order (cic_values), the
+                 # first packet's ICMP (type, code), the connection chain this
+                 # flow may continue: (chain's first time, ended flow's last time)
+                 'ck', 'icmp', 'chain')
 
 
 def first_packets_columns(n, layout):
@@ -666,13 +817,14 @@ def first_packets_columns(n, layout):
     return ['%s_%d' % (b, i) for b in names for i in range(1, n + 1)]
 
 
-def first_packets_values(fl, n, layout, prec):
+def first_packets_values(fl, n, layout, prec, unit=NS):
     """The first n packets by time (equal times in arrival order): direction,
-    wire length, time since the one before in seconds; -1 past the last."""
+    wire length, time since the one before in seconds (in microseconds with a
+    CIC schema: unit=US, CIC.md "With the other options"); -1 past the last."""
     pk = sorted(fl.pk)[:n]
     dirs = [str(d) for _t, _i, d, _l in pk] + ['-1'] * (n - len(pk))
     lens = [str(ln) for _t, _i, _d, ln in pk] + ['-1'] * (n - len(pk))
-    piat = [fmt_num(Fraction(pk[i][0] - pk[i - 1][0], NS) if i else 0, prec) for i in range(len(pk))]
+    piat = [fmt_num(Fraction(pk[i][0] - pk[i - 1][0], unit) if i else 0, prec) for i in range(len(pk))]
     piat += ['-1'] * (n - len(pk))
     if layout == 'arrays':
         return ['"[%s]"' % ','.join(v) for v in (dirs, lens, piat)]
@@ -748,6 +900,214 @@ def flow_row(fl, prec, schema='appflowmeter', label=None):
     return ','.join(out)
 
 
+# ---------------------------------------------------------------------------
+# The CIC columns (docs/CIC.md), computed at the flow's end from every packet
+# kept in the taken order (the order of the capture's records)
+# ---------------------------------------------------------------------------
+
+US = 1000  # nanoseconds per microsecond: the CIC schemas' time unit
+
+
+def cic_ts_text(ns):
+    """CIC.md column 7: UTC, as Java's Instant prints it, `T` a space, no `Z`:
+    no fraction when it is 0, else 3, 6 or 9 digits (whole ms, whole us, else)."""
+    sec, rem = divmod(ns, NS)
+    days, sod = divmod(sec, 86400)
+    y, mo, d = civil_from_days(days)
+    text = '%04d-%02d-%02d %02d:%02d:%02d' % (y, mo, d, sod // 3600, sod // 60 % 60, sod % 60)
+    if rem == 0:
+        return text
+    if rem % 1000000 == 0:
+        return text + '.%03d' % (rem // 1000000)
+    if rem % 1000 == 0:
+        return text + '.%06d' % (rem // 1000)
+    return text + '.%09d' % rem
+
+
+def sample_stats(values, scale=1):
+    """CIC.md "Sample statistics" of integers, each divided by `scale`:
+    (mean, std, variance, max, min).  Mean and the sample variance (n - 1) come
+    from exact integer sums, rounded once to double (std = its square root);
+    max and min are exact Fractions.  Empty: all 0; one value: std 0."""
+    n = len(values)
+    if n == 0:
+        return 0.0, 0.0, 0.0, Fraction(0), Fraction(0)
+    s1 = sum(values)
+    mean = s1 / (n * scale)                      # int / int: correctly rounded
+    if n > 1:
+        s2 = sum(x * x for x in values)
+        var = (n * s2 - s1 * s1) / (n * (n - 1) * scale * scale)
+    else:
+        var = 0.0
+    return mean, math.sqrt(var), var, Fraction(max(values), scale), Fraction(min(values), scale)
+
+
+def per_second(count, span_ns):
+    """count / (span in seconds), 0 when the span is 0 (CIC.md: never -1)."""
+    return count * NS / span_ns if span_ns else 0.0
+
+
+def cic_bulks(ck):
+    """CIC.md "Bulks": per direction (0 forward, 1 backward) the totals
+    [bulks, bulk packets, bulk bytes, bulk duration in ns], following the
+    four numbered steps for every packet in the taken order."""
+    cand = [None, None]       # candidate run: [start, last, packets, bytes]
+    lastpay = [None, None]    # time of the direction's latest packet with a payload
+    tot = [[0, 0, 0, 0], [0, 0, 0, 0]]
+    for e in ck:
+        ts, d, pay = e[0], e[1], e[2]
+        c = cand[d]
+        # 1. the other direction's latest payload came strictly after the start
+        if c is not None:
+            lo = lastpay[1 - d]
+            if lo is not None and lo > c[0]:
+                cand[d] = c = None
+        # 2. no payload: nothing more
+        if pay == 0:
+            continue
+        # 3. a new candidate: none, or more than 1 s after d's previous payload
+        if c is None or ts - lastpay[d] > NS:
+            cand[d] = [ts, ts, 1, pay]
+        else:
+            # 4. the packet joins the candidate
+            c[2] += 1
+            c[3] += pay
+            t = tot[d]
+            if c[2] == 4:
+                t[0] += 1
+                t[1] += 4
+                t[2] += c[3]
+                t[3] += ts - c[0]
+            elif c[2] > 4:
+                t[1] += 1
+                t[2] += pay
+                t[3] += ts - c[1]
+            c[1] = ts
+        lastpay[d] = ts
+    return tot
+
+
+def cic_active_idle(times, timeout_ns):
+    """CIC.md "Active and idle periods": (active periods, idle periods) in ns."""
+    active, idle = [], []
+    if not times:
+        return active, idle
+    start = end = times[0]
+    for ts in times[1:]:
+        if ts - end > timeout_ns:
+            if end - start > 0:
+                active.append(end - start)
+            idle.append(ts - end)
+            start = end = ts
+        else:
+            end = ts
+    return active, idle
+
+
+def cic_values(fl, prec, activity_ns, cft_ns, label):
+    """The 94 `cic` values of a flow, as text, in `cic` order (CIC.md)."""
+    f = lambda x: fmt_num(x, prec)  # noqa: E731  floats: rounded once; Fractions: exact
+    us = lambda ns: fmt_exact(Fraction(ns, US), prec)  # noqa: E731  exact microseconds
+    # ck: (time, 0 forward / 1 backward, payload, header length, TCP flags,
+    #      window or None, sequence or None, acknowledgement or None)
+    ck = fl.ck
+    fw = [e for e in ck if e[1] == 0]
+    bw = [e for e in ck if e[1] == 1]
+    nf, nb, na = len(fw), len(bw), len(ck)
+    pay_f = [e[2] for e in fw]
+    pay_b = [e[2] for e in bw]
+    pay_a = [e[2] for e in ck]
+    sum_f, sum_b = sum(pay_f), sum(pay_b)
+    sum_a = sum_f + sum_b
+    dur = fl.last - fl.first
+    src_txt, dst_txt = ip_text(fl.src), ip_text(fl.dst)
+    proto = fl.proto
+    out = ['%s-%s-%d-%d-%d' % (src_txt, dst_txt, fl.sport, fl.dport, proto),
+           src_txt, str(fl.sport), dst_txt, str(fl.dport), str(proto),
+           cic_ts_text(fl.first), us(dur), str(nf), str(nb), str(sum_f), str(sum_b)]
+    # 13-20: payload statistics of F, then B (max, min, mean, std)
+    for pays in (pay_f, pay_b):
+        mean, std, _var, mx, mn = sample_stats(pays)
+        out += [f(mx), f(mn), f(mean), f(std)]
+    # 21, 22
+    out += [f(per_second(sum_a, dur)), f(per_second(na, dur))]
+    # 23-26: flow inter-arrival times, taken order, both directions
+    times = [e[0] for e in ck]
+    iat = [times[i] - times[i - 1] for i in range(1, na)]
+    mean, std, _var, mx, mn = sample_stats(iat, US)
+    out += [f(mean), f(std), f(mx), f(mn)]
+    # 27-36: per direction: total (exact), mean, std, max, min
+    for d in (fw, bw):
+        di = [d[i][0] - d[i - 1][0] for i in range(1, len(d))]
+        mean, std, _var, mx, mn = sample_stats(di, US)
+        out += [us(sum(di)), f(mean), f(std), f(mx), f(mn)]
+    # 37-42: PSH, URG, RST per direction; 43, 44: header lengths
+    cnt = lambda d, bit: sum(1 for e in d if e[4] & bit)  # noqa: E731
+    out += [str(cnt(fw, 0x08)), str(cnt(bw, 0x08)), str(cnt(fw, 0x20)), str(cnt(bw, 0x20)),
+            str(cnt(fw, 0x04)), str(cnt(bw, 0x04)),
+            str(sum(e[3] for e in fw)), str(sum(e[3] for e in bw))]
+    # 45, 46
+    out += [f(per_second(nf, dur)), f(per_second(nb, dur))]
+    # 47-51: payloads of A, each packet once
+    mean, std, var, mx, mn = sample_stats(pay_a)
+    out += [f(mn), f(mx), f(mean), f(std), f(var)]
+    # 52-59: FIN SYN RST PSH ACK URG CWR ECE over A
+    for bit in (0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x80, 0x40):
+        out.append(str(cnt(ck, bit)))
+    # 60-63
+    out += [f(nb / nf if nf else 0.0), f(sum_a / na),
+            f(sum_f / nf if nf else 0.0), f(sum_b / nb if nb else 0.0)]
+    # 64-69: bulks
+    for bulks, bpk, bbytes, bdur in cic_bulks(ck):
+        out += [f(bbytes / bulks if bulks else 0.0), f(bpk / bulks if bulks else 0.0),
+                f(per_second(bbytes, bdur))]
+    # 70-73: subflows, cut at gaps of more than 1 s (taken order)
+    nsub = 1 + sum(1 for g in iat if g > NS)
+    out += [f(nf / nsub), f(sum_f / nsub), f(nb / nsub), f(sum_b / nsub)]
+    # 74, 75: the first packet of each direction's window (TCP only)
+    def init_win(d):
+        if proto != 6 or not d or d[0][5] is None:
+            return 0
+        return d[0][5]
+    out += [str(init_win(fw)), str(init_win(bw))]
+    # 76-79
+    out += [str(sum(1 for p in pay_f if p >= 1)), str(sum(1 for p in pay_b if p >= 1)),
+            str(min(e[3] for e in fw) if fw else 0), str(min(e[3] for e in bw) if bw else 0)]
+    # 80-87: active and idle periods
+    active, idle = cic_active_idle(times, activity_ns)
+    for per in (active, idle):
+        mean, std, _var, mx, mn = sample_stats(per, US)
+        out += [f(mean), f(std), f(mx), f(mn)]
+    # 88, 89: the first packet's ICMP code and type
+    if proto in (1, 58):
+        out += [str(fl.icmp[1]), str(fl.icmp[0])]
+    else:
+        out += ['0', '0']
+    # 90-92: retransmissions, per direction of this flow
+    rf = rb = 0
+    if proto == 6:
+        for d in (0, 1):
+            seen = set()
+            n = 0
+            for e in (fw if d == 0 else bw):
+                if e[6] is None:
+                    continue   # a later fragment: no TCP header, not a segment
+                k = (e[6], e[7], e[2], e[5])
+                if k in seen:
+                    n += 1
+                else:
+                    seen.add(k)
+            if d == 0:
+                rf = n
+            else:
+                rb = n
+    out += [str(rf), str(rb), str(rf + rb)]
+    # 93, 94
+    out += [us(cft_ns) if proto in (6, 17) else '0', label if label is not None else '-']
+    assert len(out) == 94
+    return out
+
+
 class Meter:
     def __init__(self, idle_ns, active_ns, linger_ns, prec, emit, dns_idle_ns=30 * NS,
                  schema='appflowmeter', label=None, rules=None):
@@ -766,9 +1126,28 @@ class Meter:
         self.schema = schema
         self.label = label
         self.rules = rules
+        self.cic = schema in CIC_SCHEMAS
+        # CIC.md "Total Connection Flow Time": key -> (first time of the chain's
+        # first flow, last time of the flow the active timeout ended)
+        self.chains = {}
 
     first_packets = 0
     first_layout = 'arrays'
+    activity_ns = 5 * NS   # --cic-activity-timeout
+
+    def _cic_row(self, fl, reason, label):
+        """The CIC row of a flow ending now with `reason`; records the chain a
+        next flow of its key may continue (CIC.md, column 93)."""
+        idle = self.dns_idle if fl.dns else self.idle
+        prev = fl.chain
+        if prev is not None and fl.first - prev[1] <= idle:
+            chain_first = prev[0]      # continues the connection split by active
+        else:
+            chain_first = fl.first
+        if reason == 'active':
+            self.chains[fl.key] = (chain_first, fl.last)
+        vals = cic_values(fl, self.prec, self.activity_ns, fl.last - chain_first, label)
+        return ','.join(vals[c - 1] for c in CIC_SELECT[self.schema])
 
     def _end(self, fl, reason):
         fl.ended = True
@@ -780,9 +1159,13 @@ class Meter:
             hit = labels_ref.label_of(self.rules, fl.first, ipaddress.ip_address(fl.src),
                                       ipaddress.ip_address(fl.dst), fl.sport, fl.dport, fl.proto)
             label = hit if hit is not None else label
-        row = flow_row(fl, self.prec, self.schema, label)
+        if self.cic:
+            row = self._cic_row(fl, reason, label)
+        else:
+            row = flow_row(fl, self.prec, self.schema, label)
         if self.first_packets:
-            row += ',' + ','.join(first_packets_values(fl, self.first_packets, self.first_layout, self.prec))
+            row += ',' + ','.join(first_packets_values(fl, self.first_packets, self.first_layout,
+                                                       self.prec, US if self.cic else NS))
         self.emit(row)
 
     def _deadline_reason(self, fl):
@@ -867,6 +1250,11 @@ class Meter:
             fl.rx_flags = [0] * 8
             fl.rx_ip = fl.tx_ip = 0
             fl.tx_flags = [0] * 8
+            if self.cic:
+                fl.ck = []
+                fl.icmp = (p.ityp, p.icode)   # the flow's first packet (taken order)
+                # the next flow of a key whose last flow the active timeout ended
+                fl.chain = self.chains.pop(key, None)
             self.open[key] = fl
 
         receiving = p.src == fl.src and p.sport == fl.sport
@@ -880,6 +1268,16 @@ class Meter:
             fl.rx_ip += ipo
         else:
             fl.tx_ip += ipo
+        if self.cic:
+            # CIC.md "Terms": the payload from the IP octets (declared lengths);
+            # a later fragment has no transport header (thl 0); other protocols 0
+            if p.proto == 6 or p.proto == 17:
+                pay = ipo - p.iphl - p.thl
+                if pay < 0:
+                    pay = 0
+            else:
+                pay = 0
+            fl.ck.append((ts, 0 if receiving else 1, pay, p.thl, p.flags, p.win, p.seq, p.ack))
         if ts < fl.first:
             fl.first = ts
         if ts > fl.last:
@@ -945,7 +1343,7 @@ def seconds_to_ns(text):
 
 def run(path, idle_ns=120 * NS, active_ns=1800 * NS, linger_ns=5 * NS, prec=9,
         out=None, dns_idle_ns=30 * NS, schema='appflowmeter', label=None, rules=None,
-        first_packets=0, first_layout='arrays'):
+        first_packets=0, first_layout='arrays', activity_ns=5 * NS):
     """Meter one capture; write CSV lines to `out` (a file); return summary."""
     lines = []
     emit = lines.append
@@ -954,6 +1352,7 @@ def run(path, idle_ns=120 * NS, active_ns=1800 * NS, linger_ns=5 * NS, prec=9,
     npk = metered = 0
     meter = Meter(idle_ns, active_ns, linger_ns, prec, emit, dns_idle_ns, schema, label, rules)
     meter.first_packets, meter.first_layout = first_packets, first_layout
+    meter.activity_ns = activity_ns
     for lt, ts, buf, wlen in read_capture(path):
         npk += 1
         if wlen > WIRE_LEN_MAX:   # METERING.md section 1: damage, not a frame
@@ -989,16 +1388,26 @@ def main(argv=None):
     ap.add_argument('--labels', help='label flows by the rules of this file (COLUMNS.md)')
     ap.add_argument('--first-packets', type=int, default=0, choices=range(0, 256), metavar='N')
     ap.add_argument('--first-packets-layout', choices=('arrays', 'columns'), default='arrays')
+    ap.add_argument('--cic-activity-timeout', type=seconds_to_ns, default=None,
+                    help='activity timeout of the CIC active/idle columns (s > 0, default 5)')
     ap.add_argument('-o', '--output')
     a = ap.parse_args(argv)
     if a.precision < 1:
         ap.error('--precision must be >= 1')
     if a.label is not None and (a.label == '' or any(c in a.label for c in ',"\r\n')):
         ap.error('--label must be non-empty, without commas, quotes or line breaks')
+    # CIC.md "With the other options": CIC schemas only, seconds above 0
+    if a.cic_activity_timeout is not None:
+        if a.schema not in CIC_SCHEMAS:
+            ap.error('--cic-activity-timeout applies to the CIC schemas only')
+        if a.cic_activity_timeout <= 0:
+            ap.error('--cic-activity-timeout must be above 0')
+    else:
+        a.cic_activity_timeout = 5 * NS
     # With --schema appflowmeter the label is not written by the reference
     # (the meter then appends a label column; not modelled here).
     kw = dict(schema=a.schema, label=a.label, first_packets=a.first_packets,
-              first_layout=a.first_packets_layout)
+              first_layout=a.first_packets_layout, activity_ns=a.cic_activity_timeout)
     if a.labels:
         try:
             kw['rules'] = labels_ref.load(a.labels)

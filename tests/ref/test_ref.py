@@ -1223,5 +1223,731 @@ class CompareExtendedColumns(unittest.TestCase):
         self.assertEqual(self._compare(self._row(), self._row(delta_start='0.5001')), 1)
 
 
+# ---------------------------------------------------------------------------
+# the CIC schemas (docs/CIC.md)
+# ---------------------------------------------------------------------------
+
+def meter_cic(pkts, schema='cic', **kw):
+    """Meter pkts with a CIC schema: (summary, rows as dicts by the schema's names)."""
+    t_ = Tmp()
+    p = t_.path()
+    write_pcap(p, pkts, linktype=kw.pop('linktype', 1), nano=True)
+    summary, lines = R.run(p, schema=schema, **kw)
+    cols = R.columns_for(schema) + R.first_packets_columns(kw.get('first_packets', 0),
+                                                            kw.get('first_layout', 'arrays'))
+    rows = []
+    for ln in lines:
+        cells = ln.split(',')
+        assert len(cells) == len(cols), (len(cells), len(cols))
+        assert all(c != '' for c in cells)      # no cell is ever empty
+        assert not any(c in ('nan', 'inf', '-inf', '-1') for c in cells[:len(R.CIC_NAMES[schema])]
+                       if schema == 'cic'), cells  # no sentinel (no -1 without first packets)
+        rows.append(dict(zip(cols, cells)))
+    t_.dir.cleanup()
+    return summary, rows
+
+
+def tc(ts, src, sp, dst, dp, flags, payload=b'', seq=0, ack=0, win=1024, doff=5):
+    """A TCP segment with its sequence, acknowledgement and window."""
+    l4 = struct.pack('>HHIIBBHHH', sp, dp, seq, ack, doff << 4, flags, win, 0, 0) \
+        + b'\x00' * (doff * 4 - 20) + payload
+    return (ts, eth(ipv4(src, dst, 6, l4)))
+
+
+def pick(row, names):
+    return tuple(row[n] for n in names)
+
+
+# 2021-12-15 16:35:00.123456789 UTC: a capture time with nanoseconds
+CT0 = T0
+
+
+class TestCicText(unittest.TestCase):
+    def test_timestamp_java_instant(self):
+        f = R.cic_ts_text
+        base = 1600000000 * NS                       # 2020-09-13 12:26:40 UTC
+        self.assertEqual(f(base), '2020-09-13 12:26:40')                  # fraction 0: none
+        self.assertEqual(f(base + 100 * MS), '2020-09-13 12:26:40.100')   # whole ms: 3 digits
+        self.assertEqual(f(base + 123 * MS), '2020-09-13 12:26:40.123')
+        self.assertEqual(f(base + 123456000), '2020-09-13 12:26:40.123456')  # whole us: 6
+        self.assertEqual(f(base + 1000), '2020-09-13 12:26:40.000001')
+        self.assertEqual(f(base + 120000), '2020-09-13 12:26:40.000120')
+        self.assertEqual(f(base + 123456789), '2020-09-13 12:26:40.123456789')  # else 9
+        self.assertEqual(f(base + 1), '2020-09-13 12:26:40.000000001')
+        self.assertEqual(f(base + 100 * MS + 1), '2020-09-13 12:26:40.100000001')
+        self.assertEqual(f(0), '1970-01-01 00:00:00')
+        self.assertEqual(f(951782400 * NS + 5 * MS), '2000-02-29 00:00:00.005')
+
+    def test_sample_stats(self):
+        # sample std (n - 1): 10, 20, 30 -> mean 20, deviations -10 0 10, 200 / 2 = 100
+        self.assertEqual(R.sample_stats([10, 20, 30]), (20.0, 10.0, 100.0, 30, 10))
+        self.assertEqual(R.sample_stats([7]), (7.0, 0.0, 0.0, 7, 7))        # n = 1: std 0
+        self.assertEqual(R.sample_stats([]), (0.0, 0.0, 0.0, 0, 0))          # n = 0: all 0
+        # ns -> us: 1500 ns and 2500 ns: mean 2 us, var 0.5 us^2, max 2.5 us exactly
+        mean, std, var, mx, mn = R.sample_stats([1500, 2500], 1000)
+        self.assertEqual((mean, var, mx, mn), (2.0, 0.5, Fraction(5, 2), Fraction(3, 2)))
+        # exact sums: near-constant large values lose nothing
+        _m, _s, var, _x, _n = R.sample_stats([10 ** 15, 10 ** 15, 10 ** 15 + 3])
+        self.assertEqual(var, 3.0)          # deviations -1 -1 2: 6 / 2
+
+    def test_cic_headers(self):
+        self.assertEqual(len(R.columns_for('cic')), 94)
+        self.assertEqual(len(set(R.columns_for('cic'))), 94)
+        h17 = R.columns_for('cic-ids2017')
+        self.assertEqual(len(h17), 85)
+        self.assertEqual((h17[40], h17[61]), (' Fwd Header Length', ' Fwd Header Length'))
+        self.assertEqual(len(set(h17)), 84)   # one name twice
+        self.assertEqual(h17[:3], ['Flow ID', ' Source IP', ' Source Port'])
+        self.assertEqual(h17[-1], ' Label')
+        h18 = R.columns_for('cic-ids2018')
+        self.assertEqual(len(h18), 80)
+        self.assertEqual(h18[:3], ['Dst Port', 'Protocol', 'Timestamp'])
+        self.assertNotIn('Flow ID', h18)
+
+    def test_headers_match_the_document(self):
+        """The three name tables, read back from docs/CIC.md itself."""
+        import re
+        doc = os.path.join(HERE, '..', '..', 'docs', 'CIC.md')
+        with open(doc, encoding='utf-8') as f:
+            text = f.read()
+        part = lambda a, b: text[text.index(a):text.index(b)]  # noqa: E731
+        # `cic`: "| 17-20 | `Bwd Packet Length Max`, `Min`, ..." expands with the
+        # first name's words but its last
+        cic = {}
+        for line in part('## Every column of `cic`', '### Bulks').splitlines():
+            m = re.match(r'\| (\d+)(?:-(\d+))? \| ((?:`[^`]+`(?:, )?)+) \|', line)
+            if not m:
+                continue
+            names = re.findall(r'`([^`]+)`', m.group(3))
+            prefix = names[0].rsplit(' ', 1)[0] + ' '
+            names = [names[0]] + [n if ' ' in n else prefix + n for n in names[1:]]
+            lo = int(m.group(1))
+            hi = int(m.group(2) or lo)
+            self.assertEqual(len(names), hi - lo + 1, line)
+            for i, n in enumerate(names):
+                cic[lo + i] = n
+        self.assertEqual([cic[i] for i in range(1, 95)], R.columns_for('cic'))
+
+        def published(a, b):
+            got = {}
+            for line in part(a, b).splitlines():
+                for num, name, col in re.findall(r'\| (\d+) \| `([^`]+)` \| (\d+) ', line + ' '):
+                    got[int(num)] = (name.replace('\u2423', ' '), int(col))
+            return [got[i] for i in range(1, len(got) + 1)]
+        self.assertEqual(published('## `cic-ids2017`', '## `cic-ids2018`'), R.CIC2017)
+        self.assertEqual(published('## `cic-ids2018`', '## With the other options'), R.CIC2018)
+
+
+class TestCicPayload(unittest.TestCase):
+    COLS = ('Total Length of Fwd Packet', 'Fwd Header Length', 'Fwd Seg Size Min')
+
+    def one(self, pkt, **kw):
+        _s, rows = meter_cic([pkt], **kw)
+        self.assertEqual(len(rows), 1)
+        return pick(rows[0], self.COLS)
+
+    def test_tcp_udp_headers(self):
+        # IPv4 options (IHL 6) and TCP options (data offset 8): payload 3, header 32
+        l4 = tcp(1, 2, ACK, b'abc', doff=8)
+        self.assertEqual(self.one((T0, eth(ipv4(A, B, 6, l4, ihl=6)))), ('3', '32', '32'))
+        # UDP: payload 10, header 8 (the UDP length field is not used)
+        self.assertEqual(self.one(u(T0, A, 1, B, 2, b'x' * 10)), ('10', '8', '8'))
+        # IPv6 with a 16-byte destination-options header: not payload
+        dopt = bytes([6, 1]) + b'\x00' * 14
+        pk = (T0, eth(ipv6(C6, S6, 60, tcp(1, 2, ACK, b'12345'), dopt), 0x86dd))
+        self.assertEqual(self.one(pk), ('5', '20', '20'))
+
+    def test_declared_lengths(self):
+        # a short snaplen: 54 bytes captured of 154; the IP header declares 140:
+        # payload 140 - 20 - 20 = 100, as from the full frame
+        full = eth(ipv4(A, B, 6, tcp(1, 2, ACK, b'x' * 100)))
+        self.assertEqual(self.one((T0, full[:54], len(full))), ('100', '20', '20'))
+        # Ethernet padding: 1-byte UDP payload, frame padded to 60: declared 29 -> 1
+        pad = u(T0, A, 1, B, 2, b'x')[1] + b'\x00' * 17
+        self.assertEqual(self.one((T0, pad)), ('1', '8', '8'))
+        # declared 0 (TSO): the frame's bytes, 9000 - 14 = 8986 IP octets - 20 - 8
+        tso = eth(ipv4(A, B, 17, udp(1, 2, b'y'), tot=0))
+        self.assertEqual(self.one((T0, tso, 9000)), ('8958', '8', '8'))
+        # declared shorter than its headers (total 30 < 20 + 20): 0, never negative
+        short = eth(ipv4(A, B, 6, tcp(1, 2, ACK), tot=30))
+        self.assertEqual(self.one((T0, short)), ('0', '20', '20'))
+
+    def test_fragments_and_other_protocols(self):
+        # a later fragment alone (ports 0): its IP octets 44 - its IP header 20
+        lone = (T0, eth(ipv4(A, B, 17, b'z' * 24, ident=5, off=3)))
+        _s, rows = meter_cic([lone])
+        r = rows[0]
+        self.assertEqual(pick(r, self.COLS + ('Src Port', 'Protocol')),
+                         ('24', '0', '0', '0', '17'))
+        # first fragment: UDP header + 16 bytes (payload 16, header 8); the later
+        # fragment joins it: 16 bytes, no header -> 32 bytes, headers 8, min 0
+        first = udp(7, 8, b'q' * 16)
+        pk = [(T0, eth(ipv4(A, B, 17, first, ident=9, mf=True))),
+              (T0 + 10, eth(ipv4(A, B, 17, b'r' * 16, ident=9, off=3)))]
+        _s, rows = meter_cic(pk)
+        self.assertEqual(pick(rows[0], self.COLS + ('Fwd Packet Length Min', 'Src Port')),
+                         ('32', '8', '0', '16', '7'))
+        # IPv6 later fragment: the IP header is 40 + the fragment header 8
+        frag = bytes([17, 0]) + struct.pack('>HI', (5 << 3), 77)
+        pk = (T0, eth(ipv6(C6, S6, 44, b'b' * 40, frag), 0x86dd))
+        self.assertEqual(self.one(pk), ('40', '0', '0'))
+        # ICMP: payload 0, header 0, whatever it carries
+        icmp = b'\x08\x00' + b'\x00' * 30
+        self.assertEqual(self.one((T0, eth(ipv4(A, B, 1, icmp)))), ('0', '0', '0'))
+        # another protocol (GRE 47): 0
+        self.assertEqual(self.one((T0, eth(ipv4(A, B, 47, b'\x00' * 40)))), ('0', '0', '0'))
+
+
+class TestCicColumns(unittest.TestCase):
+    def test_payload_stats_iat_rates(self):
+        # F 10 B at 0, B 5 B at 1 ms, F 20 B at 3 ms, F 30 B at 6 ms (UDP)
+        pk = [u(CT0, A, 1000, B, 2000, b'a' * 10),
+              u(CT0 + 1 * MS, B, 2000, A, 1000, b'b' * 5),
+              u(CT0 + 3 * MS, A, 1000, B, 2000, b'c' * 20),
+              u(CT0 + 6 * MS, A, 1000, B, 2000, b'd' * 30)]
+        _s, rows = meter_cic(pk)
+        r = rows[0]
+        want = {
+            'Flow ID': '10.0.0.1-10.0.0.2-1000-2000-17',
+            'Src IP': A, 'Src Port': '1000', 'Dst IP': B, 'Dst Port': '2000', 'Protocol': '17',
+            'Timestamp': '2021-12-15 16:35:00.123456789',
+            'Flow Duration': '6000',                                  # us
+            'Total Fwd Packet': '3', 'Total Bwd packets': '1',
+            'Total Length of Fwd Packet': '60', 'Total Length of Bwd Packet': '5',
+            # F: 10 20 30: mean 20, sample std sqrt(200 / 2) = 10
+            'Fwd Packet Length Max': '30', 'Fwd Packet Length Min': '10',
+            'Fwd Packet Length Mean': '20', 'Fwd Packet Length Std': '10',
+            'Bwd Packet Length Max': '5', 'Bwd Packet Length Min': '5',
+            'Bwd Packet Length Mean': '5', 'Bwd Packet Length Std': '0',   # n = 1
+            'Flow Bytes/s': '10833.3333',            # 65 B / 0.006 s
+            'Flow Packets/s': '666.666667',          # 4 / 0.006 s
+            # IATs 1000 2000 3000 us: mean 2000, std sqrt(2e6 / 2) = 1000
+            'Flow IAT Mean': '2000', 'Flow IAT Std': '1000',
+            'Flow IAT Max': '3000', 'Flow IAT Min': '1000',
+            # F at 0, 3, 6 ms: 3000 3000
+            'Fwd IAT Total': '6000', 'Fwd IAT Mean': '3000', 'Fwd IAT Std': '0',
+            'Fwd IAT Max': '3000', 'Fwd IAT Min': '3000',
+            'Bwd IAT Total': '0', 'Bwd IAT Mean': '0', 'Bwd IAT Std': '0',
+            'Bwd IAT Max': '0', 'Bwd IAT Min': '0',
+            'Fwd Header Length': '24', 'Bwd Header Length': '8',
+            'Fwd Packets/s': '500', 'Bwd Packets/s': '166.666667',
+            # A: 10 5 20 30: mean 16.25; squared deviations 39.0625 126.5625 14.0625
+            # 189.0625 = 368.75; / 3 = 122.916667; std 11.0867789
+            'Packet Length Min': '5', 'Packet Length Max': '30',
+            'Packet Length Mean': '16.25', 'Packet Length Std': '11.0867789',
+            'Packet Length Variance': '122.916667',
+            'Down/Up Ratio': '0.333333333', 'Average Packet Size': '16.25',
+            'Fwd Segment Size Avg': '20', 'Bwd Segment Size Avg': '5',
+            # one subflow: the totals
+            'Subflow Fwd Packets': '3', 'Subflow Fwd Bytes': '60',
+            'Subflow Bwd Packets': '1', 'Subflow Bwd Bytes': '5',
+            'FWD Init Win Bytes': '0', 'Bwd Init Win Bytes': '0',   # not TCP
+            'Fwd Act Data Pkts': '3', 'Bwd Act Data Pkts': '1',
+            'Fwd Seg Size Min': '8', 'Bwd Seg Size Min': '8',
+            'ICMP Code': '0', 'ICMP Type': '0',
+            'Total Connection Flow Time': '6000', 'Label': '-',
+        }
+        self.assertEqual({k: r[k] for k in want}, want)
+        # everything else of this flow is 0 (flags, bulks, active/idle, retransmissions)
+        rest = [k for k in R.CIC_COLUMNS if k not in want]
+        self.assertEqual({k: r[k] for k in rest}, {k: '0' for k in rest})
+
+    def test_negative_iat_in_taken_order(self):
+        # records at 10 s, 5 s, 12 s: the taken order, so an IAT of -5 s
+        pk = [u(T0 + 10 * NS, A, 1, B, 2, b'x'), u(T0 + 5 * NS, A, 1, B, 2, b'y'),
+              u(T0 + 12 * NS, A, 1, B, 2, b'z')]
+        _s, rows = meter_cic(pk)
+        r = rows[0]
+        self.assertEqual(pick(r, ('Timestamp', 'Flow Duration', 'Flow IAT Mean', 'Flow IAT Max',
+                                  'Flow IAT Min', 'Fwd IAT Total', 'Subflow Fwd Packets')),
+                         ('2021-12-15 16:35:05.123456789', '7000000',   # 12 s - 5 s
+                          '1000000', '7000000', '-5000000',             # -5 s, 7 s
+                          '2000000',                                    # their sum
+                          '1.5'))                                       # cut at the 7 s gap
+        # active/idle: start = end = 10 s; 5 s: not > 5 s after, end = 5 s; 12 s:
+        # 7 s after end: end - start = -5 s is no active period, 7 s is idle
+        self.assertEqual(pick(r, ('Active Max', 'Idle Mean', 'Idle Max')),
+                         ('0', '7000000', '7000000'))
+
+    def test_flags(self):
+        pk = [t(T0, A, 40000, B, 80, SYN | ECE | CWR),
+              t(T0 + 1, B, 80, A, 40000, SYN | ACK | ECE),
+              t(T0 + 2, A, 40000, B, 80, ACK),
+              t(T0 + 3, A, 40000, B, 80, ACK | PSH | URG, b'u'),
+              t(T0 + 4, A, 40000, B, 80, ACK | CWR, b'v'),
+              t(T0 + 5, B, 80, A, 40000, ACK | PSH | ECE, b'w'),
+              t(T0 + 6, B, 80, A, 40000, FIN | ACK),
+              t(T0 + 7, A, 40000, B, 80, FIN | ACK | PSH),
+              t(T0 + 8, B, 80, A, 40000, ACK),
+              t(T0 + 9, A, 40000, B, 80, RST),           # in the linger: same flow
+              t(T0 + 10, B, 80, A, 40000, RST | ACK)]
+        _s, rows = meter_cic(pk)
+        self.assertEqual(len(rows), 1)
+        r = rows[0]
+        # PSH: F at 3 and 7, B at 5; URG: F at 3; RST: F at 9, B at 10
+        self.assertEqual(pick(r, ('Fwd PSH Flags', 'Bwd PSH Flags', 'Fwd URG Flags',
+                                  'Bwd URG Flags', 'Fwd RST Flags', 'Bwd RST Flags')),
+                         ('2', '1', '1', '0', '1', '1'))
+        # FIN 6 7; SYN 0 1; RST 9 10; PSH 3 5 7; ACK F 2 3 4 7 + B 1 5 6 8 10;
+        # URG 3; CWR 0 4; ECE 0 1 5 -- in the order FIN SYN RST PSH ACK URG CWR ECE
+        self.assertEqual(pick(r, ('FIN Flag Count', 'SYN Flag Count', 'RST Flag Count',
+                                  'PSH Flag Count', 'ACK Flag Count', 'URG Flag Count',
+                                  'CWR Flag Count', 'ECE Flag Count')),
+                         ('2', '2', '2', '3', '9', '1', '2', '3'))
+        # payload-carrying packets: F 3 and 4 (1 byte each), B 5
+        self.assertEqual(pick(r, ('Fwd Act Data Pkts', 'Bwd Act Data Pkts')), ('2', '1'))
+        # a UDP flow has no flags
+        _s, rows = meter_cic([u(T0, A, 1, B, 2)])
+        self.assertEqual(rows[0]['ACK Flag Count'], '0')
+
+    def test_header_length_and_seg_size_min(self):
+        # F headers 40, 20, 32; B headers 32, 24
+        pk = [tc(T0, A, 5, B, 6, SYN, doff=10), tc(T0 + 1, B, 6, A, 5, SYN | ACK, doff=8),
+              tc(T0 + 2, A, 5, B, 6, ACK), tc(T0 + 3, A, 5, B, 6, ACK, b'p', doff=8),
+              tc(T0 + 4, B, 6, A, 5, ACK, doff=6)]
+        _s, rows = meter_cic(pk)
+        self.assertEqual(pick(rows[0], ('Fwd Header Length', 'Bwd Header Length',
+                                        'Fwd Seg Size Min', 'Bwd Seg Size Min')),
+                         ('92', '56', '20', '24'))
+        # no backward packet: 0 and 0
+        _s, rows = meter_cic([tc(T0, A, 5, B, 6, SYN, doff=7)])
+        self.assertEqual(pick(rows[0], ('Fwd Header Length', 'Bwd Header Length',
+                                        'Fwd Seg Size Min', 'Bwd Seg Size Min')),
+                         ('28', '0', '28', '0'))
+
+    BULK = ('Fwd Bytes/Bulk Avg', 'Fwd Packet/Bulk Avg', 'Fwd Bulk Rate Avg',
+            'Bwd Bytes/Bulk Avg', 'Bwd Packet/Bulk Avg', 'Bwd Bulk Rate Avg')
+
+    def test_bulk_interrupted_and_gap(self):
+        F_ = lambda ms, n=100: u(T0 + ms * MS, A, 1, B, 2, b'f' * n)  # noqa: E731
+        B_ = lambda ms, n=50: u(T0 + ms * MS, B, 2, A, 1, b'b' * n)   # noqa: E731
+        pk = [F_(0), F_(100), F_(200),   # F candidate from 0 ms: 3 packets
+              B_(250),                   # B payload after the candidate's start ...
+              F_(300),                   # ... ends it here; a new one starts at 300
+              F_(400), F_(500),
+              F_(600),                   # the 4th: bulk 1 = 400 B, 4 packets, 300 ms
+              F_(2000),                  # 1.4 s after 600: a new candidate
+              F_(2200, 0),               # no payload: nothing
+              B_(2300, 0),               # (B's candidate ends: F's payload at 2000 > 250)
+              F_(2500), F_(3000),
+              F_(3400),                  # 4th: bulk 2 = 400 B, 4 packets, 1400 ms
+              F_(3500)]                  # 5th: + 1 packet, + 100 B, + 100 ms
+        _s, rows = meter_cic(pk)
+        r = rows[0]
+        # F: 2 bulks, 9 packets, 900 B, 1.8 s: 450 B, 4.5 packets, 500 B/s; B: none
+        self.assertEqual(pick(r, self.BULK), ('450', '4.5', '500', '0', '0', '0'))
+        # one gap over 1 s (600 -> 2000 ms): 2 subflows, 13 F and 2 B packets
+        self.assertEqual(pick(r, ('Subflow Fwd Packets', 'Subflow Bwd Packets')), ('6.5', '1'))
+
+    def test_bulk_backward_and_boundaries(self):
+        # B: 4 payloads 10 ms apart, F's pure ACKs between them do not interrupt:
+        # 1 bulk, 4 packets, 200 B in 30 ms: 6666.66667 B/s
+        pk = [u(T0, A, 1, B, 2)]
+        for i in range(4):
+            pk += [u(T0 + (1 + 10 * i) * MS, B, 2, A, 1, b'b' * 50),
+                   u(T0 + (2 + 10 * i) * MS, A, 1, B, 2)]
+        _s, rows = meter_cic(pk)
+        self.assertEqual(pick(rows[0], self.BULK), ('0', '0', '0', '200', '4', '6666.66667'))
+        # exactly 1 s apart is not "more than 1 s": one bulk of 400 B in 3 s
+        pk = [u(T0 + i * NS, A, 1, B, 2, b'x' * 100) for i in range(4)]
+        _s, rows = meter_cic(pk)
+        self.assertEqual(pick(rows[0], self.BULK), ('400', '4', '133.333333', '0', '0', '0'))
+        # 1 s + 1 ns: every packet starts a new candidate, no bulk
+        pk = [u(T0 + i * (NS + 1), A, 1, B, 2, b'x' * 100) for i in range(4)]
+        _s, rows = meter_cic(pk)
+        self.assertEqual(pick(rows[0], self.BULK), ('0',) * 6)
+        # 3 payloads only: no bulk
+        pk = [u(T0 + i * MS, A, 1, B, 2, b'x' * 100) for i in range(3)]
+        _s, rows = meter_cic(pk)
+        self.assertEqual(pick(rows[0], self.BULK), ('0',) * 6)
+        # 4 at the same time: a bulk of duration 0, so its rate is 0
+        pk = [u(T0, A, 1, B, 2, b'x' * 100) for _i in range(4)]
+        _s, rows = meter_cic(pk)
+        self.assertEqual(pick(rows[0], self.BULK), ('400', '4', '0', '0', '0', '0'))
+
+    def test_subflows(self):
+        # 0, 0.5, 1.5 (a gap of exactly 1 s: not cut), 3.0 (1.5 s: cut), 3.1,
+        # 5.0 (1.9 s: cut): 3 subflows; F 4 packets of 10 B, B 2 of 7 B
+        pk = [u(T0, A, 1, B, 2, b'f' * 10), u(T0 + NS // 2, A, 1, B, 2, b'f' * 10),
+              u(T0 + 3 * NS // 2, B, 2, A, 1, b'b' * 7), u(T0 + 3 * NS, A, 1, B, 2, b'f' * 10),
+              u(T0 + 31 * NS // 10, B, 2, A, 1, b'b' * 7), u(T0 + 5 * NS, A, 1, B, 2, b'f' * 10)]
+        _s, rows = meter_cic(pk)
+        self.assertEqual(pick(rows[0], ('Subflow Fwd Packets', 'Subflow Fwd Bytes',
+                                        'Subflow Bwd Packets', 'Subflow Bwd Bytes')),
+                         ('1.33333333', '13.3333333', '0.666666667', '4.66666667'))
+
+    AI = ('Active Mean', 'Active Std', 'Active Max', 'Active Min',
+          'Idle Mean', 'Idle Std', 'Idle Max', 'Idle Min')
+
+    def test_active_idle(self):
+        times = [0, 1, 2, 10, 10.5, 16, 21, 30]
+        pk = [u(T0 + int(s * NS), A, 1, B, 2) for s in times]
+        # T = 5 s: 2 -> 10 (8 s): active 2 s, idle 8 s; 10.5 -> 16 (5.5 s): active
+        # 0.5 s, idle 5.5 s; 16 -> 21 is exactly 5 s: not a gap; 21 -> 30 (9 s):
+        # active 16..21 = 5 s, idle 9 s; the period from 30 still runs: not counted.
+        # active 2, 0.5, 5: mean 2.5, squared deviations 0.25 4 6.25: 10.5 / 2 = 5.25
+        # idle 8, 5.5, 9: mean 7.5, 0.25 4 2.25: 6.5 / 2 = 3.25
+        _s, rows = meter_cic(pk)
+        self.assertEqual(pick(rows[0], self.AI),
+                         ('2500000', '2291287.85', '5000000', '500000',       # sqrt(5.25) s
+                          '7500000', '1802775.64', '9000000', '5500000'))     # sqrt(3.25) s
+        # T = 0.5 s: every gap but 10 -> 10.5 (exactly 0.5 s); active only 10..10.5;
+        # idle 1, 1, 8, 5.5, 5, 9 s: mean 29.5 / 6 s
+        _s, rows = meter_cic(pk, activity_ns=NS // 2)
+        r = rows[0]
+        self.assertEqual(pick(r, self.AI[:4]), ('500000', '0', '500000', '500000'))
+        self.assertEqual(pick(r, ('Idle Mean', 'Idle Max', 'Idle Min')),
+                         ('4916666.67', '9000000', '1000000'))
+        # a gap after the first packet: an active period of length 0 is never counted
+        pk = [u(T0, A, 1, B, 2), u(T0 + 6 * NS, A, 1, B, 2), u(T0 + 7 * NS, A, 1, B, 2)]
+        _s, rows = meter_cic(pk)
+        self.assertEqual(pick(rows[0], self.AI),
+                         ('0', '0', '0', '0', '6000000', '0', '6000000', '6000000'))
+        # no gap over 5 s: all 0
+        pk = [u(T0 + i * 5 * NS, A, 1, B, 2) for i in range(4)]
+        _s, rows = meter_cic(pk)
+        self.assertEqual(pick(rows[0], self.AI), ('0',) * 8)
+
+    def test_init_windows(self):
+        IW = ('FWD Init Win Bytes', 'Bwd Init Win Bytes')
+        pk = [tc(T0, A, 5, B, 6, SYN, win=29200), tc(T0 + 1, B, 6, A, 5, SYN | ACK, win=65160),
+              tc(T0 + 2, A, 5, B, 6, ACK, win=229), tc(T0 + 3, B, 6, A, 5, ACK, win=510)]
+        _s, rows = meter_cic(pk)
+        self.assertEqual(pick(rows[0], IW), ('29200', '65160'))
+        # a flow starting with a SYN-ACK: that packet is backward (src is the client)
+        pk = [tc(T0, B, 6, A, 5, SYN | ACK, win=65160), tc(T0 + 1, A, 5, B, 6, ACK, win=502)]
+        _s, rows = meter_cic(pk)
+        self.assertEqual((rows[0]['Src IP'],) + pick(rows[0], IW), (A, '502', '65160'))
+        # the first backward window is 0: 0 (the first packet, not the first non-zero)
+        pk = [tc(T0, A, 5, B, 6, SYN, win=1000), tc(T0 + 1, B, 6, A, 5, RST | ACK, win=0),
+              tc(T0 + 2, B, 6, A, 5, ACK, win=777)]
+        _s, rows = meter_cic(pk)
+        self.assertEqual(pick(rows[0], IW), ('1000', '0'))
+        # no backward packet; a UDP flow
+        _s, rows = meter_cic([tc(T0, A, 5, B, 6, SYN, win=4242)])
+        self.assertEqual(pick(rows[0], IW), ('4242', '0'))
+        _s, rows = meter_cic([u(T0, A, 5, B, 6), u(T0 + 1, B, 6, A, 5)])
+        self.assertEqual(pick(rows[0], IW), ('0', '0'))
+
+    def test_retransmissions(self):
+        RT = ('Fwd TCP Retrans. Count', 'Bwd TCP Retrans. Count', 'Total TCP Retrans. Count')
+        pk = [tc(T0, A, 5, B, 6, SYN, seq=100, win=1000),                          # 1
+              tc(T0 + 1, B, 6, A, 5, SYN | ACK, seq=500, ack=101, win=2000),       # 2
+              tc(T0 + 2, A, 5, B, 6, ACK, seq=101, ack=501, win=1000),             # 3
+              tc(T0 + 3, A, 5, B, 6, PSH | ACK, b'hello', seq=101, ack=501, win=1000),  # 4
+              tc(T0 + 4, A, 5, B, 6, PSH | ACK, b'hello', seq=101, ack=501, win=1000),  # = 4: F
+              tc(T0 + 5, A, 5, B, 6, PSH | ACK, b'hell', seq=101, ack=501, win=1000),   # length
+              tc(T0 + 6, A, 5, B, 6, ACK, seq=101, ack=501, win=1000),             # = 3: dup ACK
+              tc(T0 + 7, A, 5, B, 6, ACK, seq=101, ack=501, win=1001),             # window
+              tc(T0 + 8, B, 6, A, 5, ACK, seq=101, ack=501, win=1000),             # = 3, but B
+              tc(T0 + 9, B, 6, A, 5, SYN | ACK, seq=500, ack=101, win=2000),       # = 2: B
+              tc(T0 + 10, A, 5, B, 6, SYN, seq=100, win=1000)]                     # = 1 (first)
+        _s, rows = meter_cic(pk)
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(pick(rows[0], RT), ('3', '1', '4'))
+        # flags are not compared: a FIN|ACK with the fields of an ACK is one
+        pk = [tc(T0, A, 5, B, 6, ACK, seq=7, ack=8, win=9),
+              tc(T0 + 1, A, 5, B, 6, FIN | ACK, seq=7, ack=8, win=9)]
+        _s, rows = meter_cic(pk)
+        self.assertEqual(pick(rows[0], RT), ('1', '0', '1'))
+        # UDP duplicates are not TCP retransmissions
+        _s, rows = meter_cic([u(T0, A, 1, B, 2, b'x'), u(T0 + 1, A, 1, B, 2, b'x')])
+        self.assertEqual(pick(rows[0], RT), ('0', '0', '0'))
+        # two identical later fragments of a TCP datagram: no TCP header, no
+        # sequence number: not retransmissions (the reading chosen, README)
+        lf = (T0, eth(ipv4(A, B, 6, b'\x00' * 24, ident=3, off=4)))
+        _s, rows = meter_cic([lf, (T0 + 1, lf[1])])
+        self.assertEqual(pick(rows[0], RT + ('FWD Init Win Bytes',)), ('0', '0', '0', '0'))
+
+    def test_icmp_type_code(self):
+        TC = ('ICMP Code', 'ICMP Type', 'Protocol', 'Src Port', 'Dst Port',
+              'Total Connection Flow Time')
+        req, rep = b'\x08\x00' + b'\x00' * 6, b'\x00\x00' + b'\x00' * 6
+        pk = [(T0, eth(ipv4(A, B, 1, req))), (T0 + NS, eth(ipv4(B, A, 1, rep)))]
+        _s, rows = meter_cic(pk)
+        self.assertEqual(pick(rows[0], TC), ('0', '8', '1', '0', '0', '0'))
+        # the flow's first packet in the taken order: the reply here
+        _s, rows = meter_cic(pk[::-1])
+        self.assertEqual(pick(rows[0], TC), ('0', '0', '1', '0', '0', '0'))
+        # destination unreachable, port unreachable: type 3, code 3 ; code 1
+        _s, rows = meter_cic([(T0, eth(ipv4(A, B, 1, b'\x03\x01' + b'\x00' * 6)))])
+        self.assertEqual(pick(rows[0], TC), ('1', '3', '1', '0', '0', '0'))
+        # ICMPv6 echo request: 128, 0; protocol 58
+        _s, rows = meter_cic([(T0, eth(ipv6(C6, S6, 58, b'\x80\x00' + b'\x00' * 6), 0x86dd))])
+        self.assertEqual(pick(rows[0], TC), ('0', '128', '58', '0', '0', '0'))
+        # no ICMP header: a later fragment first; a header with only its type byte
+        _s, rows = meter_cic([(T0, eth(ipv4(A, B, 1, b'\x03\x01\x00\x00', off=3)))])
+        self.assertEqual(pick(rows[0], TC[:2]), ('0', '0'))
+        _s, rows = meter_cic([(T0, eth(ipv4(A, B, 1, b'\x05')))])
+        self.assertEqual(pick(rows[0], TC[:2]), ('0', '5'))
+        # TCP and UDP flows: 0, 0
+        _s, rows = meter_cic([u(T0, A, 1, B, 2, b'\x08\x01')])
+        self.assertEqual(pick(rows[0], TC[:2]), ('0', '0'))
+
+    def test_rates_at_duration_zero(self):
+        RATES = ('Flow Bytes/s', 'Flow Packets/s', 'Fwd Packets/s', 'Bwd Packets/s')
+        _s, rows = meter_cic([u(T0, A, 1, B, 2, b'x' * 10)])
+        r = rows[0]
+        self.assertEqual(pick(r, RATES + ('Flow Duration', 'Flow IAT Mean', 'Down/Up Ratio',
+                                          'Average Packet Size', 'Subflow Fwd Bytes',
+                                          'Total Connection Flow Time')),
+                         ('0', '0', '0', '0', '0', '0', '0', '10', '10', '0'))
+        # two packets at the same time: duration 0, rates 0
+        _s, rows = meter_cic([u(T0, A, 1, B, 2, b'x'), u(T0, B, 2, A, 1, b'y')])
+        self.assertEqual(pick(rows[0], RATES + ('Down/Up Ratio',)), ('0',) * 4 + ('1',))
+        # one direction with one packet still has a rate when the flow lasts
+        _s, rows = meter_cic([u(T0, A, 1, B, 2, b'x'), u(T0 + NS // 4, B, 2, A, 1)])
+        self.assertEqual(pick(rows[0], RATES), ('4', '8', '4', '4'))
+        # F empty (a lone SYN-ACK is backward): Down/Up 0, the forward columns 0
+        _s, rows = meter_cic([tc(T0, B, 6, A, 5, SYN | ACK, win=9)])
+        self.assertEqual(pick(rows[0], ('Total Fwd Packet', 'Total Bwd packets', 'Down/Up Ratio',
+                                        'Fwd Segment Size Avg', 'Fwd Seg Size Min',
+                                        'Fwd Packet Length Max', 'FWD Init Win Bytes',
+                                        'Bwd Init Win Bytes', 'Bwd Seg Size Min')),
+                         ('0', '1', '0', '0', '0', '0', '0', '9', '20'))
+
+
+class TestCicConnectionTime(unittest.TestCase):
+    CT = ('Flow Duration', 'Total Connection Flow Time')
+
+    def rows(self, pk, **kw):
+        _s, rows = meter_cic(pk, **kw)
+        return [pick(r, self.CT) for r in rows]
+
+    def test_chain(self):
+        # idle 3 s, active 10 s, a packet every 2 s from 0 to 24 s:
+        # flow 1: 0..10 (ends active when 12 comes); flow 2: 12..22 (12 - 10 = 2 s
+        # <= 3 s: continues; ends active when 24 comes); flow 3: 24 (24 - 22 <= 3)
+        pk = [u(T0 + i * 2 * NS, A, 1, B, 2) for i in range(13)]
+        kw = dict(idle_ns=3 * NS, active_ns=10 * NS)
+        self.assertEqual(self.rows(pk, **kw), [('10000000', '10000000'),
+                                               ('10000000', '22000000'),
+                                               ('0', '24000000')])
+        # TCP the same way
+        pk = [t(T0 + i * 2 * NS, A, 1, B, 2, ACK) for i in range(13)]
+        self.assertEqual(self.rows(pk, **kw)[2], ('0', '24000000'))
+        # ICMP: 0 however it is split
+        pk = [(T0 + i * 2 * NS, eth(ipv4(A, B, 1, b'\x08' + b'\x00' * 7))) for i in range(13)]
+        self.assertEqual(self.rows(pk, **kw), [('10000000', '0'), ('10000000', '0'), ('0', '0')])
+
+    def test_idle_boundary_and_other_endings(self):
+        kw = dict(idle_ns=3 * NS, active_ns=10 * NS)
+        # 0, 3, 6, 9 (gaps of exactly the idle timeout: still one flow): the deadline
+        # is min(9 + 3, 0 + 10) = 10: active. The next flow's first packet at exactly
+        # 9 + 3 s continues it ...
+        base = [u(T0 + i * 3 * NS, A, 1, B, 2) for i in range(4)]
+        self.assertEqual(self.rows(base + [u(T0 + 12 * NS, A, 1, B, 2)], **kw),
+                         [('9000000', '9000000'), ('0', '12000000')])
+        # ... 1 ns later it does not
+        self.assertEqual(self.rows(base + [u(T0 + 12 * NS + 1, A, 1, B, 2)], **kw),
+                         [('9000000', '9000000'), ('0', '0')])
+        # a flow ended by idle is not continued
+        pk = [u(T0, A, 1, B, 2), u(T0 + 4 * NS, A, 1, B, 2)]
+        self.assertEqual(self.rows(pk, **kw), [('0', '0'), ('0', '0')])
+        # the chain ends with a flow that the active timeout did not end: flow 1 is
+        # 0..10 s (active); flow 2 (12 s) continues it but ends idle (12 + 3 < 16);
+        # flow 3 (16 s) stands alone
+        pk = [u(T0 + i * 2 * NS, A, 1, B, 2) for i in range(7)] + [u(T0 + 16 * NS, A, 1, B, 2)]
+        self.assertEqual(self.rows(pk, **kw), [('10000000', '10000000'), ('0', '12000000'),
+                                               ('0', '0')])
+        # another key's flow is no continuation
+        pk = [u(T0 + i * 2 * NS, A, 1, B, 2) for i in range(6)] + [u(T0 + 12 * NS, A, 3, B, 2)]
+        self.assertEqual(self.rows(pk, **kw), [('10000000', '10000000'), ('0', '0')])
+
+    def test_dns_timeout(self):
+        # DNS: the DNS timeout (1 s), not the idle timeout (3 s); active 2 s:
+        # 0, 0.9, 1.8: ends active at 2 s; the next query packet of the same ID
+        dns = lambda s: u(T0 + int(s * NS), A, 5000, B, 53, b'\x01\x02q')  # noqa: E731
+        kw = dict(idle_ns=3 * NS, active_ns=2 * NS, dns_idle_ns=NS)
+        base = [dns(0), dns(0.9), dns(1.8)]
+        self.assertEqual(self.rows(base + [dns(2.7)], **kw),       # 0.9 s <= 1 s
+                         [('1800000', '1800000'), ('0', '2700000')])
+        self.assertEqual(self.rows(base + [dns(2.9)], **kw),       # 1.1 s > 1 s
+                         [('1800000', '1800000'), ('0', '0')])
+
+
+class TestCicOptions(unittest.TestCase):
+    def test_first_packets_in_microseconds(self):
+        pk = [u(T0, A, 1, B, 2, b'a'), u(T0 + 1500, B, 2, A, 1, b'bb'),
+              u(T0 + MS + 1500, A, 1, B, 2, b'c')]
+        _s, rows = meter_cic(pk, first_packets=4, first_layout='columns')
+        r = rows[0]
+        # piat: 0, 1.5 us, 1000 us; -1 past the last packet
+        self.assertEqual(pick(r, ['splt_piat_%d' % i for i in range(1, 5)]),
+                         ('0', '1.5', '1000', '-1'))
+        self.assertEqual(pick(r, ['splt_direction_%d' % i for i in range(1, 5)]),
+                         ('0', '1', '0', '-1'))
+        self.assertEqual(r['splt_ps_2'], str(14 + 28 + 2))    # wire length
+        self.assertEqual(r['Label'], '-')
+
+    def test_labels(self):
+        pk = [u(T0, A, 1, B, 2)]
+        _s, rows = meter_cic(pk, label='BENIGN')
+        self.assertEqual(rows[0]['Label'], 'BENIGN')
+        _s, rows = meter_cic(pk, schema='cic-ids2017', label='BENIGN')
+        self.assertEqual(rows[0][' Label'], 'BENIGN')
+        tmp = Tmp()
+        rules = tmp.path('csv')
+        with open(rules, 'w') as f:
+            f.write('start,end,src,dst,port,protocol,label\n*,*,*,*,2,udp,DoS\n')
+        import labels_ref
+        _s, rows = meter_cic(pk + [u(T0 + 1, A, 3, B, 4)], schema='cic-ids2018',
+                             label='BENIGN', rules=labels_ref.load(rules))
+        self.assertEqual([r['Label'] for r in rows], ['DoS', 'BENIGN'])
+        tmp.dir.cleanup()
+
+    def test_published_schemas_are_cic_renamed(self):
+        pk = [tc(T0, A, 5, B, 6, SYN, seq=1, win=99), tc(T0 + MS, B, 6, A, 5, SYN | ACK, win=77),
+              tc(T0 + 2 * MS, A, 5, B, 6, ACK | PSH, b'x' * 33, seq=2, win=98),
+              tc(T0 + 9 * NS, A, 5, B, 6, ACK | PSH, b'x' * 33, seq=2, win=98)]
+        _s, cic = meter_cic(pk)
+        cells = [cic[0][n] for n in R.CIC_COLUMNS]
+        for schema, table in (('cic-ids2017', R.CIC2017), ('cic-ids2018', R.CIC2018)):
+            t_ = Tmp()
+            p = t_.path()
+            write_pcap(p, pk, nano=True)
+            _s, lines = R.run(p, schema=schema)
+            got = lines[0].split(',')
+            self.assertEqual(got, [cells[c - 1] for _n, c in table], schema)
+            t_.dir.cleanup()
+        # and the values of this flow: one retransmission, idle 9 s - 2 ms
+        self.assertEqual(pick(cic[0], ('Fwd TCP Retrans. Count', 'Idle Max', 'Flow ID')),
+                         ('1', '8998000', '10.0.0.1-10.0.0.2-5-6-6'))
+
+    def test_cli(self):
+        tmp = Tmp()
+        p = tmp.path()
+        write_pcap(p, [u(0, A, 1, B, 2, b'x'), u(NS, B, 2, A, 1), u(7 * NS, A, 1, B, 2)],
+                   nano=True)
+        out = tmp.path('csv')
+        cmd = [sys.executable, os.path.join(HERE, 'afm_ref.py'), p, '-o', out]
+        for schema, n in (('cic', 94), ('cic-ids2017', 85), ('cic-ids2018', 80)):
+            r = subprocess.run(cmd + ['--schema', schema], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(out) as f:
+                lines = f.read().splitlines()
+            self.assertEqual(lines[0], ','.join(R.columns_for(schema)))
+            self.assertEqual(len(lines[1].split(',')), n)
+            c = subprocess.run([sys.executable, os.path.join(HERE, 'compare.py'), out, out],
+                               capture_output=True, text=True)
+            self.assertEqual((c.returncode, c.stdout.strip()), (0, '1 rows, %d columns agree' % n))
+        self.assertTrue(lines[0].startswith('Dst Port,Protocol,Timestamp,Flow Duration,'))
+        r = subprocess.run(cmd + ['--schema', 'cic-ids2017'], capture_output=True, text=True)
+        with open(out) as f:
+            self.assertTrue(f.readline().startswith('Flow ID, Source IP, Source Port,'))
+        # --cic-activity-timeout: 6 s gap, idle at 5 s (default), none at 6 s
+        for arg, idle in (([], '6000000'), (['--cic-activity-timeout', '6'], '0'),
+                          (['--cic-activity-timeout', '0.5'], '1000000')):
+            r = subprocess.run(cmd + ['--schema', 'cic'] + arg, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(out) as f:
+                h, row = f.read().splitlines()
+            self.assertEqual(dict(zip(h.split(','), row.split(',')))['Idle Min'], idle, arg)
+        # refused: not a number, 0, and with a schema that is not CIC (CIC.md)
+        for bad in (['--schema', 'cic', '--cic-activity-timeout', 'x'],
+                    ['--schema', 'cic', '--cic-activity-timeout', '0'],
+                    ['--schema', 'extended', '--cic-activity-timeout', '5'],
+                    ['--cic-activity-timeout', '5']):
+            r = subprocess.run(cmd + bad, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2, bad)
+        tmp.dir.cleanup()
+
+
+class CompareCicSchemas(unittest.TestCase):
+    """compare.py on the CIC headers: spaces, a name twice, no addresses."""
+
+    def _rows(self, schema):
+        pk = [u(T0, A, 1, B, 2, b'x'), u(T0 + 2, A, 3, B, 2, b'y'), u(T0 + 2, A, 5, B, 2, b'z'),
+              u(T0 + 3 * MS, B, 2, A, 5, b'zz')]
+        t_ = Tmp()
+        p = t_.path()
+        write_pcap(p, pk, nano=True)
+        _s, lines = R.run(p, schema=schema, prec=17)
+        t_.dir.cleanup()
+        return ','.join(R.columns_for(schema)), [ln.split(',') for ln in lines]
+
+    def _compare(self, header, e, a):
+        with tempfile.TemporaryDirectory() as d:
+            paths = []
+            for name, rows in (('e.csv', e), ('a.csv', a)):
+                paths.append(os.path.join(d, name))
+                with open(paths[-1], 'w') as f:
+                    f.write('\n'.join([header] + [','.join(r) for r in rows]) + '\n')
+            c = subprocess.run([sys.executable, os.path.join(HERE, 'compare.py')] + paths,
+                               capture_output=True, text=True)
+            return c.returncode, c.stdout
+
+    def set_cell(self, rows, i, header, name, value, nth=0):
+        names = header.split(',')
+        idx = [k for k, n in enumerate(names) if n == name][nth]
+        rows = [list(r) for r in rows]
+        rows[i][idx] = value
+        return rows
+
+    def test_sets(self):
+        import compare as C
+        for schema in R.CIC_SCHEMAS:
+            for name, c in zip(R.columns_for(schema), R.CIC_SELECT[schema]):
+                key = name.lstrip(' ')
+                self.assertEqual(key in C.CIC_TEXT_COLUMNS, c in R.CIC_TEXT, (schema, name))
+                self.assertEqual(key in C.CIC_INT_COLUMNS, c in R.CIC_INT, (schema, name))
+        # no CIC name is one of the first two schemas'
+        names = {n.lstrip(' ') for s in R.CIC_SCHEMAS for n in R.columns_for(s)}
+        self.assertFalse(names & (C.TEXT_COLUMNS | C.INT_COLUMNS))
+
+    def test_each_schema(self):
+        for schema in R.CIC_SCHEMAS:
+            h, rows = self._rows(schema)
+            self.assertEqual(len(rows), 3)
+            self.assertEqual(self._compare(h, rows, rows)[0], 0, schema)
+            # a row missing
+            self.assertEqual(self._compare(h, rows, rows[:2])[0], 1, schema)
+            # the order of two rows
+            code, out = self._compare(h, rows, [rows[1], rows[0], rows[2]])
+            self.assertEqual(code, 1, schema)
+            self.assertIn('row order differs', out)
+            self.assertIn('no value differences', out)
+            # the timestamp's text (same number of seconds, another text)
+            ts = 'Timestamp' if schema != 'cic-ids2017' else ' Timestamp'
+            bad = self.set_cell(rows, 0, h, ts, rows[0][h.split(',').index(ts)] + '0')
+            self.assertEqual(self._compare(h, rows, bad)[0], 1, schema)
+            # an integer column exactly, a float column within 1e-9
+            count = {'cic': 'Total Fwd Packet', 'cic-ids2017': ' Total Fwd Packets',
+                     'cic-ids2018': 'Tot Fwd Pkts'}[schema]
+            self.assertEqual(self._compare(h, rows, self.set_cell(rows, 2, h, count, '9'))[0], 1)
+            mean = {'cic': 'Flow IAT Mean', 'cic-ids2017': ' Flow IAT Mean',
+                    'cic-ids2018': 'Flow IAT Mean'}[schema]
+            i = h.split(',').index(mean)
+            v = float(rows[2][i])
+            self.assertNotEqual(v, 0)
+            near = self.set_cell(rows, 2, h, mean, repr(v * (1 + 1e-11)))
+            self.assertEqual(self._compare(h, rows, near)[0], 0, schema)
+            far = self.set_cell(rows, 2, h, mean, repr(v * (1 + 1e-8)))
+            self.assertEqual(self._compare(h, rows, far)[0], 1, schema)
+
+    def test_duplicate_name_compared_by_position(self):
+        h, rows = self._rows('cic-ids2017')
+        # only the second ' Fwd Header Length' differs: found
+        bad = self.set_cell(rows, 0, h, ' Fwd Header Length', '9', nth=1)
+        code, out = self._compare(h, rows, bad)
+        self.assertEqual(code, 1)
+        self.assertIn(' Fwd Header Length: expected 8, actual 9', out)
+
+    def test_2018_keys_collide(self):
+        h, rows = self._rows('cic-ids2018')
+        # rows 2 and 3 (src ports 3 and 5) have the same Dst Port, Protocol and
+        # Timestamp: swapped, the key sequence is unchanged, so they are compared in
+        # row order, and their values differ
+        code, out = self._compare(h, rows, [rows[0], rows[2], rows[1]])
+        self.assertEqual(code, 1)
+        self.assertNotIn('row order differs', out)
+        self.assertIn('differences in total', out)
+        # moved past a row of another key: an order difference, paired by key
+        code, out = self._compare(h, rows, [rows[1], rows[2], rows[0]])
+        self.assertEqual(code, 1)
+        self.assertIn('row order differs', out)
+        self.assertIn('no value differences', out)
+
+
 if __name__ == '__main__':
     unittest.main()
