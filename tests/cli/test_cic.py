@@ -582,6 +582,11 @@ class Cic(Meter):
         P = [(T0 + t * MS, u4(c, 9000, s, 9001, n) if d == 'F' else u4(s, 9001, c, 9000, n)) for t, d, n in plan]
         # H: 4 forward payloads at one time: a bulk of duration 0 (10.0.4.3:9002 -> 10.0.4.4:9003)
         P += [(T0 + 3 * NS, u4('10.0.4.3', 9002, '10.0.4.4', 9003, 10)) for _ in range(4)]
+        # E: a backward payload at exactly the forward candidate's start does not break it ("strictly
+        # later"): F at 4000, B at 4000, F at 4001, 4002, 4003 ms (10.0.4.5:9004 -> 10.0.4.6:9005)
+        e, f = '10.0.4.5', '10.0.4.6'
+        P += [(T0 + 4 * NS, u4(e, 9004, f, 9005, 10)), (T0 + 4 * NS, u4(f, 9005, e, 9004, 7))]
+        P += [(T0 + 4 * NS + k * MS, u4(e, 9004, f, 9005, 10)) for k in (1, 2, 3)]
         rows = self.cic_rows(self.capture('bulk.pcap', P))
         self.check(self.flow(rows, '10.0.4.1-10.0.4.2-9000-9001-17'), {
             # uncorrected (07b52b6): 0 0 0. Without the interruption: 5560 B in 12 pkts (2780, 6, 4633.33);
@@ -599,6 +604,12 @@ class Cic(Meter):
             'Fwd Bulk Rate Avg': 0,                     # bulk duration 0: 0
             'Bwd Bytes/Bulk Avg': 0, 'Bwd Packet/Bulk Avg': 0, 'Bwd Bulk Rate Avg': 0,
         }, 'equal times')
+        self.check(self.flow(rows, '10.0.4.5-10.0.4.6-9004-9005-17'), {
+            # B's payload at 4000 is not later than F's start 4000: F's 4 packets are a bulk of 40 B
+            # in 3 ms (if "at or after" broke it: 0, 0, 0)
+            'Fwd Bytes/Bulk Avg': 40, 'Fwd Packet/Bulk Avg': 4,
+            'Fwd Bulk Rate Avg': '13333.3333',          # 40 / 0.003 s
+        }, 'equal to the start')
 
     # ---- subflows -----------------------------------------------------------------
 
