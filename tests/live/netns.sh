@@ -34,8 +34,13 @@ netns_cleanup() {
 	ip netns del "$CLI_NS" 2>/dev/null || true
 }
 
-in_srv() { ip netns exec "$SRV_NS" "$@"; }
-in_cli() { ip netns exec "$CLI_NS" "$@"; }
+# What runs in a namespace runs on CPU 0: a flow's packets sent from two CPUs at once
+# (the application's, and a softirq's answering an ACK or forwarding) may pass the
+# meter's hook and tcpdump's tap in different orders, and then its length deltas
+# differ. (The meters and tcpdump are not pinned: they start with ip netns exec.)
+in_ns() { taskset -c 0 ip netns exec "$@"; }
+in_srv() { in_ns "$SRV_NS" "$@"; }
+in_cli() { in_ns "$CLI_NS" "$@"; }
 
 # Start a background command and remember it for the cleanup.
 bg() {
@@ -82,10 +87,7 @@ servers_start() {
 		--listen-address="$SRV4" --listen-address="$SRV6" --except-interface=lo \
 		--address=/example.test/"$SRV4" --address=/example.test/"$SRV6" \
 		--pid-file="$WORK/dnsmasq.pid" --user=root --log-facility=- >"$WORK/dns.log" 2>&1
-	# iperf3 on CPU 0, its clients too (client_traffic): a bulk flow's packets sent from two
-	# CPUs at once (the application's, and a softirq's answering an ACK) may pass the
-	# meter's hook and tcpdump's tap in different orders, and its length deltas differ.
-	bg in_srv taskset -c 0 iperf3 -s -B "$SRV4" >"$WORK/iperf.log" 2>&1
+	bg in_srv iperf3 -s -B "$SRV4" >"$WORK/iperf.log" 2>&1
 	local i
 	for i in $(seq 50); do
 		if in_cli curl -s -o /dev/null "http://$SRV4/" 2>/dev/null &&
@@ -150,6 +152,6 @@ client_traffic() {
 	done
 	$run ping -q -c 4 -i 0.2 "$SRV4" >/dev/null
 	$run ping -q -6 -c 3 -i 0.2 "$SRV6" >/dev/null
-	$run taskset -c 0 iperf3 -c "$SRV4" -t 2 -b 50M >/dev/null	# CPU 0: see servers_start
-	$run taskset -c 0 iperf3 -c "$SRV4" -u -t 1 -b 4M >/dev/null
+	$run iperf3 -c "$SRV4" -t 2 -b 50M >/dev/null
+	$run iperf3 -c "$SRV4" -u -t 1 -b 4M >/dev/null
 }

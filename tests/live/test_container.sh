@@ -33,10 +33,10 @@ cleanup() {
 trap cleanup EXIT
 fail=0
 
-in_h() { ip netns exec "$H" "$@"; }
-in_c1() { ip netns exec "$C1" "$@"; }
-in_c2() { ip netns exec "$C2" "$@"; }
-in_s() { ip netns exec "$S" "$@"; }
+in_h() { in_ns "$H" "$@"; }	# on CPU 0 (tests/live/netns.sh)
+in_c1() { in_ns "$C1" "$@"; }
+in_c2() { in_ns "$C2" "$@"; }
+in_s() { in_ns "$S" "$@"; }
 
 # ns IF4 GW4 IF6 GW6 HOSTSIDE: a namespace whose eth0 is a veth to H.
 add_host() {
@@ -138,10 +138,10 @@ client_traffic in_c1	# containers as clients of servers outside
 client_traffic in_c2
 # The reverse: servers in C1, a client outside.
 bg in_c1 /usr/bin/python3 -m http.server 8080 --bind 10.91.1.2 --directory "$WORK/www" >/dev/null 2>&1
-bg in_c1 taskset -c 0 iperf3 -s -p 5202 >/dev/null 2>&1	# CPU 0: see servers_start
+bg in_c1 iperf3 -s -p 5202 >/dev/null 2>&1
 sleep 0.5
 for f in index.html medium.bin large.bin; do in_s curl -s -o /dev/null "http://10.91.1.2:8080/$f"; done
-in_s taskset -c 0 iperf3 -c 10.91.1.2 -p 5202 -t 1 -b 20M >/dev/null
+in_s iperf3 -c 10.91.1.2 -p 5202 -t 1 -b 20M >/dev/null
 
 sleep 0.5
 kill -TERM "$METER"
