@@ -258,41 +258,70 @@ int afm_kmeter_sweep(struct afm_kmeter *k, uint64_t now, uint64_t flush_after)
 	return ret;
 }
 
+/* Slots read at once by afm_kmeter_drain(): one system call for this many. */
+#define DRAIN_BATCH 128
+
+/* One slot's waiting batch of CPU c (per: that slot's values, one a CPU) to on_event. */
+static int drain_slot(struct afm_kmeter *k, uint32_t slot, struct afm_kslot *per, struct afm_kdetails *dper)
+{
+	int have_details = 0;
+
+	for (int c = 0; c < k->ncpus; c++) {
+		struct afm_event_detailed dev;
+
+		if (!per[c].ev.n || per[c].ev.n > AFM_BATCH)
+			continue;
+		per[c].ev.reason = AFM_FLUSH_SWEEP;
+		if (dper && !have_details) {	/* the slot's details, once, when it holds a batch */
+			if (bpf_map_lookup_elem(bpf_map__fd(k->skel->maps.details), &slot, dper) != 0)
+				return -errno;
+			have_details = 1;
+		}
+		if (dper) {
+			dev.ev = per[c].ev;
+			dev.ev.reason |= AFM_EVENT_DETAILED;
+			memcpy(dev.d, dper[c].d, sizeof(dev.d));
+			k->on_event(k->ctx, &dev.ev);
+		} else {
+			k->on_event(k->ctx, &per[c].ev);
+		}
+		k->drained += per[c].ev.n;
+	}
+	return 0;
+}
+
 int afm_kmeter_drain(struct afm_kmeter *k)
 {
-	int fd = bpf_map__fd(k->skel->maps.flows), dfd = bpf_map__fd(k->skel->maps.details);
-	uint32_t slots = bpf_map__max_entries(k->skel->maps.flows);
-	struct afm_kslot *per = calloc((size_t)k->ncpus, sizeof(*per));
+	int fd = bpf_map__fd(k->skel->maps.flows);
+	struct afm_kslot *per = calloc((size_t)k->ncpus * DRAIN_BATCH, sizeof(*per));
 	struct afm_kdetails *dper = k->detail ? calloc((size_t)k->ncpus, sizeof(*dper)) : NULL;
-	struct afm_event_detailed dev;
+	uint32_t keys[DRAIN_BATCH], next = 0;
+	void *from = NULL;
 	int ret = 0;
 
 	if (!per || (k->detail && !dper)) {
 		free(per);
+		free(dper);
 		return -ENOMEM;
 	}
 	while (afm_kmeter_poll(k, 0) > 0)
 		;
 	/* With the hooks gone, the tables are read from here: every CPU's, even one
-	 * this process may not run on. */
-	for (uint32_t i = 0; i < slots; i++) {
-		if (bpf_map_lookup_elem(fd, &i, per) != 0 || (dper && bpf_map_lookup_elem(dfd, &i, dper) != 0)) {
-			ret = -errno;
-			break;
-		}
-		for (int c = 0; c < k->ncpus; c++)
-			if (per[c].ev.n && per[c].ev.n <= AFM_BATCH) {
-				per[c].ev.reason = AFM_FLUSH_SWEEP;
-				if (dper) {
-					dev.ev = per[c].ev;
-					dev.ev.reason |= AFM_EVENT_DETAILED;
-					memcpy(dev.d, dper[c].d, sizeof(dev.d));
-					k->on_event(k->ctx, &dev.ev);
-				} else {
-					k->on_event(k->ctx, &per[c].ev);
-				}
-				k->drained += per[c].ev.n;
+	 * this process may not run on; DRAIN_BATCH slots a system call (a table of
+	 * 16,384 slots, read one by one, cost a quarter of a second). */
+	for (int end = 0; !end && !ret;) {
+		uint32_t count = DRAIN_BATCH;
+
+		if (bpf_map_lookup_batch(fd, from, &next, keys, per, &count, NULL) != 0) {
+			if (errno != ENOENT) {
+				ret = -errno;
+				break;
 			}
+			end = 1;	/* the last slots are in this answer */
+		}
+		for (uint32_t i = 0; i < count && !ret; i++)
+			ret = drain_slot(k, keys[i], per + (size_t)i * k->ncpus, dper);
+		from = &next;
 	}
 	free(per);
 	free(dper);
