@@ -133,7 +133,7 @@ export: $(BIN)
 	BIN=$(BIN) PCAPS=$(PCAPS) bash tests/export/test_collectors.sh
 
 corpus: $(BIN)
-	PCAPS=$(PCAPS) BIN=$(BIN) OUT=$(BUILD)/corpus bash tests/corpus.sh
+	PCAPS=$(PCAPS) BIN=$(BIN) OUT=$(BUILD)/corpus REF_CACHE=$(REF_CACHE) bash tests/corpus.sh
 
 # As root: network namespaces, veth pairs, real servers and clients.
 live: $(BIN) $(BUILD)/bench/ref.bpf.o
@@ -160,8 +160,11 @@ check: all $(BUILD)/unit-tests
 	$(MAKE) --no-print-directory unit cli corpus export live install-test
 
 # The same suite built with AddressSanitizer and UBSan, in a build directory of its own.
+# The reference's answers are kept in $(BUILD)/ref-cache (tests/corpus.sh), so that
+# the sanitized suite does not compute them again.
+REF_CACHE ?= $(abspath $(BUILD))/ref-cache
 test-asan:
-	$(MAKE) --no-print-directory SAN=1 BUILD=$(BUILD)-san check
+	$(MAKE) --no-print-directory SAN=1 BUILD=$(BUILD)-san REF_CACHE=$(REF_CACHE) check
 
 # Everything CI runs: the suite, the soak, the suite under ASan/UBSan, valgrind, the
 # fuzzers.
