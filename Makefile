@@ -127,10 +127,13 @@ cli: $(BIN)
 
 # Export: JSON lines; IPFIX read back by an independent decoder, and its faults; as
 # root, into real collectors (pmacct's nfacctd with contrib/pmacct into PostgreSQL,
-# nfdump's nfcapd).
+# nfdump's nfcapd). The sanitized suite leaves the collectors out: what they test is
+# the records' meaning to other programs, which the plain build's run shows, while
+# the exporter's memory is exercised by test_ipfix.py, faults included.
 export: $(BIN)
 	BIN=$(BIN) PCAPS=$(PCAPS) /usr/bin/python3 -m unittest tests/export/test_jsonl.py tests/export/test_ipfix.py
-	BIN=$(BIN) PCAPS=$(PCAPS) bash tests/export/test_collectors.sh
+	@if [ "$(SAN)" = 1 ]; then echo "export: the real collectors run in the plain build's suite only"; \
+	else BIN=$(BIN) PCAPS=$(PCAPS) bash tests/export/test_collectors.sh; fi
 
 corpus: $(BIN)
 	PCAPS=$(PCAPS) BIN=$(BIN) OUT=$(BUILD)/corpus REF_CACHE=$(REF_CACHE) bash tests/corpus.sh
