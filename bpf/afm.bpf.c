@@ -290,8 +290,7 @@ static __always_inline int afm_meter(struct afm_kscratch *sc, __u64 verdict, __u
 
 			x->seq = rec->tcp_seq;
 			x->ack = rec->tcp_ack;
-			x->window = rec->key.proto == AFM_IPPROTO_TCP ? rec->tcp_window
-								      : (__u16)(rec->icmp_type << 8 | rec->icmp_code);
+			x->window = afm_l4_word(rec, rec->key.proto);
 			x->headers = rec->headers;
 			x->l4_hlen = rec->l4_hlen;
 		}
@@ -477,7 +476,7 @@ static long sweep_one(void *map, __u32 *idx, struct afm_kslot *slot, struct swee
 	__builtin_memcpy(&ev->ev, &slot->ev, sizeof(ev->ev));
 	ev->ev.n = n;
 	ev->ev.reason = AFM_FLUSH_SWEEP;
-	if (cfg_detail && d) {
+	if (d) {	/* cfg_detail */
 		__builtin_memcpy(ev->d, d->d, sizeof(ev->d));
 		ev->ev.reason |= AFM_EVENT_DETAILED;
 	}

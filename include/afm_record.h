@@ -104,6 +104,16 @@ static __always_inline __u32 afm_ip_octets(const struct afm_record *rec)
 	return (__u32)(avail - use * (avail - decl));
 }
 
+/*
+ * The detail's 16-bit transport word of a packet of a flow of protocol proto: the TCP
+ * window, or for other protocols the ICMP type and code (type << 8 | code), as the
+ * kernel ships it and the flows keep it (struct afm_kdetail, struct afm_sample_detail).
+ */
+static __always_inline __u16 afm_l4_word(const struct afm_record *rec, __u8 proto)
+{
+	return proto == AFM_IPPROTO_TCP ? rec->tcp_window : (__u16)(rec->icmp_type << 8 | rec->icmp_code);
+}
+
 /* Why the parser did not produce a record. Kept in step with afm_verdict_name(). */
 enum afm_verdict {
 	AFM_OK = 0,

@@ -253,7 +253,7 @@ static void sample_detail(const struct afm_flow_key *key, const struct afm_recor
 	d->seq = rec->tcp_seq;
 	d->ack = rec->tcp_ack;
 	d->payload = (tcp || key->proto == AFM_IPPROTO_UDP) && ip_octets > rec->headers ? ip_octets - rec->headers : 0;
-	d->window = tcp ? rec->tcp_window : (uint16_t)(rec->icmp_type << 8 | rec->icmp_code);
+	d->window = afm_l4_word(rec, key->proto);
 	d->l4_hlen = rec->l4_hlen;
 	d->pad = 0;
 }
