@@ -21,6 +21,24 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+/*
+ * The parser reads the frame's start again between tunnel levels (afm_rebase()): from
+ * the program's context, an XDP or a TC one (tc: a constant of each program).
+ */
+#define AFM_FRAME_SRC
+struct afm_frame_src {
+	void *ctx;
+	int tc;
+};
+
+static __always_inline const void *afm_frame_start(const struct afm_frame_src *src, const void *data)
+{
+	(void)data;
+	if (src->tc)
+		return (const void *)(long)((struct __sk_buff *)src->ctx)->data;
+	return (const void *)(long)((struct xdp_md *)src->ctx)->data;
+}
+
 #include "afm_event.h"
 #include "afm_key.h"
 #include "afm_parse.h"
@@ -34,6 +52,7 @@ const volatile __u8 cfg_replay = 0;		/* 1: --via-xdp, time and length from `repl
 const volatile __u32 cfg_slot_mask = AFM_FLOW_SLOTS - 1;	/* flow table slots per CPU, minus 1 */
 const volatile __u64 cfg_wakeup_bytes = AFM_RINGBUF_BYTES / 4;	/* wake user space past this much data */
 const volatile __u8 cfg_detail = 0;		/* 1: a CIC schema: the sweep ships details (see xdp_meter()) */
+const volatile __u8 cfg_tunnels = 1;		/* 1: --tunnels decap (the verifier drops the code when 0) */
 
 /* Set by user space before each replayed packet (--via-xdp). */
 struct afm_replay replay;
@@ -64,6 +83,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct afm_kdetails);
 } details SEC(".maps");
+
+/* Tunnelled flows' outer endpoints and identifiers (afm_event.h); one entry with --tunnels outer. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, AFM_TUNNEL_FLOWS);	/* user space sizes it before load */
+	__type(key, struct afm_flow_key);
+	__type(value, struct afm_ktunnel);
+} tunnels SEC(".maps");
 
 /* First fragments seen: later fragments take their flow key and direction. */
 struct afm_kfrag {
@@ -103,6 +130,7 @@ struct afm_kscratch {
 	struct afm_record rec;
 	struct afm_kfrag frag;
 	struct afm_flow_key ident;
+	struct afm_ktunnel tun;
 };
 
 struct {
@@ -212,6 +240,33 @@ static __always_inline void frag_resolve(struct afm_kscratch *sc, __u64 clock, s
 }
 
 /*
+ * A tunnelled packet: its flow's outer endpoints, at its first packet, and the
+ * identifier each endpoint sends, at the first packet that carries it.
+ */
+static __always_inline void tunnel_note(struct afm_kscratch *sc)
+{
+	const struct afm_record *rec = &sc->rec;
+	struct afm_ktunnel *t = bpf_map_lookup_elem(&tunnels, &rec->key);
+	__u32 e = rec->dir & 1, bit = (__u32)rec->tunnel_has_id << e;
+
+	if (t) {
+		if (bit & ~(__u32)t->has_id) {
+			t->id[e] = rec->tunnel_id;
+			t->has_id |= (__u8)bit;
+		}
+		return;
+	}
+	t = &sc->tun;
+	__builtin_memcpy(t->outer[e], rec->outer[0], 16);	/* the sender's side */
+	__builtin_memcpy(t->outer[e ^ 1], rec->outer[1], 16);
+	t->id[e] = rec->tunnel_id;
+	t->id[e ^ 1] = 0;
+	t->outer_ver = rec->outer_ver;
+	t->has_id = (__u8)bit;
+	bpf_map_update_elem(&tunnels, &rec->key, t, BPF_NOEXIST);
+}
+
+/*
  * Count one packet and, when it parsed, meter it. stamp: time for the batch (ns, or
  * replay sequence); clock: time for the fragment rule (ns, or capture time).
  */
@@ -233,6 +288,10 @@ static __always_inline int afm_meter(struct afm_kscratch *sc, __u64 verdict, __u
 	}
 	if (rec->frag != AFM_FRAG_NONE)
 		frag_resolve(sc, clock, c);
+	if (cfg_tunnels && rec->key.tunnel[0])
+		tunnel_note(sc);
+	afm_record_wire(rec, len);	/* the innermost frame's length */
+	len = rec->wire_len;
 
 	/*
 	 * Lengths above the sample's 20 bits are clamped, and counted: without a branch on
@@ -242,7 +301,6 @@ static __always_inline int afm_meter(struct afm_kscratch *sc, __u64 verdict, __u
 	__u64 over = afm_nonzero((__u32)(len >> AFM_KS_LEN_BITS)), keep = over - 1;
 
 	/* What is not IP in the frame (user space gets the IP octets back from it). */
-	rec->wire_len = (__u32)len;
 	__u64 overhead = len - afm_ip_octets(rec);
 	__u64 big = afm_nonzero((__u32)(overhead >> 16)), fits = big - 1;
 
@@ -310,8 +368,8 @@ static __always_inline int afm_meter(struct afm_kscratch *sc, __u64 verdict, __u
  * details (no CIC schema) have none of their code (a branch on a value would leave
  * some: clang computes ahead of it).
  */
-static __always_inline void meter(void *data, void *data_end, __u32 ifindex, __u64 len, __u64 stamp,
-				  __u64 clock, __s32 l3_delta, const int detail)
+static __always_inline void meter(const struct afm_frame_src *src, void *data, void *data_end, __u32 ifindex,
+				  __u64 len, __u64 stamp, __u64 clock, __s32 l3_delta, const int detail)
 {
 	__u32 zero = 0;
 	struct afm_kscratch *sc = bpf_map_lookup_elem(&scratch, &zero);
@@ -319,14 +377,18 @@ static __always_inline void meter(void *data, void *data_end, __u32 ifindex, __u
 	if (!sc)
 		return;
 	struct afm_record *rec = &sc->rec;
-	int v = afm_parse(data, data_end, AFM_LINK_ETHERNET, rec, detail);
+	int v = afm_parse(data, data_end, AFM_LINK_ETHERNET, rec, detail, cfg_tunnels, src);
 
 	if (AFM_BENCH_STOP == 1) {
 		rec->l3_off += (__u8)v;	/* the parse's result is used */
 		return;
 	}
 	rec->key.ifindex = ifindex;	/* each interface meters its own flows */
-	rec->l3_off += (__u8)l3_delta;
+	/* a replayed frame's own link header: before the innermost frame, or its own */
+	__u32 tunnelled = afm_nonzero(rec->frame_off);
+
+	rec->frame_off += (__u16)(tunnelled * (__u32)l3_delta);
+	rec->l3_off += (__u8)((1 - tunnelled) * (__u32)l3_delta);
 	afm_meter(sc, (__u64)v, len, stamp, clock, detail);
 }
 
@@ -360,9 +422,10 @@ static __always_inline int xdp_meter(struct xdp_md *ctx, const int fast, const i
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	const struct afm_frame_src src = { ctx, 0 };
 
 	if (cfg_replay) {
-		meter(data, data_end, 0, replay.wire_len, replay.seq, replay.ts_ns, replay.l3_delta, detail);
+		meter(&src, data, data_end, 0, replay.wire_len, replay.seq, replay.ts_ns, replay.l3_delta, detail);
 		return XDP_PASS;
 	}
 	__u64 now = bpf_ktime_get_ns(), len;
@@ -372,7 +435,7 @@ static __always_inline int xdp_meter(struct xdp_md *ctx, const int fast, const i
 		len = (__u64)(data_end - data);
 	else
 		len = bpf_xdp_get_buff_len(ctx);
-	meter(data, data_end, ctx->ingress_ifindex, len, now, now, 0, detail);
+	meter(&src, data, data_end, ctx->ingress_ifindex, len, now, now, 0, detail);
 	return XDP_PASS;
 }
 
@@ -424,8 +487,9 @@ static __always_inline int tc_meter(struct __sk_buff *skb, const int detail)
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
 	__u64 now = bpf_ktime_get_ns();
+	const struct afm_frame_src src = { skb, 1 };
 
-	meter(data, data_end, skb->ifindex, len, now, now, 0, detail);
+	meter(&src, data, data_end, skb->ifindex, len, now, now, 0, detail);
 	return TC_ACT_UNSPEC;
 }
 

@@ -95,6 +95,24 @@ struct afm_event_detailed {
 
 _Static_assert(sizeof(struct afm_kdetail) == 16, "detail layout");
 
+/*
+ * A tunnelled flow's outer endpoints and identifiers (--tunnels decap), by endpoint of
+ * its key: written by the program at the flow's first packet and at each endpoint's
+ * first identifier, read by user space for each event of the flow (the key and the
+ * samples have no room for them). An LRU table: the oldest go first when it is full.
+ */
+struct afm_ktunnel {
+	__u8 outer[2][16];	/* the carrier's address on the side of key endpoint 0, 1 */
+	__u32 id[2];		/* the innermost tunnel's identifier as endpoint 0, 1 sent it */
+	__u8 outer_ver;		/* 4 or 6; 0: no carrier (MPLS on a link) */
+	__u8 has_id;		/* bit e: id[e] was seen */
+	__u8 pad[6];
+};
+
+_Static_assert(sizeof(struct afm_ktunnel) == 48, "tunnel layout");
+
+#define AFM_TUNNEL_FLOWS 65536	/* tunnelled flows the table remembers */
+
 /* Per-CPU packet accounting; user space sums the CPUs. */
 struct afm_kcounters {
 	__u64 packets;				/* seen by a hook */

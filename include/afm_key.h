@@ -22,7 +22,8 @@ static __always_inline int afm_key_equal(const struct afm_flow_key *a, const str
 
 /*
  * A datagram's identity, as a key: its VLAN IDs, source and destination (in that
- * order, not canonical), protocol and fragment ID, and the interface it came on;
+ * order, not canonical), protocol and fragment ID, the interface it came on and the
+ * tunnels it came through;
  * AFM_KEY_FRAG_IDENT keeps it apart from every flow key.
  */
 static __always_inline void afm_frag_ident(const struct afm_record *rec, struct afm_flow_key *id)
@@ -37,6 +38,8 @@ static __always_inline void afm_frag_ident(const struct afm_record *rec, struct 
 	id->proto = rec->key.proto;
 	id->ip_version = rec->key.ip_version;
 	id->ifindex = rec->key.ifindex;
+	__builtin_memcpy(id->tunnel, rec->key.tunnel, sizeof(id->tunnel));
+	id->tunnel_key = rec->key.tunnel_key;
 	id->flags = AFM_KEY_FRAG_IDENT;
 }
 

@@ -19,6 +19,11 @@
 #define AFM_ETH_P_8021Q 0x8100
 #define AFM_ETH_P_8021AD 0x88a8
 #define AFM_ETH_P_QINQ_OLD 0x9100
+#define AFM_ETH_P_MPLS 0x8847
+#define AFM_ETH_P_MPLS_MC 0x8848
+#define AFM_ETH_P_TEB 0x6558		/* transparent Ethernet bridging: an Ethernet frame */
+#define AFM_ETH_P_ERSPAN 0x88be		/* ERSPAN type II (type I without a GRE sequence) */
+#define AFM_ETH_P_ERSPAN3 0x22eb
 
 /* Header lengths and field offsets, in bytes from the start of their header. */
 #define AFM_ETH_HLEN 14
@@ -65,6 +70,39 @@
 #define AFM_ICMP_TYPE 0		/* ICMP and ICMPv6 */
 #define AFM_ICMP_CODE 1
 #define AFM_HTTP_STATUS_LINE 12	/* "HTTP/1.x NNN" */
+
+/* Tunnel headers (docs/METERING.md, 1.1), offsets from their start. */
+#define AFM_IPPROTO_IPIP 4
+#define AFM_IPPROTO_IPV6 41
+#define AFM_IPPROTO_GRE 47
+#define AFM_PORT_VXLAN 4789
+#define AFM_PORT_VXLAN_LINUX 8472	/* the Linux vxlan driver's default, flannel's */
+#define AFM_PORT_GENEVE 6081
+#define AFM_PORT_GTPU 2152
+#define AFM_VXLAN_HLEN 8
+#define AFM_VXLAN_I 0x08		/* in byte 0: the VNI is valid */
+#define AFM_VNI 4			/* VXLAN and Geneve: 24 bits */
+#define AFM_GENEVE_HLEN 8
+#define AFM_GENEVE_PROTO 2
+#define AFM_GRE_HLEN 4
+#define AFM_GRE_PROTO 2
+#define AFM_GRE_C 0x8000
+#define AFM_GRE_R 0x4000
+#define AFM_GRE_K 0x2000
+#define AFM_GRE_S 0x1000
+#define AFM_GRE_VER 0x0007
+#define AFM_ERSPAN2_HLEN 8
+#define AFM_ERSPAN3_HLEN 12
+#define AFM_ERSPAN3_SUB_HLEN 8		/* the platform-specific sub-header (O bit) */
+#define AFM_ERSPAN_SESSION 2		/* 10 bits */
+#define AFM_ERSPAN3_FLAGS 10		/* P, FT (5 bits), HwID, D, Gra, O */
+#define AFM_GTPU_HLEN 8
+#define AFM_GTPU_OPT 4			/* sequence, N-PDU, next extension type */
+#define AFM_GTPU_LEN 2
+#define AFM_GTPU_TEID 4
+#define AFM_GTPU_GPDU 255
+#define AFM_MPLS_HLEN 4
+#define AFM_MPLS_GAL 13			/* the generic associated channel label */
 
 /* Where the next header starts in a frame, and where the frame's bytes end. */
 struct afm_cursor {
@@ -178,6 +216,9 @@ static __always_inline int afm_parse_link(struct afm_cursor *c, int link, __u16 
 			return AFM_SKIP_NOT_IP;
 		return AFM_OK;
 	}
+	case AFM_LINK_MPLS:	/* a label stack inside a tunnel: afm_parse_tunnel() walks it */
+		*proto = AFM_ETH_P_MPLS;
+		return AFM_OK;
 	default: /* AFM_LINK_RAW: the version from the first nibble */
 		if (!afm_has(c, 1))
 			return AFM_SKIP_TRUNCATED;
@@ -364,47 +405,430 @@ static __always_inline int afm_parse_udp(struct afm_cursor *c, struct afm_record
 	return AFM_OK;
 }
 
+
+/*
+ * Where the frame starts, read again. The BPF programs define struct afm_frame_src
+ * (their context) and afm_frame_start() before including this file; user space has
+ * nothing to read again.
+ */
+#ifndef AFM_FRAME_SRC
+struct afm_frame_src;
+
+static __always_inline const void *afm_frame_start(const struct afm_frame_src *src, const void *data)
+{
+	(void)src;
+	return data;
+}
+#endif
+
+/*
+ * Tunnels (docs/METERING.md, 1.1). What a tunnel header holds, once parsed: where the
+ * frame inside it starts and how it is framed, and its identifier.
+ */
+struct afm_tunnel_hdr {
+	const __u8 *inner;	/* the frame inside */
+	__u32 link;		/* its framing: AFM_LINK_ETHERNET, _RAW or _MPLS */
+	__u32 id;		/* VNI, GRE key, ERSPAN session, TEID, bottom MPLS label */
+	__u32 has_id;		/* the header carries one */
+	__u32 shared;		/* ... and both directions carry the same (it is keyed) */
+};
+
+/* An EtherType a tunnel may carry: Ethernet, IP or MPLS (else the tunnel is not opened). */
+static __always_inline int afm_tunnel_carries(__u16 type)
+{
+	return type == AFM_ETH_P_TEB || type == AFM_ETH_P_IPV4 || type == AFM_ETH_P_IPV6 ||
+	       type == AFM_ETH_P_MPLS || type == AFM_ETH_P_MPLS_MC;
+}
+
+/*
+ * The tunnel, if any, that the transport header at c (of protocol proto) starts. Not
+ * one: GRE version 1 (PPTP's, carrying PPP) or carrying another protocol (WCCP, ...),
+ * and GTP-U messages other than G-PDUs (the tunnel's own signalling): those packets
+ * are metered as they are. A header too short to tell is a tunnel (and then damage).
+ */
+static __always_inline __u32 afm_tunnel_kind(const struct afm_cursor *c, __u8 proto)
+{
+	const __u8 *p = c->p;
+
+	if (proto == AFM_IPPROTO_IPIP || proto == AFM_IPPROTO_IPV6)
+		return AFM_TUN_IPIP;
+	if (proto == AFM_IPPROTO_GRE) {
+		if (!afm_has(c, AFM_GRE_HLEN))
+			return AFM_TUN_GRE;
+		__u16 type = afm_ntohs(afm_load16(p + AFM_GRE_PROTO));
+
+		if ((afm_ntohs(afm_load16(p)) & AFM_GRE_VER) == 1)
+			return AFM_TUN_NONE;
+		if (type == AFM_ETH_P_ERSPAN || type == AFM_ETH_P_ERSPAN3)
+			return AFM_TUN_ERSPAN;
+		return afm_tunnel_carries(type) ? AFM_TUN_GRE : AFM_TUN_NONE;
+	}
+	if (proto != AFM_IPPROTO_UDP || !afm_has(c, AFM_UDP_HLEN))
+		return AFM_TUN_NONE;
+	__u16 port = afm_ntohs(afm_load16(p + AFM_UDP_DPORT));	/* only the destination counts */
+
+	if (port == AFM_PORT_VXLAN || port == AFM_PORT_VXLAN_LINUX)
+		return AFM_TUN_VXLAN;
+	if (port == AFM_PORT_GENEVE)
+		return AFM_TUN_GENEVE;
+	if (port != AFM_PORT_GTPU)
+		return AFM_TUN_NONE;
+	if (afm_has(c, AFM_UDP_HLEN + 2) && p[AFM_UDP_HLEN + 1] != AFM_GTPU_GPDU)
+		return AFM_TUN_NONE;
+	return AFM_TUN_GTPU;
+}
+
+/* The framing of what a protocol type (an EtherType) announces inside a tunnel. */
+static __always_inline int afm_tunnel_link(__u16 type, struct afm_tunnel_hdr *t)
+{
+	if (type == AFM_ETH_P_TEB)
+		t->link = AFM_LINK_ETHERNET;
+	else if (type == AFM_ETH_P_IPV4 || type == AFM_ETH_P_IPV6)
+		t->link = AFM_LINK_RAW;
+	else if (type == AFM_ETH_P_MPLS || type == AFM_ETH_P_MPLS_MC)
+		t->link = AFM_LINK_MPLS;
+	else
+		return AFM_SKIP_NOT_IP;
+	return AFM_OK;
+}
+
+/* VXLAN (RFC 7348): 8 bytes after the UDP header, the I flag set; an Ethernet frame. */
+static __always_inline int afm_parse_vxlan(const __u8 *p, const void *end, struct afm_tunnel_hdr *t)
+{
+	if ((const void *)(p + AFM_VXLAN_HLEN) > end || !(p[0] & AFM_VXLAN_I))
+		return AFM_SKIP_TUNNEL;
+	t->id = afm_ntohl(afm_load32(p + AFM_VNI)) >> 8;
+	t->has_id = t->shared = 1;
+	t->inner = p + AFM_VXLAN_HLEN;
+	t->link = AFM_LINK_ETHERNET;
+	return AFM_OK;
+}
+
+/* Geneve (RFC 8926): version 0, options skipped, the frame its protocol type names. */
+static __always_inline int afm_parse_geneve(const __u8 *p, const void *end, struct afm_tunnel_hdr *t)
+{
+	if ((const void *)(p + AFM_GENEVE_HLEN) > end || (p[0] >> 6) != 0)
+		return AFM_SKIP_TUNNEL;
+	__u32 len = AFM_GENEVE_HLEN + (__u32)(p[0] & 0x3f) * 4;
+
+	if ((const void *)(p + len) > end)
+		return AFM_SKIP_TUNNEL;
+	t->id = afm_ntohl(afm_load32(p + AFM_VNI)) >> 8;
+	t->has_id = t->shared = 1;
+	t->inner = p + len;
+	return afm_tunnel_link(afm_ntohs(afm_load16(p + AFM_GENEVE_PROTO)), t);
+}
+
+/*
+ * GRE (RFC 2784, 2890): version 0 without routing; checksum, key and sequence
+ * number each present by its flag. ERSPAN (types I, II, III) rides on it.
+ */
+static __always_inline int afm_parse_gre(const __u8 *p, const void *end, struct afm_tunnel_hdr *t)
+{
+	if ((const void *)(p + AFM_GRE_HLEN) > end)
+		return AFM_SKIP_TUNNEL;
+	__u16 flags = afm_ntohs(afm_load16(p));
+	__u16 type = afm_ntohs(afm_load16(p + AFM_GRE_PROTO));
+
+	if ((flags & AFM_GRE_VER) || (flags & AFM_GRE_R))
+		return AFM_SKIP_TUNNEL;
+	__u32 c = afm_nonzero(flags & AFM_GRE_C), k = afm_nonzero(flags & AFM_GRE_K);
+	__u32 len = AFM_GRE_HLEN + 4 * (c + k + afm_nonzero(flags & AFM_GRE_S));
+
+	if ((const void *)(p + len) > end)
+		return AFM_SKIP_TUNNEL;
+	t->has_id = t->shared = k;
+	if (k)
+		t->id = afm_ntohl(afm_load32(p + AFM_GRE_HLEN + 4 * c));
+	p += len;
+	t->inner = p;
+	if (type == AFM_ETH_P_ERSPAN && !(flags & AFM_GRE_S)) {	/* type I: the frame follows */
+		t->has_id = t->shared = 0;
+		t->link = AFM_LINK_ETHERNET;
+		return AFM_OK;
+	}
+	if (type == AFM_ETH_P_ERSPAN || type == AFM_ETH_P_ERSPAN3) {
+		__u32 three = type == AFM_ETH_P_ERSPAN3;
+		__u32 hlen = three ? AFM_ERSPAN3_HLEN : AFM_ERSPAN2_HLEN;
+
+		if ((const void *)(p + hlen) > end || (p[0] >> 4) != 1 + three)
+			return AFM_SKIP_TUNNEL;
+		t->id = afm_ntohs(afm_load16(p + AFM_ERSPAN_SESSION)) & 0x3ff;
+		t->has_id = t->shared = 1;
+		t->link = AFM_LINK_ETHERNET;
+		if (three) {
+			__u16 w = afm_ntohs(afm_load16(p + AFM_ERSPAN3_FLAGS));
+			__u32 ft = (w >> 10) & 0x1f;
+
+			hlen += (w & 1) * AFM_ERSPAN3_SUB_HLEN;
+			if ((const void *)(p + hlen) > end)
+				return AFM_SKIP_TUNNEL;
+			if (ft == 2)
+				t->link = AFM_LINK_RAW;
+			else if (ft != 0)
+				return AFM_SKIP_NOT_IP;
+		}
+		t->inner = p + hlen;
+		return AFM_OK;
+	}
+	return afm_tunnel_link(type, t);
+}
+
+/*
+ * GTP-U (3GPP TS 29.281): version 1, protocol type GTP, a G-PDU (others are the
+ * tunnel's own signalling); the optional word and up to AFM_GTPU_EXT_MAX extension
+ * headers, all inside the length field; an IP packet.
+ */
+static __always_inline int afm_parse_gtpu(const __u8 *p, const void *end, struct afm_tunnel_hdr *t)
+{
+	if ((const void *)(p + AFM_GTPU_HLEN) > end || (p[0] >> 5) != 1 || !(p[0] & 0x10))
+		return AFM_SKIP_TUNNEL;
+	__u32 len = AFM_GTPU_HLEN + AFM_GTPU_OPT * afm_nonzero(p[0] & 0x07);
+	__u32 declared = afm_ntohs(afm_load16(p + AFM_GTPU_LEN));
+
+	if ((const void *)(p + len) > end)
+		return AFM_SKIP_TUNNEL;
+	__u8 next = 0;
+
+	if (p[0] & 0x04) {	/* E: the optional word's last byte names the first extension */
+		if ((const void *)(p + AFM_GTPU_HLEN + AFM_GTPU_OPT) > end)
+			return AFM_SKIP_TUNNEL;
+		next = p[AFM_GTPU_HLEN + 3];
+	}
+	const __u8 *q = p + len;	/* each extension: its length in words, ..., the next type */
+
+	for (int i = 0; i <= AFM_GTPU_EXT_MAX && next; i++) {
+		if (i == AFM_GTPU_EXT_MAX || (const void *)(q + 1) > end || q[0] == 0)
+			return AFM_SKIP_TUNNEL;
+		const __u8 *last = q + ((__u32)q[0] * 4 - 1);
+
+		if ((const void *)(last + 1) > end)
+			return AFM_SKIP_TUNNEL;
+		next = last[0];
+		q = last + 1;
+	}
+	len = (__u32)(q - p);
+	if (declared + AFM_GTPU_HLEN < len)
+		return AFM_SKIP_TUNNEL;
+	t->id = afm_ntohl(afm_load32(p + AFM_GTPU_TEID));
+	t->has_id = 1;
+	t->shared = 0;		/* each end names its own TEID */
+	t->inner = p + len;
+	t->link = AFM_LINK_RAW;
+	return AFM_OK;
+}
+
+/*
+ * An MPLS label stack (RFC 3032) of at most AFM_MPLS_MAX entries; after the bottom one,
+ * an IP packet, or a pseudowire's control word (first nibble 0) and an Ethernet frame.
+ */
+static __always_inline int afm_parse_mpls(const __u8 *p, const void *end, struct afm_tunnel_hdr *t)
+{
+	for (int i = 0; i <= AFM_MPLS_MAX; i++) {
+		if (i == AFM_MPLS_MAX || (const void *)(p + AFM_MPLS_HLEN) > end)
+			return AFM_SKIP_TUNNEL;
+		__u32 entry = afm_ntohl(afm_load32(p));
+
+		p += AFM_MPLS_HLEN;
+		if ((entry >> 12) == AFM_MPLS_GAL)
+			return AFM_SKIP_NOT_IP;
+		if (entry & 0x100) {	/* bottom of the stack */
+			t->id = entry >> 12;
+			break;
+		}
+	}
+	t->has_id = 1;
+	t->shared = 0;		/* labels are chosen per direction (and per hop) */
+	if ((const void *)(p + 1) > end)
+		return AFM_SKIP_TRUNCATED;
+	if ((p[0] >> 4) == 0) {	/* the control word */
+		if ((const void *)(p + 4) > end)
+			return AFM_SKIP_TUNNEL;
+		p += 4;
+		t->link = AFM_LINK_ETHERNET;
+	} else {
+		t->link = AFM_LINK_RAW;
+	}
+	t->inner = p;
+	return AFM_OK;
+}
+
+/* One tunnel header of kind at p (after the carrier's IP header; MPLS: the stack). */
+static __always_inline int afm_parse_tunnel(const __u8 *p, const void *end, __u32 kind, struct afm_tunnel_hdr *t)
+{
+	switch (kind) {
+	case AFM_TUN_IPIP:
+		t->inner = p;
+		t->link = AFM_LINK_RAW;
+		return AFM_OK;
+	case AFM_TUN_GRE:
+	case AFM_TUN_ERSPAN:
+		return afm_parse_gre(p, end, t);
+	case AFM_TUN_VXLAN:
+		return afm_parse_vxlan(p + AFM_UDP_HLEN, end, t);
+	case AFM_TUN_GENEVE:
+		return afm_parse_geneve(p + AFM_UDP_HLEN, end, t);
+	case AFM_TUN_GTPU:
+		return afm_parse_gtpu(p + AFM_UDP_HLEN, end, t);
+	default:
+		return afm_parse_mpls(p, end, t);
+	}
+}
+
+/* fmix32 of MurmurHash3: every input bit moves every output bit. */
+static __always_inline __u32 afm_mix32(__u32 x)
+{
+	x ^= x >> 16;
+	x *= 0x85ebca6bu;
+	x ^= x >> 13;
+	x *= 0xc2b2ae35u;
+	x ^= x >> 16;
+	return x;
+}
+
+/*
+ * What a tunnel adds to the flow key (docs/METERING.md, 2): its identifier when both
+ * directions carry the same one, else a digest of its carrier's two addresses that
+ * does not depend on their order (0 without a carrier: MPLS on a link).
+ */
+static __always_inline __u32 afm_tunnel_key_step(__u32 key, const struct afm_tunnel_hdr *t,
+						 const struct afm_record *rec, __u32 carrier)
+{
+	__u32 v = 0;
+
+	if (t->shared) {
+		v = t->id;
+	} else if (carrier) {
+		for (int i = 0; i < 8; i++)
+			v += afm_mix32(afm_ntohl(afm_load32(rec->key.addr[i >> 2] + 4 * (i & 3))) + (__u32)(i & 3) * 0x9e3779b9u);
+	}
+	return key * 16777619u + v;
+}
+
+/*
+ * Between two tunnel levels, the cursor's offset from the frame's start goes through
+ * the record, which the BPF programs keep in map memory that the verifier does not
+ * follow: every way through a tunnel header then meets as one state (an offset below
+ * 1024) and the verifier walks the next level once, not once per way. The frame's
+ * start is read afresh too (afm_frame_start()): the old pointer carries the bounds
+ * each way checked, which differ, and would keep the ways apart. In user space it is
+ * the same arithmetic.
+ */
+static __always_inline void afm_rebase(struct afm_cursor *c, const void **data, struct afm_record *rec,
+				       __u32 off, const struct afm_frame_src *src)
+{
+	rec->rebase_off = (__u16)off;
+	__asm__ volatile("" ::: "memory");
+	*data = afm_frame_start(src, *data);
+	c->p = (const __u8 *)*data + (rec->rebase_off & AFM_TUNNEL_OFF_MAX);
+}
+
 /*
  * Parse one frame into rec->key, dir, tcp_flags, http_status, frag, frag_id, l3_off
  * and ip_len; with detail (a constant at each caller), also headers, l4_hlen, the TCP
- * sequence, acknowledgement and window, the ICMP type and code. ts_ns and wire_len are
- * the caller's. Returns AFM_OK or an AFM_SKIP_* reason.
+ * sequence, acknowledgement and window, the ICMP type and code. With tunnels (--tunnels
+ * decap), the packet is the innermost frame of up to AFM_TUNNEL_MAX nested tunnels:
+ * frame_off and the tunnel fields say where it was; src: the BPF program's context
+ * (user space: NULL). ts_ns and wire_len are the caller's (afm_record_wire()). Returns AFM_OK or an AFM_SKIP_* reason.
  */
 static __always_inline int afm_parse(const void *data, const void *data_end, int link,
-				     struct afm_record *rec, const int detail)
+				     struct afm_record *rec, const int detail, const int tunnels,
+				     const struct afm_frame_src *src)
 {
 	struct afm_cursor c = { data, data_end };
+	const __u8 *l3 = data;
 	__u16 eth_proto = 0;
-	__u64 ip_len;		/* bytes of the IP packet as its header declares them */
-	__u8 proto;
+	__u64 ip_len = 0;	/* bytes of the IP packet as its header declares them */
+	__u8 proto = 0;
+	__u32 inner = 0;	/* a tunnel was opened */
 	int ret;
 
-	__builtin_memset(rec, 0, sizeof(*rec));
-	ret = afm_parse_link(&c, link, &eth_proto);
-	if (ret == AFM_OK)
-		ret = afm_parse_vlans(&c, &eth_proto, rec);
-	if (ret != AFM_OK)
-		return ret;
+	__builtin_memset(rec, 0, AFM_RECORD_CLEAR);
+	/* One level a tunnel: its frame's link header and tags, its IP header, its tunnel. */
+	for (int level = 0; level <= AFM_TUNNEL_MAX; level++) {
+		if (tunnels && level > 0) {
+			afm_rebase(&c, &data, rec, rec->frame_off, src);
+			link = rec->rebase_link;
+		}
+		ret = afm_parse_link(&c, link, &eth_proto);
+		if (ret == AFM_OK)
+			ret = afm_parse_vlans(&c, &eth_proto, rec);
+		if (ret != AFM_OK)
+			return ret;
 
-	const __u8 *l3 = c.p;
+		__u32 kind = AFM_TUN_MPLS;
 
-	rec->l3_off = (__u8)(l3 - (const __u8 *)data);
-	if (eth_proto == AFM_ETH_P_IPV4)
-		ret = afm_parse_ipv4(&c, rec, &proto, &ip_len);
-	else if (eth_proto == AFM_ETH_P_IPV6)
-		ret = afm_parse_ipv6(&c, rec, &proto, &ip_len);
-	else
-		return AFM_SKIP_NOT_IP;
-	if (ret != AFM_OK)
-		return ret;
+		if (!tunnels || (eth_proto != AFM_ETH_P_MPLS && eth_proto != AFM_ETH_P_MPLS_MC)) {
+			__u64 at = (__u64)(c.p - (const __u8 *)data);	/* the IP header */
+
+			rec->l3_off = (__u8)(at - rec->frame_off);
+			if (tunnels && level > 0)
+				afm_rebase(&c, &data, rec, (__u32)at, src);
+			l3 = c.p;
+			if (eth_proto == AFM_ETH_P_IPV4)
+				ret = afm_parse_ipv4(&c, rec, &proto, &ip_len);
+			else if (eth_proto == AFM_ETH_P_IPV6)
+				ret = afm_parse_ipv6(&c, rec, &proto, &ip_len);
+			else
+				return AFM_SKIP_NOT_IP;
+			if (ret != AFM_OK)
+				return ret;
+			/* a later fragment carries no header; an outer fragment is not reassembled */
+			if (!tunnels || rec->frag != AFM_FRAG_NONE)
+				break;
+			kind = afm_tunnel_kind(&c, proto);
+			if (kind == AFM_TUN_NONE)
+				break;
+		}
+		if (level == AFM_TUNNEL_MAX)
+			return AFM_SKIP_TUNNEL;
+		/* every way here (tags, IP versions, options) meets again (afm_rebase()) */
+		if (tunnels) {
+			rec->rebase_kind = (__u8)kind;
+			afm_rebase(&c, &data, rec, (__u32)(c.p - (const __u8 *)data), src);
+			kind = rec->rebase_kind;
+		}
+
+		struct afm_tunnel_hdr t = { 0 };
+
+		ret = afm_parse_tunnel(c.p, c.end, kind, &t);
+		if (ret != AFM_OK)
+			return ret;
+		__u32 off = (__u32)(t.inner - (const __u8 *)data);
+
+		if (off > AFM_TUNNEL_OFF_MAX)
+			return AFM_SKIP_TUNNEL;
+		__u32 carrier = kind != AFM_TUN_MPLS;
+
+		if (carrier) {	/* this IP header carries the tunnel */
+			__builtin_memcpy(rec->outer, rec->key.addr, sizeof(rec->outer));
+			rec->outer_ver = rec->key.ip_version;
+		}
+		rec->key.tunnel_key = afm_tunnel_key_step(rec->key.tunnel_key, &t, rec, carrier);
+		rec->key.tunnel[level] = (__u8)kind;
+		rec->tunnel_id = t.id;
+		rec->tunnel_has_id = (__u8)t.has_id;
+		/* the frame inside starts afresh: its own tags and addresses */
+		__builtin_memset(rec->key.addr, 0, sizeof(rec->key.addr));
+		rec->key.vlan[0] = rec->key.vlan[1] = 0;
+		rec->frame_off = (__u16)off;
+		rec->rebase_link = (__u8)t.link;
+		inner = 1;
+	}
 	rec->key.proto = proto;
 	/* 0 when it declares none: ip_len is then 0xffffffff, else under 2^17 (no branch) */
 	rec->ip_len = (__u32)ip_len & ~(0u - (__u32)(ip_len >> 31));
-	if (rec->frag != AFM_FRAG_LATER) {	/* a later fragment has no transport header */
-		/* Payload bytes: captured, and inside the IP packet's declared length. */
-		__u64 l4_off = (__u64)(c.p - l3);
-		__u64 l4_avail = ip_len > l4_off ? ip_len - l4_off : 0;
+	/* Payload bytes: captured, and inside the IP packet's declared length. */
+	__u32 l4_off = (__u32)(c.p - l3);
+	__u32 l4_avail = ip_len > l4_off ? (__u32)(ip_len - l4_off) : 0;
 
+	if (tunnels && inner) {	/* every inner way meets before the transport header */
+		rec->rebase_avail = l4_avail;
+		afm_rebase(&c, &data, rec, (__u32)(c.p - (const __u8 *)data), src);
+		l4_avail = rec->rebase_avail;
+		proto = rec->key.proto;
+	}
+	if (rec->frag != AFM_FRAG_LATER) {	/* a later fragment has no transport header */
 		if (proto == AFM_IPPROTO_TCP)
 			ret = afm_parse_tcp(&c, rec, l4_avail, detail);
 		else if (proto == AFM_IPPROTO_UDP)
@@ -419,7 +843,7 @@ static __always_inline int afm_parse(const void *data, const void *data_end, int
 		}
 	}
 	if (detail)
-		rec->headers = (__u16)((c.p - l3) + rec->l4_hlen);
+		rec->headers = (__u16)(l4_off + rec->l4_hlen);
 	afm_key_canonicalize(rec);
 	return AFM_OK;
 }

@@ -18,9 +18,9 @@ struct afm_flow_key {
 	__u8 proto;		/* IP protocol number (IPv6: last next-header) */
 	__u8 ip_version;	/* 4 or 6 */
 	__u8 flags;		/* AFM_KEY_* */
-	__u8 pad[3];
+	__u8 tunnel[3];		/* enum afm_tunnel of each tunnel around it, outermost first; 0: none */
 	__u32 ifindex;		/* live: the interface it was seen on; 0 from a capture */
-	__u32 pad2;
+	__u32 tunnel_key;	/* what its tunnels share in both directions (afm_tunnel_key_step()) */
 };
 
 #define AFM_KEY_DNS 0x01	/* UDP on port 53: one flow per transaction */
@@ -84,10 +84,27 @@ struct afm_record {
 		};
 	};
 	__u32 tcp_seq, tcp_ack;
+	/*
+	 * Tunnels (--tunnels decap, docs/METERING.md 1.1): the packet is the frame inside
+	 * the innermost tunnel, frame_off bytes into the captured one (l3_off counts from
+	 * there). The rest is written only for a tunnelled packet (key.tunnel[0] != 0).
+	 */
+	__u16 frame_off;
+	__u16 rebase_off;	/* the parser's cursor between two tunnel levels (afm_parse.h) */
+	__u8 rebase_link;	/* ... and the framing of the next level (enum afm_link) */
+	__u8 outer_ver;		/* 4 or 6: the IP header carrying the innermost tunnel; 0: none (MPLS) */
+	__u8 tunnel_has_id;	/* the innermost tunnel carries an identifier: */
+	__u8 rebase_kind;	/* the parser's: the tunnel found (enum afm_tunnel) */
+	__u32 tunnel_id;	/* ... VNI, GRE key, ERSPAN session, GTP-U TEID or MPLS label */
+	__u8 outer[2][16];	/* that IP header's source and destination */
+	__u32 rebase_avail;	/* the parser's: transport bytes the IP header declares */
 };
 
 _Static_assert(sizeof(struct afm_flow_key) == 56, "flow key layout");
-_Static_assert(sizeof(struct afm_record) == 96, "record layout");
+_Static_assert(sizeof(struct afm_record) == 144, "record layout");
+
+/* The part of a record every parse clears: what follows is written only for a tunnel. */
+#define AFM_RECORD_CLEAR __builtin_offsetof(struct afm_record, outer)
 
 /*
  * The packet's bytes at the IP layer (docs/METERING.md, 1): the length its IP header
@@ -123,6 +140,7 @@ enum afm_verdict {
 	AFM_SKIP_IPV6_EXT_CHAIN,	/* more IPv6 extension headers than the parser walks */
 	AFM_SKIP_VLAN_DEPTH,	/* more than two VLAN tags */
 	AFM_SKIP_OVERSIZED,	/* a capture record's original length beyond any real frame */
+	AFM_SKIP_TUNNEL,	/* a tunnel header cut short or impossible, or tunnels nested too deep */
 	AFM_VERDICT_COUNT,
 };
 
@@ -133,7 +151,36 @@ enum afm_link {
 	AFM_LINK_SLL2,		/* Linux cooked capture v2 */
 	AFM_LINK_RAW,		/* bare IPv4 or IPv6, version from the first nibble */
 	AFM_LINK_NULL,		/* BSD loopback: 4-byte address family, either byte order */
+	AFM_LINK_MPLS,		/* inside a tunnel: an MPLS label stack (afm_parse.h) */
 };
+
+/* Tunnels the parser takes packets out of (docs/METERING.md, 1.1). Kept in step with afm_tunnel_name(). */
+enum afm_tunnel {
+	AFM_TUN_NONE = 0,
+	AFM_TUN_VXLAN,		/* UDP 4789 or 8472 */
+	AFM_TUN_GENEVE,		/* UDP 6081 */
+	AFM_TUN_GRE,		/* IP protocol 47 */
+	AFM_TUN_ERSPAN,		/* GRE 0x88be (types I, II) and 0x22eb (type III) */
+	AFM_TUN_GTPU,		/* UDP 2152, G-PDU */
+	AFM_TUN_MPLS,		/* EtherType 0x8847/0x8848, or GRE carrying them */
+	AFM_TUN_IPIP,		/* IP protocols 4 and 41: IPv4 or IPv6 in IPv4 or IPv6 */
+	AFM_TUN_COUNT,
+};
+
+#ifndef AFM_TUNNEL_MAX
+#define AFM_TUNNEL_MAX 3	/* tunnels nested in one another; one more is AFM_SKIP_TUNNEL */
+#endif
+#define AFM_TUNNEL_OFF_MAX 1023	/* an inner frame starts within the first 1024 bytes */
+#define AFM_MPLS_MAX 8		/* label stack entries */
+#define AFM_GTPU_EXT_MAX 4	/* GTP-U extension headers */
+
+/* The packet on the wire less what is outside its innermost tunnel's frame. */
+static __always_inline void afm_record_wire(struct afm_record *rec, __u64 len)
+{
+	__u64 d = len - rec->frame_off;
+
+	rec->wire_len = (__u32)(d & ((d >> 63) - 1));	/* never below 0 */
+}
 
 /* A capture record longer than this on the wire is damage, not a frame (skipped). */
 #define AFM_WIRE_LEN_MAX (16u << 20)

@@ -45,7 +45,7 @@ static inline void pipeline_frame(struct fuzz_run *r, const uint8_t *frame, uint
 {
 	struct afm_counters *c = &r->pipe.counters;
 	struct afm_record rec;
-	int v = afm_parse(frame, frame + caplen, link, &rec, r->pipe.schema.detail);
+	int v = afm_parse(frame, frame + caplen, link, &rec, r->pipe.schema.detail, 1, NULL);
 
 	c->packets++;
 	if (v != AFM_OK) {
@@ -55,7 +55,7 @@ static inline void pipeline_frame(struct fuzz_run *r, const uint8_t *frame, uint
 		return;
 	}
 	rec.ts_ns = ts;
-	rec.wire_len = wire_len;
+	afm_record_wire(&rec, wire_len);
 	if (afm_engine_packet(&r->pipe.engine, &rec) == 0)
 		c->metered++;
 }

@@ -145,6 +145,90 @@ static inline void f_text(struct frame *f, const char *s)
 	f_bytes(f, s, strlen(s));
 }
 
+/* The IP header at off (an outer one, after its inner packet is complete): its length. */
+static inline void f_ip_end_at(struct frame *f, size_t off)
+{
+	size_t l3 = f->l3;
+
+	f->l3 = off;
+	if ((f->b[off] >> 4) == 4)
+		f_ipv4_end(f);
+	else
+		f_ipv6_end(f);
+	f->l3 = l3;
+}
+
+/* Tunnel headers (docs/METERING.md, 1.1). */
+static inline void f_vxlan(struct frame *f, uint8_t flags, uint32_t vni)
+{
+	f_u8(f, flags);
+	f_zero(f, 3);
+	f_u32(f, vni << 8);
+}
+
+static inline void f_geneve(struct frame *f, uint8_t ver, uint8_t opt_words, uint16_t proto, uint32_t vni)
+{
+	f_u8(f, (uint8_t)(ver << 6 | opt_words));
+	f_u8(f, 0);
+	f_u16(f, proto);
+	f_u32(f, vni << 8);
+	for (int i = 0; i < opt_words; i++)
+		f_u32(f, 0x01020304);
+}
+
+/* GRE: flags C 0x8000, K 0x2000, S 0x1000 (and the version bits), each field when set. */
+static inline void f_gre(struct frame *f, uint16_t flags, uint16_t proto, uint32_t key)
+{
+	f_u16(f, flags);
+	f_u16(f, proto);
+	if (flags & 0x8000)
+		f_u32(f, 0xc5c50000);	/* checksum, reserved */
+	if (flags & 0x2000)
+		f_u32(f, key);
+	if (flags & 0x1000)
+		f_u32(f, 77);		/* sequence number */
+}
+
+static inline void f_erspan2(struct frame *f, uint8_t ver, uint16_t session)
+{
+	f_u16(f, (uint16_t)(ver << 12 | 5));	/* VLAN 5 */
+	f_u16(f, session & 0x3ff);
+	f_u32(f, 9);			/* index */
+}
+
+static inline void f_erspan3(struct frame *f, uint8_t ver, uint16_t session, uint8_t ft, int sub)
+{
+	f_u16(f, (uint16_t)(ver << 12 | 5));
+	f_u16(f, session & 0x3ff);
+	f_u32(f, 123456);		/* timestamp */
+	f_u16(f, 0xabcd);		/* SGT */
+	f_u16(f, (uint16_t)((uint16_t)(ft & 0x1f) << 10 | (sub ? 1 : 0)));
+	if (sub)
+		f_u32(f, 0x11111111), f_u32(f, 0x22222222);
+}
+
+/* GTP-U: version 1, PT; with ext, the optional word and one extension of ext words. */
+static inline void f_gtpu(struct frame *f, uint8_t type, uint32_t teid, uint16_t len, int ext)
+{
+	f_u8(f, (uint8_t)(0x30 | (ext ? 0x04 : 0)));
+	f_u8(f, type);
+	f_u16(f, len);
+	f_u32(f, teid);
+	if (ext) {
+		f_u16(f, 0);	/* sequence */
+		f_u8(f, 0);	/* N-PDU */
+		f_u8(f, 0x85);	/* PDU session container */
+		f_u8(f, (uint8_t)ext);
+		f_zero(f, 4 * (size_t)ext - 2);
+		f_u8(f, 0);	/* no next extension */
+	}
+}
+
+static inline void f_mpls(struct frame *f, uint32_t label, int bottom)
+{
+	f_u32(f, label << 12 | (bottom ? 0x100 : 0) | 64);
+}
+
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 
 /* The common case: TCP over IPv4 (DF set), 10.0.0.2 -> 10.0.0.1, then the payload. */

@@ -56,7 +56,7 @@ Test(ipfix, the_record_layout_is_packed_and_disjoint)
 			total += len;
 		}
 		cr_assert_eq(total, l.record_len);
-		cr_assert_eq(l.strings, 4, "protocol, end_reason, interface, label");
+		cr_assert_eq(l.strings, 9, "protocol, end_reason, interface, label and the five tunnel columns");
 		cr_assert_str_eq(l.ie[0].name, v == 4 ? "sourceIPv4Address" : "sourceIPv6Address");
 	}
 }

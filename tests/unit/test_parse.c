@@ -10,7 +10,7 @@ static const uint8_t v6b[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
 
 static int parse(const struct frame *f, int link, struct afm_record *rec)
 {
-	return afm_parse(f->b, f->b + f->n, link, rec, 1);
+	return afm_parse(f->b, f->b + f->n, link, rec, 1, 1, NULL);
 }
 
 static uint32_t addr4(const uint8_t *a)
@@ -396,7 +396,7 @@ Test(parse, truncated_at_every_offset)
 
 	for (int i = 0; i < 4; i++)
 		for (size_t cap = 0; cap <= frames[i].n; cap++) {
-			int v = afm_parse(frames[i].b, frames[i].b + cap, AFM_LINK_ETHERNET, &r, 1);
+			int v = afm_parse(frames[i].b, frames[i].b + cap, AFM_LINK_ETHERNET, &r, 1, 1, NULL);
 
 			cr_assert_eq(v, cap < needed[i] ? AFM_SKIP_TRUNCATED : AFM_OK, "frame %d caplen %zu: %d",
 				     i, cap, v);
