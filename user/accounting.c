@@ -17,6 +17,7 @@ static const char *const verdict_names[AFM_VERDICT_COUNT] = {
 	[AFM_SKIP_IPV6_EXT_CHAIN] = "ipv6_ext_chain",
 	[AFM_SKIP_VLAN_DEPTH] = "vlan_depth",
 	[AFM_SKIP_OVERSIZED] = "oversized",
+	[AFM_SKIP_TUNNEL] = "tunnel",
 };
 
 static const char *const loss_names[AFM_LOSS_COUNT] = {

@@ -48,6 +48,12 @@ static const char usage_text[] =
 	"      --xdp-mode MODE      native, generic or auto (default: generic on a veth, else\n"
 	"                           native, falling back to generic)\n"
 	"      --ingress-only       no TC egress program: only what the interface receives\n"
+	"      --tunnels decap|outer\n"
+	"                           decap (default): a packet in VXLAN (UDP 4789, 8472), Geneve,\n"
+	"                           GRE, ERSPAN, GTP-U, MPLS or IP-in-IP (up to 3 nested) is the\n"
+	"                           frame inside: the flow is the innermost conversation, its\n"
+	"                           tunnels part of its key (extended schema: tunnel columns);\n"
+	"                           outer: meter the outer packets as they are (METERING.md, 1.1)\n"
 	"      --force              replace an XDP program another tool attached (it is put\n"
 	"                           back at exit)\n"
 	"Output:\n"
@@ -150,6 +156,7 @@ enum {
 	OPT_FIRST_PACKETS,
 	OPT_FIRST_LAYOUT,
 	OPT_CIC_ACTIVITY,
+	OPT_TUNNELS,
 	OPT_STATS_JSON,
 	OPT_VIA_XDP,
 	OPT_XDP_MODE,
@@ -187,6 +194,7 @@ static const struct option long_options[] = {
 	{ "first-packets", required_argument, NULL, OPT_FIRST_PACKETS },
 	{ "first-packets-layout", required_argument, NULL, OPT_FIRST_LAYOUT },
 	{ "cic-activity-timeout", required_argument, NULL, OPT_CIC_ACTIVITY },
+	{ "tunnels", required_argument, NULL, OPT_TUNNELS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "via-xdp", no_argument, NULL, OPT_VIA_XDP },
@@ -340,6 +348,14 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 			break;
 		case OPT_FIRST_PACKETS:
 			bad = parse_int("--first-packets", optarg, 0, AFM_FIRST_PACKETS_MAX, &opt->first_packets);
+			break;
+		case OPT_TUNNELS:
+			if (strcmp(optarg, "decap") == 0 || strcmp(optarg, "outer") == 0) {
+				opt->outer_tunnels = optarg[0] == 'o';
+			} else {
+				afm_error("--tunnels: '%s' is not decap or outer", optarg);
+				return AFM_EXIT_USAGE;
+			}
 			break;
 		case OPT_FIRST_LAYOUT:
 			if (strcmp(optarg, "arrays") == 0)

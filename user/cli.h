@@ -22,6 +22,7 @@ struct afm_options {
 	int xdp_mode;				/* enum afm_xdp_mode */
 	int ingress_only;			/* no TC egress program */
 	int force;				/* replace another XDP program */
+	int outer_tunnels;			/* --tunnels outer (default decap) */
 	const char *output;			/* -o, "-" for stdout; NULL: none (--ipfix alone) */
 	int format;				/* --format: enum afm_format */
 	uint64_t idle_ns, dns_idle_ns, active_ns, linger_ns;

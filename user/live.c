@@ -117,7 +117,7 @@ static void on_sample(void *ctx, const struct afm_event *ev, uint32_t i)
 	struct live *l = ctx;
 	struct afm_record rec;
 
-	afm_kevent_record(ev, i, &rec);
+	afm_kmeter_record(l->k, ev, i, &rec);
 	rec.ts_ns = (uint64_t)((int64_t)rec.ts_ns + l->mono_to_real);
 	if (afm_engine_packet(&l->pipe.engine, &rec) == 0)
 		l->pipe.counters.metered++;
@@ -370,6 +370,7 @@ int afm_live_run(const struct afm_options *opt)
 	if (status)
 		goto out;
 	kcfg.detail = l.pipe.schema.detail;
+	kcfg.outer_tunnels = opt->outer_tunnels;
 	if (afm_kmeter_open(&l.k, &kcfg, err, sizeof(err)) != 0) {
 		afm_error("%s", err);
 		status = AFM_EXIT_KERNEL;
@@ -403,6 +404,10 @@ out:
 		if (l.reorder.late)
 			afm_warn("%llu samples reached user space after younger ones had been metered "
 				 "(they are metered all the same)", (unsigned long long)l.reorder.late);
+		if (afm_kmeter_tunnel_misses(l.k))
+			afm_warn("%llu tunnelled samples came after their flow had left the kernel's table of %u "
+				 "tunnelled flows: their rows have '-' for the tunnel's addresses and identifiers",
+				 (unsigned long long)afm_kmeter_tunnel_misses(l.k), AFM_TUNNEL_FLOWS);
 		if (llabs(mono_to_real_offset() - l.mono_to_real) > 10 * (long long)MS)
 			afm_warn("the wall clock moved by %.3f s against the kernel's clock during the run "
 				 "(NTP step?); times are from the clock at start",

@@ -65,14 +65,15 @@ static int read_packet(struct offline *o, struct afm_counters *c, struct afm_rec
 		}
 		return READ_NONE;
 	}
-	int verdict = afm_parse(pkt.data, pkt.data + pkt.caplen, afm_capture_link(cap), rec, o->pipe.schema.detail);
+	int verdict = afm_parse(pkt.data, pkt.data + pkt.caplen, afm_capture_link(cap), rec, o->pipe.schema.detail,
+				 !o->pipe.opt->outer_tunnels, NULL);
 
 	if (verdict != AFM_OK) {
 		c->skipped[verdict]++;
 		return READ_NONE;
 	}
 	rec->ts_ns = pkt.ts_ns;
-	rec->wire_len = pkt.wire_len;
+	afm_record_wire(rec, pkt.wire_len);
 	return READ_RECORD;
 }
 
@@ -229,7 +230,7 @@ static int start(struct offline *o)
 		afm_error("%s", err);
 		return AFM_EXIT_INPUT;
 	}
-	if (opt->via_xdp && afm_replay_open(&o->replay, o->pipe.schema.detail, err, sizeof(err)) != 0) {
+	if (opt->via_xdp && afm_replay_open(&o->replay, o->pipe.schema.detail, opt->outer_tunnels, err, sizeof(err)) != 0) {
 		afm_error("--via-xdp: %s", err);
 		return AFM_EXIT_KERNEL;
 	}

@@ -102,7 +102,6 @@ CREATE TABLE afm_flows_4 (
 	ip_src varchar(45) NOT NULL, ip_dst varchar(45) NOT NULL,
 	port_src integer NOT NULL, port_dst integer NOT NULL, ip_proto smallint NOT NULL,
 	t_start numeric(20) NOT NULL, t_end numeric(20) NOT NULL,
-	c113 varchar(255),
 	c80 numeric(20),
 	c85 char(16),
 	c86 char(16),
@@ -128,6 +127,7 @@ CREATE TABLE afm_flows_4 (
 	c106 numeric(20),
 	c107 numeric(20),
 	c108 numeric(20),
+	c114 varchar(255),
 	packets bigint, bytes bigint, flows bigint, stamp_inserted timestamp, stamp_updated timestamp
 );
 -- a float64 element arrives as the hex of its 8 bytes: the very double
@@ -260,7 +260,8 @@ CREATE VIEW afm_flows AS SELECT
 	afm_epoch_text(afm_ntp_ns(t1.t_start)) AS first_packet_time,
 	afm_epoch_text(afm_ntp_ns(t4.t_end)) AS last_packet_time,
 	t2.c111 AS end_reason,
-	t3.c113 AS label
+	t3.c113 AS label,
+	t4.c114 AS tunnel
 FROM afm_flows_1 AS t1
 	JOIN afm_flows_2 AS t2 USING (ip_src, ip_dst, port_src, port_dst, ip_proto, t_start)
 	JOIN afm_flows_3 AS t3 USING (ip_src, ip_dst, port_src, port_dst, ip_proto, t_start)

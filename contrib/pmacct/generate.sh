@@ -29,6 +29,7 @@ $2 == "flowEndNanoseconds" { end = key($3, $4); next }
 $2 ~ /Address$|TransportPort$|^protocolIdentifier$/ { next }	# pmacct\x27s own primitives: the key
 $8 == "-" { next }	# the rest of the identity: no column of its own
 $2 == "interfaceName" { next }	# nfacctd 1.7 reads IANA elements of a fixed length only
+$9 >= 115 && $9 <= 118 { next }	# the tunnel\x27s addresses and ids: strings, past the four tables\x27 four
 $3 != 0 { ext[$4]++ }	# nfacctd counts an ID\x27s repeats across enterprise numbers
 {
 	n++

@@ -744,7 +744,8 @@ class Cic(Meter):
             (T0 + 2 * MS, G.ether(G.ipv6_packet(v6a, v6b, 58, G.icmp_message(128, 0, echo)), 0x86dd)),
             (T0 + 3 * MS, G.ether(G.ipv6_packet(v6b, v6a, 58, G.icmp_message(129, 0, echo)), 0x86dd)),
             (T0 + 4 * MS, G.ether(G.ipv6_packet(v6c, v6d, 58, G.icmp_message(1, 4, b'\0' * 4)), 0x86dd)),
-            (T0 + 5 * MS, G.ether(G.ipv4_packet('10.0.3.5', '10.0.3.6', 47, b'\0\0\x08\0')))      # GRE
+            # GRE carrying WCCP (0x883e): not a tunnel the meter opens (METERING.md, 1.1)
+            (T0 + 5 * MS, G.ether(G.ipv4_packet('10.0.3.5', '10.0.3.6', 47, b'\0\0\x88\x3e')))
         ]
         rows = self.cic_rows(self.capture('icmp.pcap', P))
         self.assertEqual(len(rows), 5)

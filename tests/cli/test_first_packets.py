@@ -91,7 +91,7 @@ class FirstPackets(Meter):
                                     '--schema', 'extended')
         with open(out) as f:
             header = f.readline().rstrip('\n').split(',')
-        self.assertEqual(header[113:], ['%s_%d' % (b, i) for b in SPLT for i in range(1, n + 1)])
+        self.assertEqual(header[118:], ['%s_%d' % (b, i) for b in SPLT for i in range(1, n + 1)])
         jl = self.path('out.jsonl')
         r = self.run_meter('-q', '-r', cap, '--first-packets', str(n), '--format', 'jsonl', '-o', jl)
         self.assertEqual(r.returncode, 0, r.stderr)

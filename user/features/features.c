@@ -66,6 +66,47 @@ static void vlan_text(char *buf, const struct afm_flow_key *k)
 	}
 }
 
+const char *afm_tunnel_name(int kind)
+{
+	static const char *const names[AFM_TUN_COUNT] = {
+		[AFM_TUN_NONE] = "-",	  [AFM_TUN_VXLAN] = "vxlan", [AFM_TUN_GENEVE] = "geneve", [AFM_TUN_GRE] = "gre",
+		[AFM_TUN_ERSPAN] = "erspan", [AFM_TUN_GTPU] = "gtpu",   [AFM_TUN_MPLS] = "mpls",	  [AFM_TUN_IPIP] = "ipip",
+	};
+
+	return kind >= 0 && kind < AFM_TUN_COUNT ? names[kind] : "unknown";
+}
+
+/* Columns 114-118 (docs/COLUMNS.md): "-" where there is nothing to say. */
+static void tunnel_text(struct afm_row *row, const struct afm_flow *f)
+{
+	const struct afm_flow_tunnel *t = f->tunnel;
+	size_t n = 0;
+
+	strcpy(row->tunnel, "-");
+	strcpy(row->tunnel_src, "-");
+	strcpy(row->tunnel_dst, "-");
+	strcpy(row->rx_tunnel_id, "-");
+	strcpy(row->tx_tunnel_id, "-");
+	if (!t)
+		return;
+	for (int i = 0; i < AFM_TUNNEL_MAX && f->key.tunnel[i]; i++) {
+		const char *name = afm_tunnel_name(f->key.tunnel[i]);
+
+		if (i)
+			row->tunnel[n++] = '+';
+		memcpy(row->tunnel + n, name, strlen(name) + 1);
+		n += strlen(name);
+	}
+	if (t->outer_ver) {
+		afm_fmt_addr(row->tunnel_src, t->outer[f->src_ep], t->outer_ver);
+		afm_fmt_addr(row->tunnel_dst, t->outer[!f->src_ep], t->outer_ver);
+	}
+	if (t->has_id & (1u << f->src_ep))
+		afm_fmt_u64(row->rx_tunnel_id, t->id[f->src_ep]);
+	if (t->has_id & (1u << !f->src_ep))
+		afm_fmt_u64(row->tx_tunnel_id, t->id[!f->src_ep]);
+}
+
 static const char *protocol_name(const struct afm_flow_key *k)
 {
 	if (k->port[0] == 80 || k->port[1] == 80)
@@ -213,6 +254,7 @@ int afm_features_compute(const struct afm_flow *f, struct afm_row *row, struct a
 	row->ip_version = k->ip_version;
 	row->ip_protocol = k->proto;
 	vlan_text(row->vlan_ids, k);
+	tunnel_text(row, f);
 	row->tcp_flags[0] = row->tcp_flags[1] = 0;
 	for (int b = 0; b < 8; b++) {
 		row->flags[0][b] = f->flags[f->src_ep][b];

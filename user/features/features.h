@@ -22,6 +22,8 @@ struct afm_first_packets {
 	uint64_t piat_ns[AFM_FIRST_PACKETS_MAX];	/* time since the packet before (0 for the first) */
 };
 
+#define AFM_TUNNEL_TEXT 24	/* AFM_TUNNEL_MAX names of at most 6 letters, and '+' */
+
 struct afm_row {
 	char timestamp[AFM_TIME_TEXT];
 	char src_ip[AFM_ADDR_TEXT], dst_ip[AFM_ADDR_TEXT];
@@ -46,6 +48,9 @@ struct afm_row {
 	const char *end_reason;
 	const char *interface;		/* the caller's (the row worker fills it) */
 	const char *label;
+	char tunnel[AFM_TUNNEL_TEXT];	/* "erspan+vxlan", or "-" */
+	char tunnel_src[AFM_ADDR_TEXT], tunnel_dst[AFM_ADDR_TEXT];
+	char rx_tunnel_id[12], tx_tunnel_id[12];
 
 	/* The flow's identity as numbers, for binary sinks (IPFIX, output/ipfix_record.h). */
 	uint8_t src_addr[16], dst_addr[16];	/* IPv4 in the first 4 bytes */

@@ -219,6 +219,10 @@ static struct afm_flow *flow_start(struct afm_engine *e, const struct afm_flow_k
 	if (afm_keymap_reserve(&e->flows, 1) != 0 || afm_heap_reserve(&e->deadlines, 1) != 0 ||
 	    afm_heap_reserve(&e->activity, 1) != 0 || !(f = afm_flow_new(key, hash, e->cfg.detail)))
 		return NULL;
+	if (key->tunnel[0] && !(f->tunnel = calloc(1, sizeof(*f->tunnel)))) {
+		afm_flow_free(f);
+		return NULL;
+	}
 	f->seq = e->next_seq++;
 	f->first_ns = f->last_ns = rec->ts_ns;
 	if (e->cfg.detail)
@@ -256,6 +260,20 @@ static void sample_detail(const struct afm_flow_key *key, const struct afm_recor
 	d->window = afm_l4_word(rec, key->proto);
 	d->l4_hlen = rec->l4_hlen;
 	d->pad = 0;
+}
+
+/* A tunnelled flow's packet: the carrier at its first, each endpoint's first identifier. */
+static void track_tunnel(struct afm_flow_tunnel *t, const struct afm_record *rec, uint8_t dir, int first)
+{
+	if (first) {
+		memcpy(t->outer[dir & 1], rec->outer[0], 16);	/* the sender's side */
+		memcpy(t->outer[!(dir & 1)], rec->outer[1], 16);
+		t->outer_ver = rec->outer_ver;
+	}
+	if (rec->tunnel_has_id && !(t->has_id & (1u << (dir & 1)))) {
+		t->id[dir & 1] = rec->tunnel_id;
+		t->has_id |= (uint8_t)(1u << (dir & 1));
+	}
 }
 
 /* The packet; hint is afm_key_hash(&rec->key) when the caller has it, else 0. */
@@ -298,6 +316,8 @@ static int engine_packet(struct afm_engine *e, const struct afm_record *rec, uin
 		end_flow(e, f, AFM_END_FIN);
 		f = NULL;
 	}
+	int first = !f;
+
 	if (!f) {
 		if (e->cfg.max_flows && e->flows.count >= e->cfg.max_flows)
 			evict_one(e);
@@ -307,6 +327,8 @@ static int engine_packet(struct afm_engine *e, const struct afm_record *rec, uin
 		if (e->flows.count > e->open_max)
 			e->open_max = e->flows.count;
 	}
+	if (f->tunnel)
+		track_tunnel(f->tunnel, rec, dir, first);
 
 	uint32_t len = rec->wire_len > AFM_SAMPLE_LEN_MAX ? AFM_SAMPLE_LEN_MAX : rec->wire_len;
 	uint32_t ip_octets = afm_ip_octets(rec);

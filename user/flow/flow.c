@@ -105,6 +105,7 @@ void afm_flow_free(struct afm_flow *f)
 {
 	if (!f)
 		return;
+	free(f->tunnel);
 	for (struct afm_sample_chunk *c = f->first->next, *next; c; c = next) {	/* the first is f's */
 		next = c->next;
 		afm_pool_free(c, chunk_bytes(c->cap, f->detailed));

@@ -28,6 +28,14 @@ struct afm_kmeter {
 	int ncpus;
 	int detail;		/* events carry details (afm_kmeter_config.detail) */
 	uint64_t drained;	/* samples taken from the tables by afm_kmeter_drain() */
+	uint64_t tunnel_misses;	/* tunnelled samples whose flow the tunnels table had lost */
+	struct {		/* the tunnels table's entry of the last event looked up */
+		const struct afm_event *ev;
+		uint64_t base;
+		uint32_t n;
+		int found;
+		struct afm_ktunnel t;
+	} tun;
 	int pinned;		/* replay: the thread was pinned to one CPU */
 	cpu_set_t affinity;	/* ... and this was its affinity before */
 };
@@ -137,7 +145,10 @@ int afm_kmeter_open(struct afm_kmeter **out, const struct afm_kmeter_config *cfg
 	}
 	k->skel->rodata->cfg_replay = cfg->replay ? 1 : 0;
 	k->skel->rodata->cfg_detail = cfg->detail ? 1 : 0;
+	k->skel->rodata->cfg_tunnels = cfg->outer_tunnels ? 0 : 1;
 	k->detail = cfg->detail;
+	/* the tunnelled flows' table: one entry with --tunnels outer */
+	bpf_map__set_max_entries(k->skel->maps.tunnels, cfg->outer_tunnels ? 1 : AFM_TUNNEL_FLOWS);
 	/* the details table has the flow table's slots, or one entry when unused */
 	bpf_map__set_max_entries(k->skel->maps.details, !cfg->detail ? 1 : cfg->slots ? cfg->slots : AFM_FLOW_SLOTS);
 	if (cfg->slots) {
@@ -408,6 +419,37 @@ void afm_kmeter_close(struct afm_kmeter *k)
 	if (k->pinned)
 		sched_setaffinity(0, sizeof(k->affinity), &k->affinity);
 	free(k);
+}
+
+void afm_kmeter_record(struct afm_kmeter *k, const struct afm_event *ev, uint32_t i, struct afm_record *rec)
+{
+	afm_kevent_record(ev, i, rec);
+	if (!ev->key.tunnel[0])
+		return;
+	/* one lookup an event: its samples are one flow's */
+	if (k->tun.ev != ev || k->tun.base != ev->base || k->tun.n != ev->n) {
+		k->tun.ev = ev;
+		k->tun.base = ev->base;
+		k->tun.n = ev->n;
+		k->tun.found = bpf_map_lookup_elem(bpf_map__fd(k->skel->maps.tunnels), &ev->key, &k->tun.t) == 0;
+	}
+	if (!k->tun.found) {
+		k->tunnel_misses++;
+		return;
+	}
+	const struct afm_ktunnel *t = &k->tun.t;
+	const uint32_t e = rec->dir & 1;
+
+	memcpy(rec->outer[0], t->outer[e], 16);	/* the sender's side */
+	memcpy(rec->outer[1], t->outer[!e], 16);
+	rec->outer_ver = t->outer_ver;
+	rec->tunnel_has_id = (t->has_id >> e) & 1;
+	rec->tunnel_id = t->id[e];
+}
+
+uint64_t afm_kmeter_tunnel_misses(const struct afm_kmeter *k)
+{
+	return k->tunnel_misses;
 }
 
 void afm_kevent_record(const struct afm_event *ev, uint32_t i, struct afm_record *rec)

@@ -24,6 +24,7 @@ struct afm_kmeter_config {
 	uint32_t ringbuf_bytes;		/* ring buffer size, a power of two >= page size (0: AFM_RINGBUF_BYTES) */
 	int compat_xdp;			/* afm_xdp_compat even where afm_xdp would load (tests) */
 	int detail;			/* samples carry their detail (the CIC schemas: afm_event.h) */
+	int outer_tunnels;		/* --tunnels outer: the programs open no tunnel */
 	afm_kevent_fn on_event;
 	void *ctx;
 };
@@ -77,5 +78,9 @@ void afm_kmeter_close(struct afm_kmeter *k);
 
 /* Sample i of an event as a packet record (ts: the sample's stamp, unconverted). */
 void afm_kevent_record(const struct afm_event *ev, uint32_t i, struct afm_record *rec);
+/* The same, with a tunnelled flow's carrier and identifiers from the tunnels table. */
+void afm_kmeter_record(struct afm_kmeter *k, const struct afm_event *ev, uint32_t i, struct afm_record *rec);
+/* Tunnelled samples whose flow had left the tunnels table (their tunnel columns: -). */
+uint64_t afm_kmeter_tunnel_misses(const struct afm_kmeter *k);
 
 #endif

@@ -35,19 +35,20 @@ static void on_event(void *ctx, const struct afm_event *ev)
 			r->duplicates++;
 			continue;
 		}
-		afm_kevent_record(ev, i, &r->recs[seq]);
+		afm_kmeter_record(r->k, ev, i, &r->recs[seq]);
 		r->recs[seq].ts_ns = r->ts[seq];
 		r->have[seq] = 1;
 		r->received++;
 	}
 }
 
-int afm_replay_open(struct afm_replay_run **out, int detail, char *err, size_t errlen)
+int afm_replay_open(struct afm_replay_run **out, int detail, int outer_tunnels, char *err, size_t errlen)
 {
 	struct afm_replay_run *r = calloc(1, sizeof(*r));
 	struct afm_kmeter_config cfg = {
 		.replay = 1,
 		.detail = detail,
+		.outer_tunnels = outer_tunnels,
 		.on_event = on_event,
 	};
 	int ret;

@@ -82,10 +82,15 @@ static const struct afm_column all[] = {
 	COL("end_reason", AFM_COL_TEXT_PTR, end_reason),
 	COL("interface", AFM_COL_TEXT_PTR, interface),
 	COL("label", AFM_COL_TEXT_PTR, label),
+	COL("tunnel", AFM_COL_TEXT, tunnel),
+	COL("tunnel_src_ip", AFM_COL_TEXT, tunnel_src),
+	COL("tunnel_dst_ip", AFM_COL_TEXT, tunnel_dst),
+	COL("receiving_tunnel_id", AFM_COL_TEXT, rx_tunnel_id),
+	COL("sending_tunnel_id", AFM_COL_TEXT, tx_tunnel_id),
 };
 
 #define N_ALL (sizeof(all) / sizeof(all[0]))
-_Static_assert(N_ALL == 78 + 35, "78 original columns and 35 extended ones");
+_Static_assert(N_ALL == 78 + 40, "78 original columns and 40 extended ones");
 
 const struct afm_schema afm_schema_appflowmeter = { all, 78, NULL, 0, NULL, 0, -9 };
 const struct afm_schema afm_schema_extended = { all, N_ALL, NULL, 0, NULL, 0, -9 };
@@ -197,7 +202,7 @@ int afm_schema_build(struct afm_schema *out, const char *base, const char *list,
 		for (size_t i = 0; i < n; i++)
 			has |= strcmp(out->owned[i].name, "label") == 0;
 		if (!has)
-			out->owned[n++] = all[N_ALL - 1];
+			out->owned[n++] = *find("label", 5);
 	}
 	out->columns = out->owned;
 	out->count = n;
