@@ -221,8 +221,9 @@ bench-peers: $(BIN) $(BUILD)/bench/gen-capture $(BUILD)/bench/pcap-floor
 	BUILD=$(BUILD) BIN=$(BIN) bash bench/peers.sh
 
 # ---- fuzz -------------------------------------------------------------------
-# libFuzzer harnesses (clang, ASan, UBSan) for the parser, the capture reader (both
-# seeded from the shared captures) and the --labels rules (seeded with rule files);
+# libFuzzer harnesses (clang, ASan, UBSan) for the parser in the pipeline, the capture
+# reader (both seeded from the shared captures), the parser alone (seeded with a frame
+# of each tunnel kind) and the --labels rules (seeded with rule files);
 # FUZZ_SECONDS each (CI: 60). A crash stops the run
 # and leaves its input in $(BUILD)/fuzz/; it then belongs in tests/fuzz/regressions/.
 
@@ -250,13 +251,16 @@ $(FUZZ)/seeds/.made: tests/fuzz/make_seeds.py | $(FUZZ)/seeds
 	/usr/bin/python3 tests/fuzz/make_seeds.py $(PCAPS) $(FUZZ)/seeds
 	@touch $@
 
-fuzz: $(FUZZ)/fuzz-packets $(FUZZ)/fuzz-capture $(FUZZ)/fuzz-labels $(FUZZ)/seeds/.made
-	@mkdir -p $(FUZZ)/corpus-packets $(FUZZ)/corpus-capture $(FUZZ)/corpus-labels
+fuzz: $(FUZZ)/fuzz-packets $(FUZZ)/fuzz-parse $(FUZZ)/fuzz-capture $(FUZZ)/fuzz-labels $(FUZZ)/seeds/.made
+	@mkdir -p $(FUZZ)/corpus-packets $(FUZZ)/corpus-parse $(FUZZ)/corpus-capture $(FUZZ)/corpus-labels
 	$(FUZZ)/fuzz-packets -runs=0 tests/fuzz/regressions/packets
+	$(FUZZ)/fuzz-parse -runs=0 tests/fuzz/regressions/parse
 	$(FUZZ)/fuzz-capture -runs=0 tests/fuzz/regressions/capture
 	$(FUZZ)/fuzz-labels -runs=0 tests/fuzz/regressions/labels
-	$(FUZZ)/fuzz-packets -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+	$(FUZZ)/fuzz-packets -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -dict=tests/fuzz/tunnels.dict \
 		-artifact_prefix=$(FUZZ)/ -print_final_stats=1 $(FUZZ)/corpus-packets $(FUZZ)/seeds/packets
+	$(FUZZ)/fuzz-parse -max_total_time=$(FUZZ_SECONDS) -max_len=1600 -timeout=10 -dict=tests/fuzz/tunnels.dict \
+		-artifact_prefix=$(FUZZ)/ -print_final_stats=1 $(FUZZ)/corpus-parse $(FUZZ)/seeds/parse
 	$(FUZZ)/fuzz-capture -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 		-artifact_prefix=$(FUZZ)/ -print_final_stats=1 $(FUZZ)/corpus-capture $(FUZZ)/seeds/capture
 	$(FUZZ)/fuzz-labels -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -dict=tests/fuzz/labels.dict \

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Seeds for the fuzzers from the shared captures: the first frames of each capture in
-fuzz_packets' record format, and the first 32 KiB of each capture file, also gzip-,
+fuzz_packets' record format, a frame of each tunnel kind for fuzz_parse (and as one
+fuzz_packets stream), and the first 32 KiB of each capture file, also gzip-,
 xz- and zstd-compressed; and a few --labels rule files for fuzz_labels.
 
 Usage: make_seeds.py PCAPS_DIR OUT_DIR
@@ -41,6 +42,43 @@ def pcap_frames(path, limit):
         return out
 
 
+def ipv4(proto, src, dst, payload, frag=0):
+    return struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(payload), 1, frag, 64, proto, 0,
+                       bytes(src), bytes(dst)) + payload
+
+
+def eth(ethertype, payload):
+    return b'\x02\0\0\0\0\x02\x02\0\0\0\0\x01' + struct.pack('>H', ethertype) + payload
+
+
+def udp(sport, dport, payload):
+    return struct.pack('>HHHH', sport, dport, 8 + len(payload), 0) + payload
+
+
+def tunnel_frames():
+    """One Ethernet frame of each tunnel kind of docs/METERING.md 1.1, and a nesting."""
+    tcp = struct.pack('>HHIIBBHHH', 40000, 80, 1, 2, 0x50, 0x18, 65535, 0, 0) + b'hello'
+    inner = ipv4(6, [10, 0, 0, 2], [10, 0, 0, 1], tcp)
+    a, b = [192, 168, 1, 1], [192, 168, 1, 2]
+    gtp_ext = struct.pack('>BBHIHBB', 0x34, 255, 8 + len(inner), 7, 0, 0, 0x85) + b'\x01\0\0\0' + inner
+    return {
+        'vxlan': eth(0x0800, ipv4(17, a, b, udp(5, 4789, b'\x08\0\0\0\0\0\x64\0' + eth(0x0800, inner)))),
+        'geneve': eth(0x0800, ipv4(17, a, b, udp(5, 6081, b'\x01\0\x65\x58\0\0\x64\0' + b'\0' * 4
+                                                   + eth(0x0800, inner)))),
+        'gre-key': eth(0x0800, ipv4(47, a, b, b'\xb0\0\x08\0' + b'\0' * 12 + inner)),
+        'erspan2': eth(0x0800, ipv4(47, a, b, b'\x10\0\x88\xbe\0\0\0\1' + b'\x10\0\0\x05\0\0\0\0'
+                                      + eth(0x0800, inner))),
+        'erspan3': eth(0x0800, ipv4(47, a, b, b'\x10\0\x22\xeb\0\0\0\1' + b'\x20\0\0\x05' + b'\0' * 6
+                                      + b'\x08\x01' + b'\0' * 8 + inner)),
+        'gtpu': eth(0x0800, ipv4(17, a, b, udp(2152, 2152, gtp_ext))),
+        'mpls': eth(0x8847, struct.pack('>II', 16 << 12 | 64, 1000 << 12 | 0x100 | 64) + inner),
+        'ipip': eth(0x0800, ipv4(4, a, b, inner)),
+        'nested': eth(0x0800, ipv4(47, a, b, b'\x20\0\x08\0\0\0\0\5' + ipv4(
+            17, [172, 16, 0, 1], [172, 16, 0, 2], udp(5, 4789, b'\x08\0\0\0\0\0\x09\0' + eth(
+                0x0800, ipv4(4, [100, 64, 0, 1], [100, 64, 0, 2], inner)))))),
+    }
+
+
 def compressed(data):
     """(extension, bytes) of data in each codec that this machine can make."""
     out = [('.gz', gzip.compress(data)), ('.xz', lzma.compress(data, lzma.FORMAT_XZ))]
@@ -71,6 +109,15 @@ def main():
     os.makedirs(os.path.join(out, 'packets'), exist_ok=True)
     os.makedirs(os.path.join(out, 'capture'), exist_ok=True)
     os.makedirs(os.path.join(out, 'labels'), exist_ok=True)
+    os.makedirs(os.path.join(out, 'parse'), exist_ok=True)
+    # tunnels: fuzz_parse's frames (link 0, details on) and one fuzz_packets stream
+    stream = bytearray()
+    for name, frame in tunnel_frames().items():
+        with open(os.path.join(out, 'parse', name), 'wb') as f:
+            f.write(b'\0\1' + frame)
+        stream += struct.pack('<BBHH', 0, 2, len(frame), 0) + frame
+    with open(os.path.join(out, 'packets', 'tunnels.rec'), 'wb') as f:
+        f.write(stream)
     for name, text in LABEL_SEEDS.items():
         with open(os.path.join(out, 'labels', name), 'w', encoding='utf-8') as f:
             f.write(text)
