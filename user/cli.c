@@ -63,7 +63,7 @@ static const char usage_text[] =
 	"      --format FORMAT      csv (default) or jsonl: JSON lines, one object a flow, keys\n"
 	"                           the CSV's column names, numbers as JSON numbers\n"
 	"      --schema NAME        appflowmeter (default: the original 78 columns) or extended\n"
-	"                           (35 more: bytes, handshake, flags, end reason, interface, ...;\n"
+	"                           (40 more: bytes, handshake, flags, end reason, tunnel, ...;\n"
 	"                           all in COLUMNS.md); cic: CICFlowMeter's 94 columns as the\n"
 	"                           corrected fork (Engelen et al.) writes them; cic-ids2017,\n"
 	"                           cic-ids2018: the same values under the published CIC-IDS2017\n"
