@@ -244,4 +244,140 @@ static inline struct frame tcp4(uint16_t sport, uint16_t dport, uint8_t flags, c
 	return f;
 }
 
+/* The frame the tunnels of the tests carry: TCP 10.0.0.2:40000 -> 10.0.0.1:80, "hello". */
+static inline void f_inner_ip(struct frame *f)
+{
+	f_ipv4(f, 6, IP4(10, 0, 0, 2), IP4(10, 0, 0, 1), 5, 0x4000, 7);
+	f_tcp(f, 40000, 80, 0x18, 5);	/* PSH, ACK */
+	f_text(f, "hello");
+	f_ipv4_end(f);
+}
+
+static inline void f_inner_eth(struct frame *f)
+{
+	f_eth(f, 0x0800);
+	f_inner_ip(f);
+}
+
+#define TUN_OUTER_SRC IP4(192, 168, 1, 1)
+#define TUN_OUTER_DST IP4(192, 168, 1, 2)
+
+/* A fresh frame: Ethernet, IPv4 (proto) from TUN_OUTER_SRC; returns the IP header's offset. */
+static inline size_t f_outer4(struct frame *f, uint8_t proto)
+{
+	memset(f, 0, sizeof(*f));
+	f_eth(f, 0x0800);
+	f_ipv4(f, proto, TUN_OUTER_SRC, TUN_OUTER_DST, 5, 0, 1);
+	return f->l3;
+}
+
+/*
+ * A catalogue of tunnelled frames, one of each way through the tunnel parsers (and
+ * damaged ones): tunnel_frame(i, &f) builds the i-th and returns its inner frame's
+ * offset, or 0 when it is damage; -1 past the last.
+ */
+static inline long tunnel_frame(int i, struct frame *f)
+{
+	static const uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static const uint8_t b6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+	size_t o, o2, inner;
+
+	switch (i) {
+	case 0:	/* VXLAN */
+		o = f_outer4(f, 17);
+		f_udp(f, 51000, 4789, 0);
+		f_vxlan(f, 0x08, 100);
+		inner = f->n;
+		f_inner_eth(f);
+		break;
+	case 1:	/* Geneve with options, an IP packet */
+		o = f_outer4(f, 17);
+		f_udp(f, 51000, 6081, 0);
+		f_geneve(f, 0, 2, 0x0800, 77);
+		inner = f->n;
+		f_inner_ip(f);
+		break;
+	case 2:	/* GRE with checksum, key and sequence number: gretap */
+		o = f_outer4(f, 47);
+		f_gre(f, 0xb000, 0x6558, 0xfeed);
+		inner = f->n;
+		f_inner_eth(f);
+		break;
+	case 3:	/* ERSPAN type II */
+		o = f_outer4(f, 47);
+		f_gre(f, 0x1000, 0x88be, 0);
+		f_erspan2(f, 1, 300);
+		inner = f->n;
+		f_inner_eth(f);
+		break;
+	case 4:	/* ERSPAN type III, sub-header, an IP frame */
+		o = f_outer4(f, 47);
+		f_gre(f, 0x1000, 0x22eb, 0);
+		f_erspan3(f, 2, 301, 2, 1);
+		inner = f->n;
+		f_inner_ip(f);
+		break;
+	case 5:	/* GTP-U with a PDU session container */
+		o = f_outer4(f, 17);
+		f_udp(f, 2152, 2152, 0);
+		f_gtpu(f, 255, 0xabcdef, 57, 2);
+		inner = f->n;
+		f_inner_ip(f);
+		break;
+	case 6:	/* MPLS on the link, a pseudowire's control word */
+		memset(f, 0, sizeof(*f));
+		f_eth(f, 0x8847);
+		f_mpls(f, 16, 0);
+		f_mpls(f, 1000, 1);
+		f_u32(f, 0);
+		inner = f->n;
+		f_inner_eth(f);
+		return (long)inner;
+	case 7:	/* IPv4 in IPv6 behind a VLAN tag */
+		memset(f, 0, sizeof(*f));
+		f_eth(f, 0x8100);
+		f_vlan(f, 7, 0x86dd);
+		f_ipv6(f, 4, a6, b6);
+		o = f->l3;
+		inner = f->n;
+		f_inner_ip(f);
+		break;
+	case 8:	/* GRE (keyed) -> VXLAN -> IP in IP */
+		o = f_outer4(f, 47);
+		f_gre(f, 0x2000, 0x0800, 5);
+		f_ipv4(f, 17, IP4(172, 16, 0, 1), IP4(172, 16, 0, 2), 5, 0, 1);
+		o2 = f->l3;
+		f_udp(f, 40000, 4789, 0);
+		f_vxlan(f, 0x08, 9);
+		f_eth(f, 0x0800);
+		f_ipv4(f, 4, IP4(100, 64, 0, 1), IP4(100, 64, 0, 2), 5, 0, 1);
+		{
+			size_t o3 = f->l3;
+
+			inner = f->n;
+			f_inner_ip(f);
+			f_ip_end_at(f, o3);
+		}
+		f_ip_end_at(f, o2);
+		break;
+	case 9:	/* damage: VXLAN without its I flag */
+		o = f_outer4(f, 17);
+		f_udp(f, 51000, 4789, 0);
+		f_vxlan(f, 0, 100);
+		f_inner_eth(f);
+		f_ip_end_at(f, o);
+		return 0;
+	case 10:	/* damage: a GTP-U header cut short */
+		o = f_outer4(f, 17);
+		f_udp(f, 2152, 2152, 0);
+		f_u16(f, 0x30ff);
+		f_ip_end_at(f, o);
+		return 0;
+	default:
+		return -1;
+	}
+	f_ip_end_at(f, o);
+	return (long)inner;
+}
+
 #endif

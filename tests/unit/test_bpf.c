@@ -183,6 +183,72 @@ Test(bpf, kernel_and_user_parsers_agree_on_the_details)
 	header_paths(0, 1);
 }
 
+/*
+ * Tunnels (docs/METERING.md, 1.1): every way through the tunnel parsers, in the kernel
+ * and in user space alike: the key, the direction, the inner frame's length, and the
+ * carrier and identifier the kernel's table of tunnelled flows keeps; damage counted
+ * as tunnel. With details too: the inner frame's headers.
+ */
+static void tunnel_paths(int detail)
+{
+	struct frame fr[16];
+	long inner[16];
+	int n = 0, damaged = 0;
+
+	open_meter_program(1024, 1 << 20, 0, detail);
+	while (n < 16 && (inner[n] = tunnel_frame(n, &fr[n])) >= 0) {
+		send_frame(&fr[n], (uint32_t)fr[n].n + 4);	/* the wire had an FCS */
+		damaged += inner[n] == 0;
+		n++;
+	}
+	cr_assert_eq(afm_kmeter_drain(km), 0);
+
+	int found = 0;
+
+	for (int e = 0; e < n_events; e++)
+		for (uint32_t s = 0; s < events[e].ev.n; s++) {
+			struct afm_record k, u;
+			uint64_t i = events[e].ev.base + events[e].ev.s[s].stamp;
+
+			cr_assert(i < (uint64_t)n && inner[i] > 0, "frame %llu", (unsigned long long)i);
+			afm_kmeter_record(km, &events[e].ev, s, &k);
+			cr_assert_eq(afm_parse(fr[i].b, fr[i].b + fr[i].n, AFM_LINK_ETHERNET, &u, detail, 1, NULL), AFM_OK);
+			afm_record_wire(&u, fr[i].n + 4);
+			cr_assert(memcmp(&k.key, &u.key, sizeof(k.key)) == 0, "frame %llu: key", (unsigned long long)i);
+			cr_assert_neq(k.key.tunnel[0], 0, "frame %llu: tunnelled", (unsigned long long)i);
+			cr_assert_eq(k.dir, u.dir, "frame %llu: dir", (unsigned long long)i);
+			cr_assert_eq(k.tcp_flags, u.tcp_flags, "frame %llu: flags", (unsigned long long)i);
+			cr_assert_eq(k.wire_len, fr[i].n + 4 - (size_t)inner[i], "frame %llu: length %u",
+				     (unsigned long long)i, k.wire_len);
+			cr_assert_eq(k.wire_len, u.wire_len, "frame %llu: length", (unsigned long long)i);
+			cr_assert_eq(afm_ip_octets(&k), afm_ip_octets(&u), "frame %llu: IP octets", (unsigned long long)i);
+			cr_assert_eq(k.outer_ver, u.outer_ver, "frame %llu: carrier", (unsigned long long)i);
+			cr_assert(!u.outer_ver || memcmp(k.outer, u.outer, sizeof(k.outer)) == 0,
+				  "frame %llu: carrier", (unsigned long long)i);	/* MPLS on a link: none */
+			cr_assert_eq(k.tunnel_has_id, u.tunnel_has_id, "frame %llu: id", (unsigned long long)i);
+			cr_assert_eq(k.tunnel_id, u.tunnel_id, "frame %llu: id", (unsigned long long)i);
+			if (detail)
+				cr_assert_eq(k.headers, u.headers, "frame %llu: headers", (unsigned long long)i);
+			found++;
+		}
+	cr_assert_eq(found, n - damaged);
+	struct afm_kcounters c = counters();
+
+	cr_assert_eq(c.packets, (uint64_t)n);
+	cr_assert_eq(c.skipped[AFM_SKIP_TUNNEL], (uint64_t)damaged);
+	cr_assert_eq(c.batched, (uint64_t)(n - damaged));
+}
+
+Test(bpf, kernel_and_user_parsers_agree_on_every_tunnel)
+{
+	tunnel_paths(0);
+}
+
+Test(bpf, kernel_and_user_parsers_agree_on_tunnels_with_details)
+{
+	tunnel_paths(1);
+}
+
 Test(bpf, skip_reasons_are_counted)
 {
 	struct frame f;

@@ -8,36 +8,15 @@
 static const uint8_t v6a[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
 static const uint8_t v6b[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
 
-#define OUTER_SRC IP4(192, 168, 1, 1)
-#define OUTER_DST IP4(192, 168, 1, 2)
+#define OUTER_SRC TUN_OUTER_SRC
+#define OUTER_DST TUN_OUTER_DST
+#define inner_ip f_inner_ip
+#define inner_eth f_inner_eth
+#define outer4 f_outer4
 
 static int parse(const struct frame *f, struct afm_record *rec, int tunnels)
 {
 	return afm_parse(f->b, f->b + f->n, AFM_LINK_ETHERNET, rec, 1, tunnels, NULL);
-}
-
-/* The frame every tunnel here carries: TCP 10.0.0.2:40000 -> 10.0.0.1:80, "hello". */
-static void inner_ip(struct frame *f)
-{
-	f_ipv4(f, 6, IP4(10, 0, 0, 2), IP4(10, 0, 0, 1), 5, 0x4000, 7);
-	f_tcp(f, 40000, 80, AFM_TCP_PSH | AFM_TCP_ACK, 5);
-	f_text(f, "hello");
-	f_ipv4_end(f);
-}
-
-static void inner_eth(struct frame *f)
-{
-	f_eth(f, 0x0800);
-	inner_ip(f);
-}
-
-/* Outer Ethernet + IPv4 (proto) from OUTER_SRC: returns the outer IP header's offset. */
-static size_t outer4(struct frame *f, uint8_t proto)
-{
-	memset(f, 0, sizeof(*f));
-	f_eth(f, 0x0800);
-	f_ipv4(f, proto, OUTER_SRC, OUTER_DST, 5, 0, 1);
-	return f->l3;
 }
 
 static void expect_inner(const struct afm_record *r, size_t frame_off, uint8_t kind)
@@ -486,4 +465,20 @@ Test(tunnels, truncated_at_every_offset)
 		free(copy);
 	}
 	cr_assert_eq(parse(&f, &r, 1), AFM_OK);
+}
+
+/* The catalogue the BPF agreement test sends (frames.h): each parses as it says. */
+Test(tunnels, the_catalogue_parses_as_it_says)
+{
+	struct frame f;
+	struct afm_record r;
+	long inner;
+
+	for (int i = 0; (inner = tunnel_frame(i, &f)) >= 0; i++) {
+		int v = parse(&f, &r, 1);
+
+		cr_assert_eq(v, inner ? AFM_OK : AFM_SKIP_TUNNEL, "frame %d: %d", i, v);
+		if (inner)
+			cr_assert_eq(r.frame_off, (size_t)inner, "frame %d", i);
+	}
 }
