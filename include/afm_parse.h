@@ -330,6 +330,7 @@ static __always_inline int afm_parse_tcp(struct afm_cursor *c, struct afm_record
 
 	if (doff < AFM_TCP_HLEN)
 		return AFM_SKIP_MALFORMED;
+	rec->payload_off += (__u16)doff;
 	rec->key.port[0] = afm_ntohs(afm_load16(p + AFM_TCP_SPORT));
 	rec->key.port[1] = afm_ntohs(afm_load16(p + AFM_TCP_DPORT));
 	rec->tcp_flags = p[AFM_TCP_FLAGS];
@@ -356,6 +357,7 @@ static __always_inline int afm_parse_udp(struct afm_cursor *c, struct afm_record
 		return AFM_SKIP_TRUNCATED;
 	rec->key.port[0] = afm_ntohs(afm_load16(p + AFM_UDP_SPORT));
 	rec->key.port[1] = afm_ntohs(afm_load16(p + AFM_UDP_DPORT));
+	rec->payload_off += AFM_UDP_HLEN;
 	if (rec->key.port[0] == AFM_PORT_DNS || rec->key.port[1] == AFM_PORT_DNS) {
 		rec->key.flags |= AFM_KEY_DNS;
 		if (l4_avail >= AFM_UDP_HLEN + 2 && afm_has(c, AFM_UDP_HLEN + 2))
@@ -365,10 +367,10 @@ static __always_inline int afm_parse_udp(struct afm_cursor *c, struct afm_record
 }
 
 /*
- * Parse one frame into rec->key, dir, tcp_flags, http_status, frag, frag_id, l3_off
- * and ip_len; with detail (a constant at each caller), also headers, l4_hlen, the TCP
- * sequence, acknowledgement and window, the ICMP type and code. ts_ns and wire_len are
- * the caller's. Returns AFM_OK or an AFM_SKIP_* reason.
+ * Parse one frame into rec->key, dir, tcp_flags, http_status, frag, frag_id, l3_off,
+ * ip_len and payload_off; with detail (a constant at each caller), also headers,
+ * l4_hlen, the TCP sequence, acknowledgement and window, the ICMP type and code. ts_ns
+ * and wire_len are the caller's. Returns AFM_OK or an AFM_SKIP_* reason.
  */
 static __always_inline int afm_parse(const void *data, const void *data_end, int link,
 				     struct afm_record *rec, const int detail)
@@ -404,6 +406,11 @@ static __always_inline int afm_parse(const void *data, const void *data_end, int
 		/* Payload bytes: captured, and inside the IP packet's declared length. */
 		__u64 l4_off = (__u64)(c.p - l3);
 		__u64 l4_avail = ip_len > l4_off ? ip_len - l4_off : 0;
+
+		/* payload_off: bytes before the transport header, and the TCP/UDP parser adds
+		 * that header's (in memory, not a register live to the end: the verifier then
+		 * walks the rest once, whatever the transport) */
+		rec->payload_off = (__u16)(c.p - (const __u8 *)data);
 
 		if (proto == AFM_IPPROTO_TCP)
 			ret = afm_parse_tcp(&c, rec, l4_avail, detail);

@@ -84,10 +84,14 @@ struct afm_record {
 		};
 	};
 	__u32 tcp_seq, tcp_ack;
+	/* Bytes from the frame's start to the transport payload: the headers every segment
+	 * of a GSO/GRO super-frame repeats (--segments). Set by afm_parse() in one place. */
+	__u16 payload_off;
+	__u8 pad3[6];
 };
 
 _Static_assert(sizeof(struct afm_flow_key) == 56, "flow key layout");
-_Static_assert(sizeof(struct afm_record) == 96, "record layout");
+_Static_assert(sizeof(struct afm_record) == 104, "record layout");
 
 /*
  * The packet's bytes at the IP layer (docs/METERING.md, 1): the length its IP header
