@@ -24,6 +24,7 @@ struct afm_kmeter_config {
 	uint32_t ringbuf_bytes;		/* ring buffer size, a power of two >= page size (0: AFM_RINGBUF_BYTES) */
 	int compat_xdp;			/* afm_xdp_compat even where afm_xdp would load (tests) */
 	int detail;			/* samples carry their detail (the CIC schemas: afm_event.h) */
+	int segments;			/* --segments: TC splits GSO/GRO super-frames (afm_event.h) */
 	afm_kevent_fn on_event;
 	void *ctx;
 };
@@ -77,5 +78,12 @@ void afm_kmeter_close(struct afm_kmeter *k);
 
 /* Sample i of an event as a packet record (ts: the sample's stamp, unconverted). */
 void afm_kevent_record(const struct afm_event *ev, uint32_t i, struct afm_record *rec);
+/*
+ * The packets sample i of an event stands for: 1; a super-frame's segments
+ * (--segments, AFM_KS_SEGMENTS); 0 for the extension sample that follows one.
+ */
+uint32_t afm_kevent_packets(const struct afm_event *ev, uint32_t i);
+/* Packet j (< afm_kevent_packets()) of sample i as a record: segment j of a super-frame. */
+void afm_kevent_segment(const struct afm_event *ev, uint32_t i, uint32_t j, struct afm_record *rec);
 
 #endif
