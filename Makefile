@@ -143,6 +143,7 @@ live: $(BIN) $(BUILD)/bench/ref.bpf.o
 	BIN=$(BIN) bash tests/live/test_live.sh
 	BIN=$(BIN) PASS_OBJ=$(BUILD)/bench/ref.bpf.o bash tests/live/test_attach.sh
 	BIN=$(BIN) bash tests/live/test_container.sh
+	BIN=$(BIN) bash tests/live/test_segments.sh
 
 valgrind: $(BIN)
 	BIN=$(BIN) PCAPS=$(PCAPS) bash tests/valgrind.sh

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# --segments, live: a veth between two namespaces, bulk TCP both ways (iperf3, and -R).
+# With TSO, GSO and GRO off on both ends, tcpdump on the client's veth sees the
+# segments the stack cuts after TC egress, and the meter with --segments (TC egress and,
+# in place of generic XDP, TC ingress) must equal -r on tcpdump's capture, flow for
+# flow: packet counts and every length statistic exactly. With the offloads on, the
+# veth carries the super-frames whole (tcpdump sees them so), and the meter's TCP
+# packets each way must equal the segments the kernel's TCP sent, as it counts them
+# (TcpOutSegs of /proc/net/snmp: a GSO packet counts its gso_segs), in the client's
+# namespace and in the server's. (TcpInSegs counts a GRO'd packet once.) Needs root.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=$(realpath "${BIN:-build/app-flow-meter}")
+PY=/usr/bin/python3
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "live segments: skipped (needs root to create namespaces and load BPF)"
+	exit 0
+fi
+SRV_NS=seg-srv-$$ CLI_NS=seg-cli-$$ SRV_IF=segsrv CLI_IF=segcli
+# shellcheck source=tests/live/netns.sh
+source tests/live/netns.sh
+trap netns_cleanup EXIT
+
+netns_setup
+same_receive_clock
+bg in_srv iperf3 -s -B "$SRV4" >"$WORK/iperf.log" 2>&1
+bg in_srv iperf3 -s -B "$SRV6" -p 5202 >"$WORK/iperf6.log" 2>&1
+for _ in $(seq 100); do
+	in_srv ss -ltn | grep -q ':5201 ' && in_srv ss -ltn | grep -q ':5202 ' && break
+	sleep 0.05
+done
+
+offloads() {
+	in_srv ethtool -K "$SRV_IF" tso "$1" gso "$1" gro "$1" 2>/dev/null
+	in_cli ethtool -K "$CLI_IF" tso "$1" gso "$1" gro "$1" 2>/dev/null
+}
+
+# Bulk TCP: the client sends (v4), the server sends (v4 and v6, -R). Rate-limited so
+# that tcpdump keeps every packet, and bursty enough that TCP builds super-frames.
+bulk() {
+	in_cli iperf3 -c "$SRV4" -t 1 -b 300M -l 64K >/dev/null
+	in_cli iperf3 -c "$SRV4" -t 1 -b 300M -l 64K -R >/dev/null
+	in_cli iperf3 -c "$SRV6" -p 5202 -t 1 -b 300M -l 64K -R >/dev/null
+}
+
+start_meter() {
+	ip netns exec "$CLI_NS" "$BIN" -i "$CLI_IF" --segments --precision 17 -o "$WORK/$1.csv" \
+		--stats-json "$WORK/$1.json" 2>"$WORK/$1.log" &
+	METER=$!
+	PIDS+=("$!")
+	wait_for_text "$WORK/$1.log" "metering $CLI_IF"
+	grep -q "metering $CLI_IF: TC ingress (--segments, in place of generic XDP), TC egress" "$WORK/$1.log" ||
+		{ echo "FAIL live segments: $(grep metering "$WORK/$1.log")"; return 1; }
+}
+
+stop_meter() {
+	local status=0
+	kill -TERM "$METER"
+	wait "$METER" || status=$?
+	if [ "$status" -ne 0 ]; then
+		echo "FAIL live segments ($1): the meter exited with status $status:"
+		cat "$WORK/$1.log"
+		return 1
+	fi
+}
+
+# The JSON's --segments counters, "superframes segments mismatch".
+split_counts() {
+	$PY -c 'import json, sys; s = json.load(open(sys.argv[1])); print(s["superframes"], s["segments"], s["gso_segs_mismatch"])' "$1"
+}
+
+fail=0
+
+# 1. Offloads off: the meter against tcpdump on the same interface.
+offloads off
+ip netns exec "$CLI_NS" tcpdump -i "$CLI_IF" -s 256 --immediate-mode -U --time-stamp-precision=nano \
+	-w "$WORK/off.pcap" 2>"$WORK/off.tcpdump.log" &
+TCPDUMP=$!
+PIDS+=("$!")
+wait_for_text "$WORK/off.tcpdump.log" "listening on"
+start_meter off
+bulk
+sleep 0.5
+stop_meter off || fail=1
+stop_tcpdump "$TCPDUMP" "$WORK/off.pcap" "$WORK/off.tcpdump.log" || fail=1
+"$BIN" -q --precision 17 -r "$WORK/off.pcap" -o "$WORK/off.offline.csv"
+read -r supers segs mism < <(split_counts "$WORK/off.json")
+echo "live segments (offloads off): tcpdump $(sed -n 's/ packets captured//p' "$WORK/off.tcpdump.log") packets;" \
+	"the meter split $supers super-frames into $segs segments ($mism with another gso_segs)"
+$PY tests/live/compare_live.py "$WORK/off.offline.csv" "$WORK/off.csv" --stats "$WORK/off.json" \
+	--only "$SRV4,$CLI4,$SRV6,$CLI6" || fail=1
+[ "$supers" -gt 0 ] || { echo "FAIL live segments: no super-frame was split (nothing tested)"; fail=1; }
+
+# 2. Offloads on: super-frames on the wire; the meter against the kernel's TCP counts.
+offloads on
+tcp_segs() {	# TcpOutSegs of the client's namespace, then the server's
+	local ns
+	for ns in "$CLI_NS" "$SRV_NS"; do
+		in_ns "$ns" awk '$1 == "Tcp:" && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
+			$1 == "Tcp:" { print $c["OutSegs"] }' /proc/net/snmp
+	done | paste -sd ' '
+}
+start_meter on
+read -r out0 in0 < <(tcp_segs)
+bulk
+sleep 0.5
+read -r out1 in1 < <(tcp_segs)
+stop_meter on || fail=1
+read -r supers segs mism < <(split_counts "$WORK/on.json")
+# the meter's TCP packets each way (every TCP flow is iperf3's: src is the client)
+read -r sent received < <($PY -c '
+import csv, sys
+s = r = 0
+for row in csv.DictReader(open(sys.argv[1])):
+    if row["dst_port"] in ("5201", "5202"):
+        s += int(row["receiving_packets_numbers"])	# src to dst (COLUMNS.md)
+        r += int(row["sending_packets_numbers"])
+print(s, r)' "$WORK/on.csv")
+echo "live segments (offloads on): the kernel's TCP sent $((out1 - out0)) segments from the client and" \
+	"$((in1 - in0)) from the server;" \
+	"the meter $sent and $received (it split $supers super-frames into $segs segments, $mism with another gso_segs)"
+if [ "$sent" != $((out1 - out0)) ] || [ "$received" != $((in1 - in0)) ]; then
+	echo "FAIL live segments: the meter's TCP packets differ from the kernel's segment counts"
+	fail=1
+fi
+[ "$supers" -gt 0 ] || { echo "FAIL live segments: no super-frame with the offloads on (nothing tested)"; fail=1; }
+$PY -c 'import json, sys; s = json.load(open(sys.argv[1])); sys.exit(0 if s["lost_total"] == 0 and
+	s["packets"] == s["metered"] + s["skipped_total"] + s["lost_total"] else 1)' "$WORK/on.json" ||
+	{ echo "FAIL live segments: accounting (offloads on): $(cat "$WORK/on.json")"; fail=1; }
+
+[ "$fail" -eq 0 ] && echo "ok   live segments" && rm -rf "$WORK"
+exit "$fail"
