@@ -3,7 +3,9 @@
 # With TSO, GSO and GRO off on both ends, tcpdump on the client's veth sees the
 # segments the stack cuts after TC egress, and the meter with --segments (TC egress and,
 # in place of generic XDP, TC ingress) must equal -r on tcpdump's capture, flow for
-# flow: packet counts and every length statistic exactly (and the meter without
+# flow: packet counts and every length statistic exactly; a second meter beside it in
+# --schema cic (the detailed programs: each segment's own sequence number), every CIC
+# column (and the meter without
 # --segments, in a run of its own, fewer packets than tcpdump: the super-frames, as the
 # issue measured). With the offloads on, the
 # veth carries the super-frames whole (tcpdump sees them so), and the meter's TCP
@@ -46,12 +48,14 @@ bulk() {
 	in_cli iperf3 -c "$SRV6" -p 5202 -t 1 -b 300M -l 64K -R >/dev/null
 }
 
-# start_meter NAME [plain]: the meter on the client's veth, with --segments unless plain.
+# start_meter NAME [plain|cic]: the meter on the client's veth, with --segments unless
+# plain, in --schema cic with cic.
 declare -A METER
 start_meter() {
-	local seg=--segments
+	local seg=--segments schema=appflowmeter
 	[ "${2:-}" = plain ] && seg=
-	ip netns exec "$CLI_NS" "$BIN" -i "$CLI_IF" $seg --precision 17 -o "$WORK/$1.csv" \
+	[ "${2:-}" = cic ] && schema=cic
+	ip netns exec "$CLI_NS" "$BIN" -i "$CLI_IF" $seg --schema $schema --precision 17 -o "$WORK/$1.csv" \
 		--stats-json "$WORK/$1.json" 2>"$WORK/$1.log" &
 	METER[$1]=$!
 	PIDS+=("$!")
@@ -87,9 +91,11 @@ TCPDUMP=$!
 PIDS+=("$!")
 wait_for_text "$WORK/off.tcpdump.log" "listening on"
 start_meter off
+start_meter offcic cic
 bulk
 sleep 0.5
 stop_meter off || fail=1
+stop_meter offcic || fail=1
 stop_tcpdump "$TCPDUMP" "$WORK/off.pcap" "$WORK/off.tcpdump.log" || fail=1
 "$BIN" -q --precision 17 -r "$WORK/off.pcap" -o "$WORK/off.offline.csv"
 read -r supers segs mism < <(split_counts "$WORK/off.json")
@@ -98,6 +104,9 @@ echo "live segments (offloads off): tcpdump $(sed -n 's/ packets captured//p' "$
 $PY tests/live/compare_live.py "$WORK/off.offline.csv" "$WORK/off.csv" --stats "$WORK/off.json" \
 	--only "$SRV4,$CLI4,$SRV6,$CLI6" || fail=1
 [ "$supers" -gt 0 ] || { echo "FAIL live segments: no super-frame was split (nothing tested)"; fail=1; }
+"$BIN" -q --precision 17 --schema cic -r "$WORK/off.pcap" -o "$WORK/offcic.offline.csv"
+$PY tests/live/compare_live.py "$WORK/offcic.offline.csv" "$WORK/offcic.csv" --stats "$WORK/offcic.json" \
+	--only "$SRV4,$CLI4,$SRV6,$CLI6" --cic || fail=1
 
 # ... and without --segments (generic XDP, TC egress), for the contrast. (Not beside the
 # meter with --segments: behind a generic XDP program, Linux 6.18's TC ingress gets
