@@ -11,9 +11,10 @@
  * Nothing is dropped silently: every packet is counted as batched, skipped (by reason)
  * or lost (ring buffer full) in per-CPU counters.
  *
- * Programs: afm_xdp or afm_xdp_compat (ingress, see xdp_meter()), afm_tc (egress),
- * afm_sweep (run by user space on each CPU with BPF_PROG_TEST_RUN). --via-xdp runs the
- * XDP program on the packets of a capture.
+ * Programs: afm_xdp or afm_xdp_compat (ingress, see xdp_meter()), afm_tc (egress; with
+ * --segments, ingress too where XDP would be generic: user/live.c), afm_sweep (run by
+ * user space on each CPU with BPF_PROG_TEST_RUN). --via-xdp runs the XDP program on the
+ * packets of a capture.
  */
 #include "vmlinux.h"
 
