@@ -13,6 +13,7 @@
 #include "afm_parse.h"
 #include "frames.h"
 #include "kernel/loader.h"
+#include "kernel/reorder.h"
 
 #define MAX_EVENTS 4096
 
@@ -678,4 +679,71 @@ Test(bpf, segments_a_full_ring_buffer_loses_counted_packets)
 	cr_assert_eq(received + c.lost_ringbuf, c.batched, "every sample received or counted lost");
 	cr_assert_eq(c.packets, 600);
 	cr_assert_eq(packets + c.lost_ringbuf + c.lost_ringbuf_extra, c.packets, "every packet too");
+}
+
+/* The expansion alone (no kernel, no root): a hand-made event with a super-frame in it. */
+static struct afm_event seg_event(void)
+{
+	struct afm_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.key.proto = AFM_IPPROTO_TCP;
+	ev.n = 4;
+	ev.s[0] = (struct afm_ksample){ 0, 66 | (uint32_t)AFM_TCP_ACK << AFM_KS_FLAGS_SHIFT };
+	ev.s[1] = (struct afm_ksample){ 5, 3000 | AFM_KS_SEGMENTS | AFM_KS_PAYLOAD | AFM_KS_HTTP_2XX |
+					       (uint32_t)(AFM_TCP_FIN | AFM_TCP_PSH | AFM_TCP_CWR | AFM_TCP_ACK)
+						       << AFM_KS_FLAGS_SHIFT };
+	ev.s[2] = (struct afm_ksample){ 3 | 1400u << 16, 66 };	/* the extension: 3 of 1400, 66 header bytes */
+	ev.s[3] = (struct afm_ksample){ 9, 70 | AFM_KS_DIR };
+	ev.overhead[0] = ev.overhead[1] = ev.overhead[3] = 14;
+	return ev;
+}
+
+Test(segments, user_space_expands_a_super_frame_and_skips_its_extension)
+{
+	struct afm_event ev = seg_event();
+	static const uint32_t packets[4] = { 1, 3, 0, 1 };
+	static const uint32_t len[3] = { 1466, 1466, 66 + 3000 - 66 - 2800 };
+	static const uint8_t flags[3] = { AFM_TCP_CWR | AFM_TCP_ACK, AFM_TCP_ACK, AFM_TCP_FIN | AFM_TCP_PSH | AFM_TCP_ACK };
+
+	for (uint32_t i = 0; i < 4; i++)
+		cr_assert_eq(afm_kevent_packets(&ev, i), packets[i], "sample %u", i);
+	for (uint32_t j = 0; j < 3; j++) {
+		struct afm_record r;
+
+		afm_kevent_segment(&ev, 1, j, &r);
+		cr_assert_eq(r.wire_len, len[j], "segment %u: %u bytes", j, r.wire_len);
+		cr_assert_eq(r.ip_len, len[j] - 14);
+		cr_assert_eq(r.tcp_flags, flags[j]);
+		cr_assert_eq(r.http_status != 0, j == 0);
+		cr_assert_eq(r.ts_ns, 5);
+	}
+	ev.n = 2;	/* a pair cut short (cannot happen): the sample alone, whole */
+	cr_assert_eq(afm_kevent_packets(&ev, 1), 1);
+}
+
+static uint32_t seen_samples[8], n_seen;
+
+static void on_released(void *ctx, const struct afm_event *ev, uint32_t i)
+{
+	(void)ctx;
+	(void)ev;
+	cr_assert(n_seen < 8);
+	seen_samples[n_seen++] = i;
+}
+
+Test(segments, the_reorder_holds_no_extension_as_a_sample)
+{
+	struct afm_event ev = seg_event();
+	struct afm_reorder r = { 0 };
+
+	n_seen = 0;
+	cr_assert_eq(afm_reorder_push(&r, &ev), 0);
+	cr_assert_eq(afm_reorder_held(&r), 3);
+	afm_reorder_release(&r, UINT64_MAX, on_released, NULL);
+	cr_assert_eq(n_seen, 3);
+	cr_assert_eq(seen_samples[0], 0);
+	cr_assert_eq(seen_samples[1], 1);
+	cr_assert_eq(seen_samples[2], 3);
+	afm_reorder_free(&r);
 }
