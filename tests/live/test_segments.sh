@@ -11,7 +11,8 @@
 # veth carries the super-frames whole (tcpdump sees them so), and the meter's TCP
 # packets each way must equal the segments the kernel's TCP sent, as it counts them
 # (TcpOutSegs of /proc/net/snmp: a GSO packet counts its gso_segs), in the client's
-# namespace and in the server's. (TcpInSegs counts a GRO'd packet once.) Needs root.
+# namespace and in the server's (TcpInSegs counts a GRO'd packet once); and the veth's
+# MTU and offloads, on both ends, stay as they were. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=$(realpath "${BIN:-build/app-flow-meter}")
@@ -135,7 +136,17 @@ tcp_segs() {	# TcpOutSegs of the client's namespace, then the server's
 			$1 == "Tcp:" { print $c["OutSegs"] }' /proc/net/snmp
 	done | paste -sd ' '
 }
+link_state() {	# both ends' MTU and offloads: TC ingress leaves them as they are
+	in_cli ip -o link show "$CLI_IF" | grep -o 'mtu [0-9]*'
+	in_cli ethtool -k "$CLI_IF"
+	in_srv ip -o link show "$SRV_IF" | grep -o 'mtu [0-9]*'
+	in_srv ethtool -k "$SRV_IF"
+}
+link_state >"$WORK/link.before"
 start_meter on
+link_state >"$WORK/link.during"
+cmp -s "$WORK/link.before" "$WORK/link.during" ||
+	{ echo "FAIL live segments: the meter changed the veth: $(diff "$WORK/link.before" "$WORK/link.during")"; fail=1; }
 read -r out0 in0 < <(tcp_segs)
 bulk
 sleep 0.5
