@@ -44,9 +44,9 @@ offloads() {
 # Bulk TCP: the client sends (v4), the server sends (v4 and v6, -R). Rate-limited so
 # that tcpdump keeps every packet, and bursty enough that TCP builds super-frames.
 bulk() {
-	in_cli iperf3 -c "$SRV4" -t 1 -b 300M -l 64K >/dev/null
-	in_cli iperf3 -c "$SRV4" -t 1 -b 300M -l 64K -R >/dev/null
-	in_cli iperf3 -c "$SRV6" -p 5202 -t 1 -b 300M -l 64K -R >/dev/null
+	in_cli iperf3 -c "$SRV4" -t 1 -b 200M -l 64K >/dev/null
+	in_cli iperf3 -c "$SRV4" -t 1 -b 200M -l 64K -R >/dev/null
+	in_cli iperf3 -c "$SRV6" -p 5202 -t 1 -b 200M -l 64K -R >/dev/null
 }
 
 # start_meter NAME [plain|cic]: the meter on the client's veth, with --segments unless
@@ -102,12 +102,17 @@ stop_tcpdump "$TCPDUMP" "$WORK/off.pcap" "$WORK/off.tcpdump.log" || fail=1
 read -r supers segs mism < <(split_counts "$WORK/off.json")
 echo "live segments (offloads off): tcpdump $(sed -n 's/ packets captured//p' "$WORK/off.tcpdump.log") packets;" \
 	"the meter split $supers super-frames into $segs segments ($mism with another gso_segs)"
+# Times within 10 ms, not test_live.sh's 1 ms: under this load a vCPU was once taken
+# away for 1.1 ms between tcpdump's tap and TC ingress, which read the clock in the same
+# softirq; what is compared exactly (counts, lengths, their deltas) does not move with
+# it, since a flow's packets keep their order on CPU 0.
+TOL=0.01
 $PY tests/live/compare_live.py "$WORK/off.offline.csv" "$WORK/off.csv" --stats "$WORK/off.json" \
-	--only "$SRV4,$CLI4,$SRV6,$CLI6" || fail=1
+	--only "$SRV4,$CLI4,$SRV6,$CLI6" --time-tol $TOL || fail=1
 [ "$supers" -gt 0 ] || { echo "FAIL live segments: no super-frame was split (nothing tested)"; fail=1; }
 "$BIN" -q --precision 17 --schema cic -r "$WORK/off.pcap" -o "$WORK/offcic.offline.csv"
 $PY tests/live/compare_live.py "$WORK/offcic.offline.csv" "$WORK/offcic.csv" --stats "$WORK/offcic.json" \
-	--only "$SRV4,$CLI4,$SRV6,$CLI6" --cic || fail=1
+	--only "$SRV4,$CLI4,$SRV6,$CLI6" --cic --time-tol $TOL || fail=1
 
 # ... and without --segments (generic XDP, TC egress), for the contrast. (Not beside the
 # meter with --segments: behind a generic XDP program, Linux 6.18's TC ingress gets
