@@ -85,7 +85,8 @@ struct afm_record {
 	};
 	__u32 tcp_seq, tcp_ack;
 	/* Bytes from the frame's start to the transport payload: the headers every segment
-	 * of a GSO/GRO super-frame repeats (--segments). Set by afm_parse() in one place. */
+	 * of a GSO/GRO super-frame repeats (--segments). afm_parse() sets it before the
+	 * transport header, the TCP/UDP parser adds that header's bytes. */
 	__u16 payload_off;
 	__u8 pad3[6];
 };
