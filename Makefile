@@ -144,6 +144,7 @@ live: $(BIN) $(BUILD)/bench/ref.bpf.o
 	BIN=$(BIN) PASS_OBJ=$(BUILD)/bench/ref.bpf.o bash tests/live/test_attach.sh
 	BIN=$(BIN) bash tests/live/test_container.sh
 	BIN=$(BIN) bash tests/live/test_tunnels.sh
+	BIN=$(BIN) bash tests/live/test_segments.sh
 
 valgrind: $(BIN)
 	BIN=$(BIN) PCAPS=$(PCAPS) bash tests/valgrind.sh

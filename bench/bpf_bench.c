@@ -22,11 +22,17 @@
  * object and one more idle interface, and the cost of each step is the difference to
  * the one before.
  *
+ * TC (afm_tc, the send side) is timed too, without the dispatcher (a TC test run reuses
+ * one skb): on the same packets, and with --segments (cfg_segments) on them and on
+ * super-frames of three segments (gso_size in the test run's context).
+ *
  * Usage: bpf-bench METER.bpf.o REF.bpf.o IF1 IF2 IF3 IF4 [STEP.bpf.o IF]...
  */
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <linux/bpf.h>
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <stdint.h>
@@ -108,13 +114,49 @@ static int prog_fd(struct bpf_object *obj, const char *name, const char *ifname)
 	return bpf_program__fd(p);
 }
 
-/* meter: an afm.bpf.o (detail: for its afm_xdp_detail), sized as the loader would. */
-static struct bpf_object *load(const char *path, int meter, int detail)
+/* Set the one-byte constant `name` of the object's .rodata (before load); 0 if it has none. */
+static int set_rodata_u8(struct bpf_object *obj, const char *name, uint8_t value)
+{
+	struct bpf_map *map = NULL, *m;
+	const struct btf *btf = bpf_object__btf(obj);
+
+	bpf_object__for_each_map(m, obj)
+		if (strstr(bpf_map__name(m), ".rodata"))
+			map = m;
+	int id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -1;
+
+	if (!map || id < 0)
+		return 0;
+	const struct btf_type *sec = btf__type_by_id(btf, (__u32)id);
+	const struct btf_var_secinfo *v = btf_var_secinfos(sec);
+	size_t size;
+	const void *now = bpf_map__initial_value(map, &size);
+	uint8_t *data = now ? malloc(size) : NULL;
+	int done = 0;
+
+	if (data)
+		memcpy(data, now, size);
+	for (int i = 0; data && !done && i < btf_vlen(sec); i++, v++)
+		if (strcmp(btf__name_by_offset(btf, btf__type_by_id(btf, v->type)->name_off), name) == 0 &&
+		    v->offset < size) {
+			data[v->offset] = value;
+			done = bpf_map__set_initial_value(map, data, size) == 0;
+		}
+	free(data);
+	return done;
+}
+
+/* meter: an afm.bpf.o (detail: for its afm_xdp_detail; segments: --segments), sized as the loader would. */
+static struct bpf_object *load_segments(const char *path, int meter, int detail, int segments)
 {
 	struct bpf_object *obj = bpf_object__open_file(path, NULL);
 
 	if (!obj) {
 		fprintf(stderr, "bpf-bench: cannot open %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	if (segments && !set_rodata_u8(obj, "cfg_segments", 1)) {
+		fprintf(stderr, "bpf-bench: %s has no cfg_segments\n", path);
 		exit(1);
 	}
 	if (meter) {
@@ -129,6 +171,11 @@ static struct bpf_object *load(const char *path, int meter, int detail)
 		exit(1);
 	}
 	return obj;
+}
+
+static struct bpf_object *load(const char *path, int meter, int detail)
+{
+	return load_segments(path, meter, detail, 0);
 }
 
 /* What the verifier walked to accept each of the object's programs. */
@@ -160,16 +207,22 @@ static int discard(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Mean ns per packet of prog over every frame, REPEAT packets per flow at a time. */
-static double run(int fd, const struct frame *frames, uint32_t nflows, int rounds)
+/*
+ * Mean ns per packet of prog over every frame (frames[i], len[i] bytes), REPEAT
+ * packets per flow at a time; gso_size (a TC program's test run context): the frames
+ * are super-frames.
+ */
+static double run(int fd, uint8_t *const *frames, const uint32_t *len, uint32_t nflows, int rounds,
+		  uint32_t gso_size)
 {
 	double total = 0;
 	uint64_t packets = 0;
 
 	for (int r = 0; r < rounds; r++)
 		for (uint32_t i = 0; i < nflows; i++) {
-			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frames[i].b, .data_size_in = frames[i].n,
-				    .repeat = REPEAT);
+			struct __sk_buff ctx = { .gso_size = gso_size };
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frames[i], .data_size_in = len[i], .repeat = REPEAT,
+				    .ctx_in = gso_size ? &ctx : NULL, .ctx_size_in = gso_size ? sizeof(ctx) : 0);
 
 			if (bpf_prog_test_run_opts(fd, &o) != 0) {
 				fprintf(stderr, "bpf-bench: test run failed: %s\n", strerror(errno));
@@ -181,6 +234,71 @@ static double run(int fd, const struct frame *frames, uint32_t nflows, int round
 				ring_buffer__consume(rb);
 		}
 	return total / (double)packets;
+}
+
+#define SUPER_PAYLOAD (2 * 1448 + 100)	/* three segments of a 1448-byte MSS */
+
+/* Flow i's TCP frame (one in eight over IPv6) as a super-frame of SUPER_PAYLOAD bytes of data. */
+static uint32_t make_super(uint8_t *b, uint32_t i)
+{
+	struct frame f;
+
+	i &= ~3u;	/* TCP flows only */
+	make_frame(&f, i);
+	uint32_t hdr = f.n - 12;	/* the frame's 12 bytes of payload replaced */
+	int v6 = i % 8 == 7;
+
+	memcpy(b, f.b, hdr);
+	memset(b + hdr, 'x', SUPER_PAYLOAD);
+	put16(b + 14 + (v6 ? 4 : 2), (uint16_t)(hdr + SUPER_PAYLOAD - 14 - (v6 ? 40 : 0)));
+	return hdr + SUPER_PAYLOAD;
+}
+
+/* afm_tc of the meter object at path: without and with --segments; super-frames too. */
+static void bench_tc(const char *path, uint8_t *const *small, const uint32_t *small_len, uint32_t nflows,
+		     int rounds)
+{
+	struct bpf_object *plain = load(path, 1, 0), *seg = load_segments(path, 1, 0, 1);
+	int f_plain = bpf_program__fd(bpf_object__find_program_by_name(plain, "afm_tc"));
+	int f_seg = bpf_program__fd(bpf_object__find_program_by_name(seg, "afm_tc"));
+	uint8_t **big = calloc(nflows, sizeof(*big));
+	uint32_t *big_len = calloc(nflows, sizeof(*big_len));
+	uint8_t *store = calloc(nflows, 128 + SUPER_PAYLOAD);
+
+	if (!big || !big_len || !store || f_plain < 0 || f_seg < 0 ||
+	    ring_buffer__add(rb, bpf_map__fd(bpf_object__find_map_by_name(plain, "events")), discard, NULL) ||
+	    ring_buffer__add(rb, bpf_map__fd(bpf_object__find_map_by_name(seg, "events")), discard, NULL)) {
+		fprintf(stderr, "bpf-bench: cannot set up the TC runs\n");
+		exit(1);
+	}
+	for (uint32_t i = 0; i < nflows; i++) {
+		big[i] = store + (size_t)i * (128 + SUPER_PAYLOAD);
+		big_len[i] = make_super(big[i], i);
+	}
+	int laps = (int)(AFM_RINGBUF_BYTES / ((uint64_t)nflows * (REPEAT / AFM_BATCH) * sizeof(struct afm_event))) + 1;
+
+	run(f_plain, small, small_len, nflows, laps, 0);
+	run(f_seg, small, small_len, nflows, laps, 0);
+	double p = 0, s = 0, p_big = 0, s_big = 0;
+
+	for (int r = 0; r < rounds; r++) {
+		p += run(f_plain, small, small_len, nflows, 1, 0);
+		s += run(f_seg, small, small_len, nflows, 1, 0);
+		p_big += run(f_plain, big, big_len, nflows, 1, 1448);
+		s_big += run(f_seg, big, big_len, nflows, 1, 1448);
+	}
+	p /= rounds, s /= rounds, p_big /= rounds, s_big /= rounds;
+	printf("TC (afm_tc) ns/packet, the same flows; super-frames: %d bytes of TCP data, gso_size 1448\n",
+	       SUPER_PAYLOAD);
+	printf("  %-28s %7.1f\n", "afm_tc", p);
+	printf("  %-28s %7.1f  (%+.1f)\n", "afm_tc --segments", s, s - p);
+	printf("  %-28s %7.1f\n", "afm_tc, super-frames", p_big);
+	printf("  %-28s %7.1f  (%+.1f for 3 segments: one sample more)\n", "afm_tc --segments, super", s_big,
+	       s_big - p_big);
+	free(store);
+	free(big), free(big_len);
+	bpf_object__close(seg);
+	bpf_object__close(plain);
 }
 
 int main(int argc, char **argv)
@@ -196,8 +314,16 @@ int main(int argc, char **argv)
 
 	if (!frames)
 		return 1;
-	for (uint32_t i = 0; i < nflows; i++)
+	uint8_t **fp = calloc(nflows, sizeof(*fp));
+	uint32_t *fl = calloc(nflows, sizeof(*fl));
+
+	if (!fp || !fl)
+		return 1;
+	for (uint32_t i = 0; i < nflows; i++) {
 		make_frame(&frames[i], i);
+		fp[i] = frames[i].b;
+		fl[i] = frames[i].n;
+	}
 
 	struct bpf_object *meter = load(argv[1], 1, 0), *ref = load(argv[2], 0, 0), *detailed = load(argv[7], 1, 1);
 
@@ -225,18 +351,19 @@ int main(int argc, char **argv)
 	/* Warm: each object's slots filled and its ring written once round (see the top). */
 	int laps = (int)(AFM_RINGBUF_BYTES / ((uint64_t)nflows * (REPEAT / AFM_BATCH) * sizeof(struct afm_event))) + 1;
 
-	run(f_meter, frames, nflows, laps);
-	run(f_detail, frames, nflows, laps * (int)(sizeof(struct afm_event_detailed) / sizeof(struct afm_event) + 1));
+	run(f_meter, fp, fl, nflows, laps, 0);
+	run(f_detail, fp, fl, nflows, laps * (int)(sizeof(struct afm_event_detailed) / sizeof(struct afm_event) + 1),
+	    0);
 	for (int i = 0; i < nsteps; i++)
-		run(f_step[i], frames, nflows, laps);
+		run(f_step[i], fp, fl, nflows, laps, 0);
 	for (int r = 0; r < rounds; r++) {
-		pass += run(f_pass, frames, nflows, 1);
-		clock += run(f_clock, frames, nflows, 1);
-		m += run(f_meter, frames, nflows, 1);
-		compat += run(f_compat, frames, nflows, 1);
-		detail += run(f_detail, frames, nflows, 1);
+		pass += run(f_pass, fp, fl, nflows, 1, 0);
+		clock += run(f_clock, fp, fl, nflows, 1, 0);
+		m += run(f_meter, fp, fl, nflows, 1, 0);
+		compat += run(f_compat, fp, fl, nflows, 1, 0);
+		detail += run(f_detail, fp, fl, nflows, 1, 0);
 		for (int i = 0; i < nsteps; i++)
-			step[i] += run(f_step[i], frames, nflows, 1);
+			step[i] += run(f_step[i], fp, fl, nflows, 1, 0);
 	}
 	pass /= rounds, clock /= rounds, m /= rounds, compat /= rounds, detail /= rounds;
 	printf("in-kernel ns/packet (BPF_PROG_TEST_RUN, %u flows x %d packets, %d rounds)\n", nflows, REPEAT,
@@ -262,12 +389,14 @@ int main(int argc, char **argv)
 		}
 		printf("  %-28s %7.1f  %+6.1f\n", "batch, ship (the meter)", m, m - before);
 	}
+	bench_tc(argv[1], fp, fl, nflows, rounds);
 	for (int i = 0; i < nsteps; i++)
 		bpf_object__close(step_obj[i]);
 	ring_buffer__free(rb);
 	bpf_object__close(detailed);
 	bpf_object__close(meter);
 	bpf_object__close(ref);
+	free(fp), free(fl);
 	free(frames);
 	return 0;
 }

@@ -11,9 +11,10 @@
  * Nothing is dropped silently: every packet is counted as batched, skipped (by reason)
  * or lost (ring buffer full) in per-CPU counters.
  *
- * Programs: afm_xdp or afm_xdp_compat (ingress, see xdp_meter()), afm_tc (egress),
- * afm_sweep (run by user space on each CPU with BPF_PROG_TEST_RUN). --via-xdp runs the
- * XDP program on the packets of a capture.
+ * Programs: afm_xdp or afm_xdp_compat (ingress, see xdp_meter()), afm_tc (egress; with
+ * --segments, ingress too where XDP would be generic: user/live.c), afm_sweep (run by
+ * user space on each CPU with BPF_PROG_TEST_RUN). --via-xdp runs the XDP program on the
+ * packets of a capture.
  */
 #include "vmlinux.h"
 
@@ -53,6 +54,7 @@ const volatile __u32 cfg_slot_mask = AFM_FLOW_SLOTS - 1;	/* flow table slots per
 const volatile __u64 cfg_wakeup_bytes = AFM_RINGBUF_BYTES / 4;	/* wake user space past this much data */
 const volatile __u8 cfg_detail = 0;		/* 1: a CIC schema: the sweep ships details (see xdp_meter()) */
 const volatile __u8 cfg_tunnels = 1;		/* 1: --tunnels decap (the verifier drops the code when 0) */
+const volatile __u8 cfg_segments = 0;		/* 1: --segments: TC splits super-frames (afm_meter()) */
 
 /* Set by user space before each replayed packet (--via-xdp). */
 struct afm_replay replay;
@@ -185,6 +187,8 @@ static __always_inline void ship(struct afm_kslot *slot, __u32 idx, __u32 reason
 				 const int detail)
 {
 	__u32 n = slot->ev.n;
+	/* --segments: the packets the batch's super-frames add to its samples */
+	__u32 extra = cfg_segments ? slot->ev.reason : 0;
 	long err;
 
 	if (n > AFM_BATCH)
@@ -198,10 +202,12 @@ static __always_inline void ship(struct afm_kslot *slot, __u32 idx, __u32 reason
 		err = ship_detailed(slot, idx, flags);
 	else
 		err = bpf_ringbuf_output(&events, &slot->ev, EVENT_HEADER + n * sizeof(struct afm_ksample), flags);
-	if (err == 0)
+	if (err == 0) {
 		c->events[reason < AFM_FLUSH_COUNT ? reason : 0]++;
-	else
+	} else {
 		c->lost_ringbuf += n;
+		c->lost_ringbuf_extra += extra;
+	}
 	slot->ev.n = 0;
 }
 
@@ -268,10 +274,11 @@ static __always_inline void tunnel_note(struct afm_kscratch *sc)
 
 /*
  * Count one packet and, when it parsed, meter it. stamp: time for the batch (ns, or
- * replay sequence); clock: time for the fragment rule (ns, or capture time).
+ * replay sequence); clock: time for the fragment rule (ns, or capture time); gso_size
+ * and gso_segs: the skb's (TC), 0 from XDP.
  */
 static __always_inline int afm_meter(struct afm_kscratch *sc, __u64 verdict, __u64 len, __u64 stamp,
-				     __u64 clock, const int detail)
+				     __u64 clock, __u32 gso_size, __u32 gso_segs, const int detail)
 {
 	__u32 zero = 0;
 	struct afm_kcounters *c = bpf_map_lookup_elem(&counters, &zero);
@@ -311,6 +318,30 @@ static __always_inline int afm_meter(struct afm_kscratch *sc, __u64 verdict, __u
 	__u32 info = (__u32)len | (rec->dir ? AFM_KS_DIR : 0) |
 		     (rec->http_status >= 200 && rec->http_status <= 299 ? AFM_KS_HTTP_2XX : 0) |
 		     ((__u32)rec->tcp_flags << AFM_KS_FLAGS_SHIFT) | (rec->payload ? AFM_KS_PAYLOAD : 0);
+	/*
+	 * --segments: a GSO/GRO super-frame of TCP or UDP is the segments the wire carries
+	 * (docs/METERING.md): counted as them here, one sample marked AFM_KS_SEGMENTS and
+	 * an extension sample in the batch (afm_event.h), which user space expands. The
+	 * count is the meter's own, from the payload and gso_size: gso_segs may be 0 or
+	 * stale for a peer's (SKB_GSO_DODGY) packets, and is only checked against it.
+	 */
+	__u32 segs = 0, hdr = rec->payload_off - rec->frame_off;	/* the innermost frame's */
+
+	gso_size &= 0xffff;
+	if (cfg_segments && gso_size && !over && rec->frag == AFM_FRAG_NONE && len > hdr &&
+	    (rec->key.proto == AFM_IPPROTO_TCP || rec->key.proto == AFM_IPPROTO_UDP)) {
+		segs = ((__u32)len - hdr + gso_size - 1) / gso_size;
+		if (segs < 2 || segs > 0xffff)
+			segs = 0;	/* one segment: a packet as any other */
+	}
+	if (segs) {
+		info |= AFM_KS_SEGMENTS;
+		c->superframes++;
+		c->segments += segs;
+		c->packets += segs - 1;
+		c->bytes += (__u64)(segs - 1) * rec->payload_off;	/* every segment repeats them all */
+		c->gso_segs_mismatch += gso_segs != segs;
+	}
 	__u32 idx = slot_of(&rec->key);
 
 	if (AFM_BENCH_STOP == 2) {
@@ -330,12 +361,23 @@ static __always_inline int afm_meter(struct afm_kscratch *sc, __u64 verdict, __u
 			ship(slot, idx, AFM_FLUSH_COLLISION, c, detail);	/* another flow's batch goes first */
 		else if (stamp < slot->ev.base || stamp - slot->ev.base > 0xffffffffULL)
 			ship(slot, idx, AFM_FLUSH_SPAN, c, detail);		/* a stamp the batch cannot hold */
+		else if (segs && slot->ev.n >= AFM_BATCH - 1)
+			ship(slot, idx, AFM_FLUSH_FULL, c, detail);		/* no room for a super-frame's two */
 	}
 	__u32 n = slot->ev.n;
 
 	if (n == 0) {
 		slot->ev.key = rec->key;
 		slot->ev.base = stamp;
+		if (cfg_segments)
+			slot->ev.reason = 0;	/* the packets beyond the samples, so far */
+	}
+	if (segs && n < AFM_BATCH - 1) {	/* the extension, after the super-frame's sample */
+		slot->ev.s[n + 1].stamp = segs | gso_size << 16;
+		slot->ev.s[n + 1].info = hdr & 0xffff;
+		slot->ev.overhead[n + 1] = 0;
+		slot->ev.reason += segs - 2;
+		c->batched++;
 	}
 	if (n < AFM_BATCH) {
 		slot->ev.s[n].stamp = (__u32)(stamp - slot->ev.base);
@@ -352,7 +394,8 @@ static __always_inline int afm_meter(struct afm_kscratch *sc, __u64 verdict, __u
 			x->headers = rec->headers;
 			x->l4_hlen = rec->l4_hlen;
 		}
-		slot->ev.n = ++n;
+		n += segs && n < AFM_BATCH - 1 ? 2 : 1;
+		slot->ev.n = n;
 	}
 	c->batched++;
 	if (n >= AFM_BATCH)
@@ -369,7 +412,8 @@ static __always_inline int afm_meter(struct afm_kscratch *sc, __u64 verdict, __u
  * some: clang computes ahead of it).
  */
 static __always_inline void meter(const struct afm_frame_src *src, void *data, void *data_end, __u32 ifindex,
-				  __u64 len, __u64 stamp, __u64 clock, __s32 l3_delta, const int detail)
+				  __u64 len, __u64 stamp, __u64 clock, __s32 l3_delta, __u32 gso_size, __u32 gso_segs,
+				  const int detail)
 {
 	__u32 zero = 0;
 	struct afm_kscratch *sc = bpf_map_lookup_elem(&scratch, &zero);
@@ -389,7 +433,7 @@ static __always_inline void meter(const struct afm_frame_src *src, void *data, v
 
 	rec->frame_off += (__u16)(tunnelled * (__u32)l3_delta);
 	rec->l3_off += (__u8)((1 - tunnelled) * (__u32)l3_delta);
-	afm_meter(sc, (__u64)v, len, stamp, clock, detail);
+	afm_meter(sc, (__u64)v, len, stamp, clock, gso_size, gso_segs, detail);
 }
 
 /*
@@ -425,7 +469,7 @@ static __always_inline int xdp_meter(struct xdp_md *ctx, const int fast, const i
 	const struct afm_frame_src src = { ctx, 0 };
 
 	if (cfg_replay) {
-		meter(&src, data, data_end, 0, replay.wire_len, replay.seq, replay.ts_ns, replay.l3_delta, detail);
+		meter(&src, data, data_end, 0, replay.wire_len, replay.seq, replay.ts_ns, replay.l3_delta, 0, 0, detail);
 		return XDP_PASS;
 	}
 	__u64 now = bpf_ktime_get_ns(), len;
@@ -435,7 +479,7 @@ static __always_inline int xdp_meter(struct xdp_md *ctx, const int fast, const i
 		len = (__u64)(data_end - data);
 	else
 		len = bpf_xdp_get_buff_len(ctx);
-	meter(&src, data, data_end, ctx->ingress_ifindex, len, now, now, 0, detail);
+	meter(&src, data, data_end, ctx->ingress_ifindex, len, now, now, 0, 0, 0, detail);
 	return XDP_PASS;
 }
 
@@ -489,7 +533,7 @@ static __always_inline int tc_meter(struct __sk_buff *skb, const int detail)
 	__u64 now = bpf_ktime_get_ns();
 	const struct afm_frame_src src = { skb, 1 };
 
-	meter(&src, data, data_end, skb->ifindex, len, now, now, 0, detail);
+	meter(&src, data, data_end, skb->ifindex, len, now, now, 0, skb->gso_size, skb->gso_segs, detail);
 	return TC_ACT_UNSPEC;
 }
 
@@ -519,6 +563,7 @@ struct sweep_ctx {
 static long sweep_one(void *map, __u32 *idx, struct afm_kslot *slot, struct sweep_ctx *sc)
 {
 	__u32 n = slot->ev.n;
+	__u32 extra = cfg_segments ? slot->ev.reason : 0;	/* before a hook may start a batch */
 	struct afm_kdetails *d = NULL;
 	struct afm_event_detailed *ev;
 
@@ -533,8 +578,10 @@ static long sweep_one(void *map, __u32 *idx, struct afm_kslot *slot, struct swee
 	/* the whole detailed layout either way: a reservation's size is a constant */
 	ev = bpf_ringbuf_reserve(&events, cfg_detail ? sizeof(*ev) : sizeof(ev->ev), 0);
 	if (!ev) {	/* the ring is full: the batch is lost, and counted */
-		if (__sync_val_compare_and_swap(&slot->ev.n, n, 0) == n)
+		if (__sync_val_compare_and_swap(&slot->ev.n, n, 0) == n) {
 			sc->c->lost_ringbuf += n;
+			sc->c->lost_ringbuf_extra += extra;
+		}
 		return 0;
 	}
 	__builtin_memcpy(&ev->ev, &slot->ev, sizeof(ev->ev));

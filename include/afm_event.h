@@ -33,6 +33,20 @@ struct afm_ksample {
 #define AFM_KS_HTTP_2XX (1u << 21)		/* an HTTP/1.x 2xx status line */
 #define AFM_KS_FLAGS_SHIFT 22			/* TCP flags in bits 22..29 */
 #define AFM_KS_PAYLOAD (1u << 30)		/* a TCP segment carrying data */
+#define AFM_KS_SEGMENTS (1u << 31)		/* --segments: a super-frame; the next sample extends it */
+
+/*
+ * --segments (TC only): a GSO/GRO super-frame of TCP or UDP that the wire carries as
+ * several segments is a sample with AFM_KS_SEGMENTS (its own stamp, its whole length,
+ * its flags) followed by an extension sample in the same batch, which is no packet:
+ * stamp = segments | gso_size << 16, info = the header bytes every segment repeats
+ * (never AFM_KS_SEGMENTS). User space makes the segments of the pair
+ * (afm_kevent_segment()): segment i is headers + gso_size long, the last one headers
+ * plus the remainder, all at the super-frame's time (docs/METERING.md).
+ */
+#define AFM_KX_SEGS(s) ((s)->stamp & 0xffffu)
+#define AFM_KX_GSO_SIZE(s) ((s)->stamp >> 16)
+#define AFM_KX_HEADERS(s) ((s)->info & 0xffffu)
 
 /* Why an event was sent. */
 enum afm_flush {
@@ -48,7 +62,9 @@ struct afm_event {
 	struct afm_flow_key key;
 	__u64 base;		/* ns (live) or replay sequence number of stamp 0 */
 	__u32 n;		/* samples that follow */
-	__u32 reason;		/* enum afm_flush */
+	/* enum afm_flush. In a slot whose batch fills (--segments): the packets its
+	 * super-frames stand for beyond their two samples, for the count of a lost batch. */
+	__u32 reason;
 	/* Each sample's wire length minus its IP octets (afm_ip_octets()): the link
 	 * header, the VLAN tags and the padding, saturated at AFM_KS_OVERHEAD_MAX. */
 	__u16 overhead[AFM_BATCH];
@@ -124,6 +140,10 @@ struct afm_kcounters {
 	__u64 frag_matched, frag_unmatched;	/* later fragments */
 	__u64 len_clamped;			/* wire length above 2^20 - 1 */
 	__u64 overhead_clamped;			/* wire minus IP length above 65535 (afm_event) */
+	/* --segments: super-frames split, the segments they made (counted in packets and
+	 * bytes too), those whose gso_segs differs from the meter's count, and the packets
+	 * of lost batches beyond their samples (lost_ringbuf counts samples) */
+	__u64 superframes, segments, gso_segs_mismatch, lost_ringbuf_extra;
 };
 
 /* Replay (--via-xdp): what user space sets before each BPF_PROG_TEST_RUN. */

@@ -371,6 +371,7 @@ static __always_inline int afm_parse_tcp(struct afm_cursor *c, struct afm_record
 
 	if (doff < AFM_TCP_HLEN)
 		return AFM_SKIP_MALFORMED;
+	rec->payload_off += (__u16)doff;
 	rec->key.port[0] = afm_ntohs(afm_load16(p + AFM_TCP_SPORT));
 	rec->key.port[1] = afm_ntohs(afm_load16(p + AFM_TCP_DPORT));
 	rec->tcp_flags = p[AFM_TCP_FLAGS];
@@ -397,6 +398,7 @@ static __always_inline int afm_parse_udp(struct afm_cursor *c, struct afm_record
 		return AFM_SKIP_TRUNCATED;
 	rec->key.port[0] = afm_ntohs(afm_load16(p + AFM_UDP_SPORT));
 	rec->key.port[1] = afm_ntohs(afm_load16(p + AFM_UDP_DPORT));
+	rec->payload_off += AFM_UDP_HLEN;
 	if (rec->key.port[0] == AFM_PORT_DNS || rec->key.port[1] == AFM_PORT_DNS) {
 		rec->key.flags |= AFM_KEY_DNS;
 		if (l4_avail >= AFM_UDP_HLEN + 2 && afm_has(c, AFM_UDP_HLEN + 2))
@@ -709,27 +711,31 @@ static __always_inline __u32 afm_tunnel_key_step(__u32 key, const struct afm_tun
  * Between two tunnel levels, the cursor's offset from the frame's start goes through
  * the record, which the BPF programs keep in map memory that the verifier does not
  * follow: every way through a tunnel header then meets as one state (an offset below
- * 1024) and the verifier walks the next level once, not once per way. The frame's
+ * max + 1) and the verifier walks the next level once, not once per way. The frame's
  * start is read afresh too (afm_frame_start()): the old pointer carries the bounds
  * each way checked, which differ, and would keep the ways apart. In user space it is
  * the same arithmetic.
  */
-static __always_inline void afm_rebase(struct afm_cursor *c, const void **data, struct afm_record *rec,
-				       __u32 off, const struct afm_frame_src *src)
+static __always_inline int afm_rebase(struct afm_cursor *c, const void **data, struct afm_record *rec,
+				      __u32 off, const __u32 max, const struct afm_frame_src *src)
 {
+	if (off > max)		/* max + 1: a power of two */
+		return -1;
 	rec->rebase_off = (__u16)off;
 	__asm__ volatile("" ::: "memory");
 	*data = afm_frame_start(src, *data);
-	c->p = (const __u8 *)*data + (rec->rebase_off & AFM_TUNNEL_OFF_MAX);
+	c->p = (const __u8 *)*data + (rec->rebase_off & max);
+	return 0;
 }
 
 /*
- * Parse one frame into rec->key, dir, tcp_flags, http_status, frag, frag_id, l3_off
- * and ip_len; with detail (a constant at each caller), also headers, l4_hlen, the TCP
- * sequence, acknowledgement and window, the ICMP type and code. With tunnels (--tunnels
- * decap), the packet is the innermost frame of up to AFM_TUNNEL_MAX nested tunnels:
- * frame_off and the tunnel fields say where it was; src: the BPF program's context
- * (user space: NULL). ts_ns and wire_len are the caller's (afm_record_wire()). Returns AFM_OK or an AFM_SKIP_* reason.
+ * Parse one frame into rec->key, dir, tcp_flags, http_status, frag, frag_id, l3_off,
+ * ip_len and payload_off; with detail (a constant at each caller), also headers,
+ * l4_hlen, the TCP sequence, acknowledgement and window, the ICMP type and code. With
+ * tunnels (--tunnels decap), the packet is the innermost frame of up to AFM_TUNNEL_MAX
+ * nested tunnels: frame_off and the tunnel fields say where it was; src: the BPF
+ * program's context (user space: NULL). ts_ns and wire_len are the caller's
+ * (afm_record_wire()). Returns AFM_OK or an AFM_SKIP_* reason.
  */
 static __always_inline int afm_parse(const void *data, const void *data_end, int link,
 				     struct afm_record *rec, const int detail, const int tunnels,
@@ -747,7 +753,7 @@ static __always_inline int afm_parse(const void *data, const void *data_end, int
 	/* One level a tunnel: its frame's link header and tags, its IP header, its tunnel. */
 	for (int level = 0; level <= AFM_TUNNEL_MAX; level++) {
 		if (tunnels && level > 0) {
-			afm_rebase(&c, &data, rec, rec->frame_off, src);
+			afm_rebase(&c, &data, rec, rec->frame_off, AFM_TUNNEL_OFF_MAX, src);	/* checked below */
 			link = rec->rebase_link;
 		}
 		ret = afm_parse_link(&c, link, &eth_proto);
@@ -762,8 +768,8 @@ static __always_inline int afm_parse(const void *data, const void *data_end, int
 			__u64 at = (__u64)(c.p - (const __u8 *)data);	/* the IP header */
 
 			rec->l3_off = (__u8)(at - rec->frame_off);
-			if (tunnels && level > 0)
-				afm_rebase(&c, &data, rec, (__u32)at, src);
+			if (tunnels && level > 0 && afm_rebase(&c, &data, rec, (__u32)at, AFM_TUNNEL_HDR_MAX, src))
+				return AFM_SKIP_TUNNEL;
 			l3 = c.p;
 			if (eth_proto == AFM_ETH_P_IPV4)
 				ret = afm_parse_ipv4(&c, rec, &proto, &ip_len);
@@ -785,7 +791,8 @@ static __always_inline int afm_parse(const void *data, const void *data_end, int
 		/* every way here (tags, IP versions, options) meets again (afm_rebase()) */
 		if (tunnels) {
 			rec->rebase_kind = (__u8)kind;
-			afm_rebase(&c, &data, rec, (__u32)(c.p - (const __u8 *)data), src);
+			if (afm_rebase(&c, &data, rec, (__u32)(c.p - (const __u8 *)data), AFM_TUNNEL_HDR_MAX, src))
+				return AFM_SKIP_TUNNEL;
 			kind = rec->rebase_kind;
 		}
 
@@ -824,11 +831,17 @@ static __always_inline int afm_parse(const void *data, const void *data_end, int
 
 	if (tunnels && inner) {	/* every inner way meets before the transport header */
 		rec->rebase_avail = l4_avail;
-		afm_rebase(&c, &data, rec, (__u32)(c.p - (const __u8 *)data), src);
+		if (afm_rebase(&c, &data, rec, (__u32)(c.p - (const __u8 *)data), AFM_TUNNEL_HDR_MAX, src))
+			return AFM_SKIP_TUNNEL;
 		l4_avail = rec->rebase_avail;
 		proto = rec->key.proto;
 	}
 	if (rec->frag != AFM_FRAG_LATER) {	/* a later fragment has no transport header */
+		/* payload_off: bytes before the transport header, and the TCP/UDP parser adds
+		 * that header's (in memory, not a register live to the end: the verifier then
+		 * walks the rest once, whatever the transport) */
+		rec->payload_off = (__u16)(c.p - (const __u8 *)data);
+
 		if (proto == AFM_IPPROTO_TCP)
 			ret = afm_parse_tcp(&c, rec, l4_avail, detail);
 		else if (proto == AFM_IPPROTO_UDP)

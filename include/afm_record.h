@@ -84,6 +84,10 @@ struct afm_record {
 		};
 	};
 	__u32 tcp_seq, tcp_ack;
+	/* Bytes from the frame's start to the transport payload: the headers every segment
+	 * of a GSO/GRO super-frame repeats (--segments). afm_parse() sets it before the
+	 * transport header, the TCP/UDP parser adds that header's bytes. */
+	__u16 payload_off;
 	/*
 	 * Tunnels (--tunnels decap, docs/METERING.md 1.1): the packet is the frame inside
 	 * the innermost tunnel, frame_off bytes into the captured one (l3_off counts from
@@ -95,13 +99,15 @@ struct afm_record {
 	__u8 outer_ver;		/* 4 or 6: the IP header carrying the innermost tunnel; 0: none (MPLS) */
 	__u8 tunnel_has_id;	/* the innermost tunnel carries an identifier: */
 	__u8 rebase_kind;	/* the parser's: the tunnel found (enum afm_tunnel) */
+	__u16 pad3;
 	__u32 tunnel_id;	/* ... VNI, GRE key, ERSPAN session, GTP-U TEID or MPLS label */
 	__u8 outer[2][16];	/* that IP header's source and destination */
 	__u32 rebase_avail;	/* the parser's: transport bytes the IP header declares */
+	__u32 pad4;
 };
 
 _Static_assert(sizeof(struct afm_flow_key) == 56, "flow key layout");
-_Static_assert(sizeof(struct afm_record) == 144, "record layout");
+_Static_assert(sizeof(struct afm_record) == 152, "record layout");
 
 /* The part of a record every parse clears: what follows is written only for a tunnel. */
 #define AFM_RECORD_CLEAR __builtin_offsetof(struct afm_record, outer)
@@ -171,6 +177,7 @@ enum afm_tunnel {
 #define AFM_TUNNEL_MAX 3	/* tunnels nested in one another; one more is AFM_SKIP_TUNNEL */
 #endif
 #define AFM_TUNNEL_OFF_MAX 1023	/* an inner frame starts within the first 1024 bytes */
+#define AFM_TUNNEL_HDR_MAX 16383	/* ... and its headers within the first 16 KiB */
 #define AFM_MPLS_MAX 8		/* label stack entries */
 #define AFM_GTPU_EXT_MAX 4	/* GTP-U extension headers */
 

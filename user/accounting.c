@@ -103,6 +103,10 @@ void afm_counters_print(const struct afm_counters *c, FILE *f)
 	print_breakdown(f, c->flows_ended, AFM_END_COUNT, 0, afm_end_reason_name);
 	afm_counters_print_rows(c, f, ": ");
 	fprintf(f, "; %.3f s, %.0f packets/s\n", c->seconds, rate);
+	if (c->segments_on)
+		fprintf(f, "app-flow-meter: --segments: %llu super-frames metered as the %llu segments the wire "
+			"carries (%llu with another count in gso_segs)\n", (unsigned long long)c->superframes,
+			(unsigned long long)c->segments, (unsigned long long)c->gso_segs_mismatch);
 }
 
 static void json_group(FILE *f, const char *name, const uint64_t *v, int count, int first,
@@ -131,6 +135,10 @@ static void write_json(const struct afm_counters *c, FILE *f)
 	fprintf(f, ",\"flows_open\":%llu,\"flows_open_max\":%llu,\"sample_bytes_per_packet\":%.2f",
 		(unsigned long long)c->flows_open, (unsigned long long)c->flows_open_max,
 		c->samples ? (double)c->sample_bytes / (double)c->samples : 0.0);
+	if (c->segments_on)
+		fprintf(f, ",\"superframes\":%llu,\"segments\":%llu,\"gso_segs_mismatch\":%llu",
+			(unsigned long long)c->superframes, (unsigned long long)c->segments,
+			(unsigned long long)c->gso_segs_mismatch);
 	fprintf(f, ",\"stopped_by\":\"%s%s\",\"seconds\":%.6f}\n", c->stopped_by ? "SIG" : "",
 		c->stopped_by ? sigabbrev_np(c->stopped_by) : "", c->seconds);
 }

@@ -37,6 +37,9 @@ struct afm_counters {
 	uint64_t sample_bytes, samples;		/* per-flow sample storage: bytes held, samples */
 	double seconds;				/* wall-clock time of the run */
 	int stopped_by;				/* SIGINT or SIGTERM stopped the run, else 0 */
+	int segments_on;			/* --segments: the three below are reported */
+	uint64_t superframes, segments;		/* super-frames split, the segments they made */
+	uint64_t gso_segs_mismatch;		/* ... of which the kernel's gso_segs said another count */
 };
 
 const char *afm_verdict_name(int verdict);

@@ -54,6 +54,10 @@ static const char usage_text[] =
 	"                           frame inside: the flow is the innermost conversation, its\n"
 	"                           tunnels part of its key (extended schema: tunnel columns);\n"
 	"                           outer: meter the outer packets as they are (METERING.md, 1.1)\n"
+	"      --segments           count each GSO/GRO super-frame as the segments the wire\n"
+	"                           carries, as a mirror port sees them (TC egress sees\n"
+	"                           super-frames of up to 64 KiB); TC ingress takes the place\n"
+	"                           of generic XDP (veth, lo). Live only\n"
 	"      --force              replace an XDP program another tool attached (it is put\n"
 	"                           back at exit)\n"
 	"Output:\n"
@@ -161,6 +165,7 @@ enum {
 	OPT_VIA_XDP,
 	OPT_XDP_MODE,
 	OPT_INGRESS_ONLY,
+	OPT_SEGMENTS,
 	OPT_FORCE,
 	OPT_NETNS,
 	OPT_PID,
@@ -201,6 +206,7 @@ static const struct option long_options[] = {
 	{ "interface", required_argument, NULL, 'i' },
 	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
 	{ "ingress-only", no_argument, NULL, OPT_INGRESS_ONLY },
+	{ "segments", no_argument, NULL, OPT_SEGMENTS },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "schema", required_argument, NULL, OPT_SCHEMA },
@@ -407,6 +413,9 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 		case OPT_INGRESS_ONLY:
 			opt->ingress_only = 1;
 			break;
+		case OPT_SEGMENTS:
+			opt->segments = 1;
+			break;
 		case OPT_FORCE:
 			opt->force = 1;
 			break;
@@ -573,6 +582,11 @@ int afm_cli_parse(int argc, char **argv, struct afm_options *opt)
 	if ((opt->rotate_rows || opt->rotate_ns) && (!opt->output || strcmp(opt->output, "-") == 0)) {
 		afm_error("--rotate-rows and --rotate-seconds need an output file (-o FILE); standard "
 			  "output stays one stream");
+		return AFM_EXIT_USAGE;
+	}
+	if (opt->segments && opt->n_captures) {
+		afm_error("--segments splits the super-frames the kernel's hooks see live (-i, --netns, --pid); a "
+			  "capture has no segment sizes: a super-frame in it stays one packet, as written");
 		return AFM_EXIT_USAGE;
 	}
 	if (opt->via_xdp && !opt->n_captures) {

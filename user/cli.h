@@ -21,6 +21,7 @@ struct afm_options {
 	int n_containers;
 	int xdp_mode;				/* enum afm_xdp_mode */
 	int ingress_only;			/* no TC egress program */
+	int segments;				/* --segments: super-frames as their segments */
 	int force;				/* replace another XDP program */
 	int outer_tunnels;			/* --tunnels outer (default decap) */
 	const char *output;			/* -o, "-" for stdout; NULL: none (--ipfix alone) */

@@ -111,18 +111,21 @@ static void on_event(void *ctx, const struct afm_event *ev)
 		l->pipe.counters.lost[AFM_LOST_NO_MEMORY] += ev->n;
 }
 
-/* A sample in time order: to the engine, on the wall clock. */
+/* A sample in time order: to the engine, on the wall clock; a super-frame as its segments. */
 static void on_sample(void *ctx, const struct afm_event *ev, uint32_t i)
 {
 	struct live *l = ctx;
 	struct afm_record rec;
+	uint32_t n = afm_kevent_packets(ev, i);
 
-	afm_kmeter_record(l->k, ev, i, &rec);
-	rec.ts_ns = (uint64_t)((int64_t)rec.ts_ns + l->mono_to_real);
-	if (afm_engine_packet(&l->pipe.engine, &rec) == 0)
-		l->pipe.counters.metered++;
-	else
-		l->pipe.counters.lost[AFM_LOST_NO_MEMORY]++;
+	for (uint32_t j = 0; j < n; j++) {
+		afm_kmeter_segment(l->k, ev, i, j, &rec);
+		rec.ts_ns = (uint64_t)((int64_t)rec.ts_ns + l->mono_to_real);
+		if (afm_engine_packet(&l->pipe.engine, &rec) == 0)
+			l->pipe.counters.metered++;
+		else
+			l->pipe.counters.lost[AFM_LOST_NO_MEMORY]++;
+	}
 }
 
 /* Samples older than the horizon (kernel clock) go to the engine; time passes there. */
@@ -180,16 +183,42 @@ static int attach_all(struct live *l)
 		const char *ifname = l->att[i].host_if, *mode = "";
 		/* What a loopback interface sends it receives: XDP sees every packet once. */
 		int egress = !opt->ingress_only && !afm_iface_is_loopback(ifname);
+		/*
+		 * --segments: generic XDP sees a GRO'd super-frame without its gso_size, so TC
+		 * ingress (which has it) takes its place: on a veth or lo, with --xdp-mode
+		 * generic, or where native XDP is refused. Native XDP sees wire frames.
+		 */
+		int auto_mode = opt->xdp_mode == AFM_XDP_AUTO;
+		int tc_in = opt->segments && (opt->xdp_mode == AFM_XDP_GENERIC || (auto_mode && afm_iface_auto_generic(ifname)));
+		int r = 0;
 
-		if (afm_hooks_attach_xdp(&l->hooks, afm_kmeter_xdp_fd(l->k), ifname, opt->xdp_mode, opt->force, &mode,
-					 err, sizeof(err)) != 0 ||
+		if (!tc_in) {
+			r = afm_hooks_attach_xdp(&l->hooks, afm_kmeter_xdp_fd(l->k), ifname,
+						 opt->segments && auto_mode ? AFM_XDP_NATIVE : opt->xdp_mode, opt->force, &mode,
+						 err, sizeof(err));
+			if (r && opt->segments && auto_mode && r != -EBUSY && r != -ENODEV && r != -E2BIG) {
+				afm_notice("%s: native XDP refused (%s); with --segments, TC ingress takes the place of "
+					   "generic XDP", ifname, strerror(-r));
+				tc_in = 1;
+				r = 0;
+			}
+		}
+		if (r == 0 && tc_in)
+			r = afm_hooks_attach_tc_ingress(&l->hooks, afm_kmeter_tc_fd(l->k), ifname, err, sizeof(err));
+		if (r != 0 ||
 		    (egress && afm_hooks_attach_tc_egress(&l->hooks, afm_kmeter_tc_fd(l->k), ifname, err, sizeof(err)) != 0)) {
 			afm_error("%s", err);
 			return -1;
 		}
-		afm_notice("metering %s: %s XDP ingress%s", describe(&l->att[i], what, sizeof(what)), mode,
-			   egress ? ", TC egress" : opt->ingress_only ? "" : " (a loopback interface: what it sends, it "
-			   "receives)");
+		if (tc_in)
+			afm_notice("metering %s: TC ingress (--segments, in place of generic XDP)%s",
+				   describe(&l->att[i], what, sizeof(what)),
+				   egress ? ", TC egress" : opt->ingress_only ? "" : " (a loopback interface: what it sends, "
+				   "it receives)");
+		else
+			afm_notice("metering %s: %s XDP ingress%s", describe(&l->att[i], what, sizeof(what)), mode,
+				   egress ? ", TC egress" : opt->ingress_only ? "" : " (a loopback interface: what it sends, it "
+				   "receives)");
 	}
 	l->n_present = l->n_att;
 	for (int i = 0; i < l->n_att; i++) {
@@ -256,7 +285,11 @@ static void collect_counters(struct live *l, int final)
 	c->bytes = kc.bytes;
 	for (int v = 1; v < AFM_VERDICT_COUNT; v++)
 		c->skipped[v] = kc.skipped[v];
-	c->lost[AFM_LOST_RINGBUF] = kc.lost_ringbuf;
+	c->lost[AFM_LOST_RINGBUF] = kc.lost_ringbuf + kc.lost_ringbuf_extra;	/* packets, not samples */
+	c->segments_on = l->opt->segments;
+	c->superframes = kc.superframes;
+	c->segments = kc.segments;
+	c->gso_segs_mismatch = kc.gso_segs_mismatch;
 	c->flows_open = afm_engine_open_flows(&l->pipe.engine);
 	if (final && (kc.len_clamped || kc.overhead_clamped))
 		afm_warn("the kernel saw %llu frames longer than 1 MiB (their length counts as 1 MiB) and %llu with "
@@ -371,6 +404,7 @@ int afm_live_run(const struct afm_options *opt)
 		goto out;
 	kcfg.detail = l.pipe.schema.detail;
 	kcfg.outer_tunnels = opt->outer_tunnels;
+	kcfg.segments = opt->segments;
 	if (afm_kmeter_open(&l.k, &kcfg, err, sizeof(err)) != 0) {
 		afm_error("%s", err);
 		status = AFM_EXIT_KERNEL;

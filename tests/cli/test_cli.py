@@ -218,6 +218,8 @@ class Options(Meter):
                            (['extra'], "unexpected argument 'extra'"),
                            (['-i', 'lo', '-i', 'lo'], '-i lo is given twice'),
                            (['-r', 'x', '--close-linger', '-1'], '--close-linger'),
+                           (['-r', 'x', '--segments'], '--segments splits the super-frames'),
+                           (['-r', 'x', '--via-xdp', '--segments'], 'a capture has no segment sizes'),
                            ([], 'nothing to meter')):
             self.assert_error(self.run_meter(*args), EXIT_USAGE, frag)
 

@@ -16,7 +16,8 @@
 
 #include "log.h"
 
-/* enum bpf_attach_type's BPF_TCX_EGRESS (Linux 6.6): the build's UAPI headers may be older. */
+/* enum bpf_attach_type's BPF_TCX_INGRESS, _EGRESS (Linux 6.6): the build's UAPI headers may be older. */
+#define AFM_BPF_TCX_INGRESS 46
 #define AFM_BPF_TCX_EGRESS 47
 
 /* The classic TC filter's handle and priority, to find and replace our own. */
@@ -105,6 +106,19 @@ int afm_iface_is_loopback(const char *ifname)
 	return lo;
 }
 
+int afm_iface_auto_generic(const char *ifname)
+{
+	char drv[32];
+
+	/*
+	 * Native XDP on a veth turns off its peer's GSO, caps the MTU and moves GRO before
+	 * the program (it would see segments where the stack and tcpdump see one
+	 * super-frame): generic XDP leaves a container's link as it was.
+	 */
+	driver_of(ifname, drv, sizeof(drv));
+	return strcmp(drv, "veth") == 0 || afm_iface_is_loopback(ifname);	/* lo has generic XDP only */
+}
+
 /* Attach again the XDP program --force took the place of, as it was. */
 static void put_back(const char *ifname, int ifindex, int fd, __u32 flags, const char *name, __u32 id)
 {
@@ -163,18 +177,8 @@ int afm_hooks_attach_xdp(struct afm_hooks *hs, int prog_fd, const char *ifname, 
 			   ifname, other, other_id);
 	}
 
-	if (mode == AFM_XDP_AUTO) {
-		char drv[32];
-
-		/*
-		 * Native XDP on a veth turns off its peer's GSO, caps the MTU and moves GRO
-		 * before the program (it would see segments where the stack and tcpdump see
-		 * one super-frame): generic XDP leaves a container's link as it was.
-		 */
-		driver_of(ifname, drv, sizeof(drv));
-		if (strcmp(drv, "veth") == 0 || afm_iface_is_loopback(ifname))	/* lo has generic XDP only */
-			mode = AFM_XDP_GENERIC;
-	}
+	if (mode == AFM_XDP_AUTO && afm_iface_auto_generic(ifname))
+		mode = AFM_XDP_GENERIC;
 	LIBBPF_OPTS(bpf_link_create_opts, opts);
 	opts.flags = mode == AFM_XDP_GENERIC ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
 	fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
@@ -213,9 +217,11 @@ int afm_hooks_attach_xdp(struct afm_hooks *hs, int prog_fd, const char *ifname, 
 	return 0;
 }
 
-int afm_hooks_attach_tc_egress(struct afm_hooks *hs, int prog_fd, const char *ifname, char *err, size_t errlen)
+/* The TC program on one side of ifname (ingress: --segments, in place of generic XDP). */
+static int attach_tc(struct afm_hooks *hs, int prog_fd, const char *ifname, int ingress, char *err, size_t errlen)
 {
-	int ifindex = ifindex_of(ifname, err, errlen, "TC egress");
+	const char *what = ingress ? "TC ingress" : "TC egress";
+	int ifindex = ifindex_of(ifname, err, errlen, what);
 	struct afm_hook *h;
 	int fd, ret;
 
@@ -223,23 +229,24 @@ int afm_hooks_attach_tc_egress(struct afm_hooks *hs, int prog_fd, const char *if
 		return -ENODEV;
 	h = new_hook(hs, ifindex);
 	if (!h) {
-		snprintf(err, errlen, "cannot attach TC egress to %s: too many attachments", ifname);
+		snprintf(err, errlen, "cannot attach %s to %s: too many attachments", what, ifname);
 		return -E2BIG;
 	}
+	h->tc_ingress = ingress;
 	/* TCX (Linux 6.6+): a link, removed by the kernel however the process ends. */
-	fd = bpf_link_create(prog_fd, ifindex, AFM_BPF_TCX_EGRESS, NULL);
+	fd = bpf_link_create(prog_fd, ifindex, ingress ? AFM_BPF_TCX_INGRESS : AFM_BPF_TCX_EGRESS, NULL);
 	if (fd >= 0) {
 		h->link_fd = fd;
 		return 0;
 	}
 	/* Older kernels: a clsact qdisc and a filter, removed at exit. */
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = AFM_TC_HANDLE, .priority = AFM_TC_PRIORITY,
 		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
 	ret = bpf_tc_hook_create(&hook);
 	if (ret && ret != -EEXIST) {
 		hs->n--;
-		snprintf(err, errlen, "cannot attach TC egress to %s: cannot create its clsact qdisc: %s", ifname,
+		snprintf(err, errlen, "cannot attach %s to %s: cannot create its clsact qdisc: %s", what, ifname,
 			 strerror(-ret));
 		return ret;
 	}
@@ -249,11 +256,21 @@ int afm_hooks_attach_tc_egress(struct afm_hooks *hs, int prog_fd, const char *if
 		if (h->tc_created_qdisc)
 			bpf_tc_hook_destroy(&hook);
 		hs->n--;
-		snprintf(err, errlen, "cannot attach TC egress to %s: %s", ifname, strerror(-ret));
+		snprintf(err, errlen, "cannot attach %s to %s: %s", what, ifname, strerror(-ret));
 		return ret;
 	}
 	h->tc_classic = 1;
 	return 0;
+}
+
+int afm_hooks_attach_tc_egress(struct afm_hooks *hs, int prog_fd, const char *ifname, char *err, size_t errlen)
+{
+	return attach_tc(hs, prog_fd, ifname, 0, err, errlen);
+}
+
+int afm_hooks_attach_tc_ingress(struct afm_hooks *hs, int prog_fd, const char *ifname, char *err, size_t errlen)
+{
+	return attach_tc(hs, prog_fd, ifname, 1, err, errlen);
 }
 
 void afm_hooks_detach(struct afm_hooks *hs)
@@ -272,7 +289,8 @@ void afm_hooks_detach(struct afm_hooks *hs)
 			h->replaced_fd = -1;
 		}
 		if (h->tc_classic) {
-			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = h->ifindex, .attach_point = BPF_TC_EGRESS);
+			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = h->ifindex,
+				    .attach_point = h->tc_ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
 			LIBBPF_OPTS(bpf_tc_opts, opts, .handle = AFM_TC_HANDLE, .priority = AFM_TC_PRIORITY);
 
 			bpf_tc_detach(&hook, &opts);

@@ -23,6 +23,7 @@ struct afm_hook {
 	int link_fd;		/* XDP or TCX link, or -1 */
 	int tc_classic;		/* a netlink TC filter (no link) */
 	int tc_created_qdisc;	/* we created the clsact qdisc */
+	int tc_ingress;		/* a TC program on the receive side (--segments) */
 	int ifindex;
 	int replaced_fd;	/* --force: the XDP program we took the place of, or -1 */
 	uint32_t replaced_flags;	/* ... its mode, to put it back as it was */
@@ -41,9 +42,13 @@ void afm_hooks_init(struct afm_hooks *hs);
 int afm_hooks_attach_xdp(struct afm_hooks *hs, int prog_fd, const char *ifname, enum afm_xdp_mode mode, int force,
 			 const char **used, char *err, size_t errlen);
 int afm_hooks_attach_tc_egress(struct afm_hooks *hs, int prog_fd, const char *ifname, char *err, size_t errlen);
+/* The TC program on the receive side (--segments, where XDP would be generic). */
+int afm_hooks_attach_tc_ingress(struct afm_hooks *hs, int prog_fd, const char *ifname, char *err, size_t errlen);
 /* Every hook off (packets stop arriving), replaced programs back. */
 void afm_hooks_detach(struct afm_hooks *hs);
 /* A loopback interface (IFF_LOOPBACK): what it sends, it receives. */
 int afm_iface_is_loopback(const char *ifname);
+/* --xdp-mode auto takes generic XDP here: a veth or a loopback interface. */
+int afm_iface_auto_generic(const char *ifname);
 
 #endif

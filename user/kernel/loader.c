@@ -146,6 +146,7 @@ int afm_kmeter_open(struct afm_kmeter **out, const struct afm_kmeter_config *cfg
 	k->skel->rodata->cfg_replay = cfg->replay ? 1 : 0;
 	k->skel->rodata->cfg_detail = cfg->detail ? 1 : 0;
 	k->skel->rodata->cfg_tunnels = cfg->outer_tunnels ? 0 : 1;
+	k->skel->rodata->cfg_segments = cfg->segments ? 1 : 0;
 	k->detail = cfg->detail;
 	/* the tunnelled flows' table: one entry with --tunnels outer */
 	bpf_map__set_max_entries(k->skel->maps.tunnels, cfg->outer_tunnels ? 1 : AFM_TUNNEL_FLOWS);
@@ -421,9 +422,9 @@ void afm_kmeter_close(struct afm_kmeter *k)
 	free(k);
 }
 
-void afm_kmeter_record(struct afm_kmeter *k, const struct afm_event *ev, uint32_t i, struct afm_record *rec)
+/* A tunnelled flow's carrier and identifiers into its record, from the tunnels table. */
+static void tunnel_fill(struct afm_kmeter *k, const struct afm_event *ev, struct afm_record *rec)
 {
-	afm_kevent_record(ev, i, rec);
 	if (!ev->key.tunnel[0])
 		return;
 	/* one lookup an event: its samples are one flow's */
@@ -445,6 +446,19 @@ void afm_kmeter_record(struct afm_kmeter *k, const struct afm_event *ev, uint32_
 	rec->outer_ver = t->outer_ver;
 	rec->tunnel_has_id = (t->has_id >> e) & 1;
 	rec->tunnel_id = t->id[e];
+}
+
+void afm_kmeter_record(struct afm_kmeter *k, const struct afm_event *ev, uint32_t i, struct afm_record *rec)
+{
+	afm_kevent_record(ev, i, rec);
+	tunnel_fill(k, ev, rec);
+}
+
+void afm_kmeter_segment(struct afm_kmeter *k, const struct afm_event *ev, uint32_t i, uint32_t j,
+			struct afm_record *rec)
+{
+	afm_kevent_segment(ev, i, j, rec);
+	tunnel_fill(k, ev, rec);
 }
 
 uint64_t afm_kmeter_tunnel_misses(const struct afm_kmeter *k)
@@ -480,4 +494,42 @@ void afm_kevent_record(const struct afm_event *ev, uint32_t i, struct afm_record
 			rec->icmp_code = (uint8_t)d->window;
 		}
 	}
+}
+
+uint32_t afm_kevent_packets(const struct afm_event *ev, uint32_t i)
+{
+	if (i > 0 && (ev->s[i - 1].info & AFM_KS_SEGMENTS))
+		return 0;	/* an extension (its info never has the bit) */
+	if (!(ev->s[i].info & AFM_KS_SEGMENTS) || i + 1 >= ev->n)
+		return 1;
+	return AFM_KX_SEGS(&ev->s[i + 1]);
+}
+
+/*
+ * As the kernel's segmentation makes them (tcp_gso_segment(), docs/METERING.md):
+ * every segment repeats the headers and carries gso_size bytes, the last one what is
+ * left; FIN and PSH are on the last, CWR on the first, an HTTP status line in the
+ * first; segment j's sequence number is the super-frame's plus j * gso_size.
+ */
+void afm_kevent_segment(const struct afm_event *ev, uint32_t i, uint32_t j, struct afm_record *rec)
+{
+	afm_kevent_record(ev, i, rec);
+	uint32_t segs = afm_kevent_packets(ev, i);
+
+	if (segs < 2 || j >= segs)
+		return;
+	const struct afm_ksample *x = &ev->s[i + 1];
+	uint32_t gso = AFM_KX_GSO_SIZE(x), hdr = AFM_KX_HEADERS(x);
+	uint32_t last = rec->wire_len - hdr - (segs - 1) * gso;
+
+	rec->wire_len = hdr + (j + 1 < segs ? gso : last);
+	rec->ip_len = rec->wire_len > ev->overhead[i] ? rec->wire_len - ev->overhead[i] : 0;
+	if (j + 1 < segs)
+		rec->tcp_flags &= (uint8_t)~(AFM_TCP_FIN | AFM_TCP_PSH);
+	if (j > 0) {
+		rec->tcp_flags &= (uint8_t)~AFM_TCP_CWR;
+		rec->http_status = 0;
+	}
+	if (rec->key.proto == AFM_IPPROTO_TCP)
+		rec->tcp_seq += j * gso;
 }

@@ -25,6 +25,7 @@ struct afm_kmeter_config {
 	int compat_xdp;			/* afm_xdp_compat even where afm_xdp would load (tests) */
 	int detail;			/* samples carry their detail (the CIC schemas: afm_event.h) */
 	int outer_tunnels;		/* --tunnels outer: the programs open no tunnel */
+	int segments;			/* --segments: TC splits GSO/GRO super-frames (afm_event.h) */
 	afm_kevent_fn on_event;
 	void *ctx;
 };
@@ -80,7 +81,17 @@ void afm_kmeter_close(struct afm_kmeter *k);
 void afm_kevent_record(const struct afm_event *ev, uint32_t i, struct afm_record *rec);
 /* The same, with a tunnelled flow's carrier and identifiers from the tunnels table. */
 void afm_kmeter_record(struct afm_kmeter *k, const struct afm_event *ev, uint32_t i, struct afm_record *rec);
+/* afm_kevent_segment(), with a tunnelled flow's carrier and identifiers likewise. */
+void afm_kmeter_segment(struct afm_kmeter *k, const struct afm_event *ev, uint32_t i, uint32_t j,
+			struct afm_record *rec);
 /* Tunnelled samples whose flow had left the tunnels table (their tunnel columns: -). */
 uint64_t afm_kmeter_tunnel_misses(const struct afm_kmeter *k);
+/*
+ * The packets sample i of an event stands for: 1; a super-frame's segments
+ * (--segments, AFM_KS_SEGMENTS); 0 for the extension sample that follows one.
+ */
+uint32_t afm_kevent_packets(const struct afm_event *ev, uint32_t i);
+/* Packet j (< afm_kevent_packets()) of sample i as a record: segment j of a super-frame. */
+void afm_kevent_segment(const struct afm_event *ev, uint32_t i, uint32_t j, struct afm_record *rec);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "features/sort.h"
+#include "kernel/loader.h"
 
 struct afm_reorder_run {
 	uint32_t left;		/* samples not yet released */
@@ -53,9 +54,12 @@ int afm_reorder_push(struct afm_reorder *r, const struct afm_event *ev)
 	if (reserve(r, ev->n) != 0 || !(run = malloc(size)))
 		return -ENOMEM;
 	memcpy(&run->ev, ev, size - offsetof(struct afm_reorder_run, ev));
-	run->left = ev->n;
-	for (uint32_t i = 0; i < ev->n; i++)
-		r->wait[r->n_wait++] = (struct afm_pending){ ev->base + ev->s[i].stamp, run, i, 0 };
+	run->left = 0;
+	for (uint32_t i = 0; i < ev->n; i++)	/* not a super-frame's extension (--segments) */
+		if (afm_kevent_packets(ev, i)) {
+			r->wait[r->n_wait++] = (struct afm_pending){ ev->base + ev->s[i].stamp, run, i, 0 };
+			run->left++;
+		}
 	return 0;
 }
 
