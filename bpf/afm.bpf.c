@@ -40,6 +40,10 @@ static __always_inline const void *afm_frame_start(const struct afm_frame_src *s
 	return (const void *)(long)((struct xdp_md *)src->ctx)->data;
 }
 
+struct afm_record;
+static __always_inline int afm_inner_levels(const struct afm_frame_src *src, const void *data,
+					    const void *data_end, struct afm_record *rec);
+
 #include "afm_event.h"
 #include "afm_key.h"
 #include "afm_parse.h"
@@ -141,6 +145,42 @@ struct {
 	__type(key, __u32);
 	__type(value, struct afm_kscratch);
 } scratch SEC(".maps");
+
+/*
+ * The tunnels inside a packet's first one (afm_parse_inner()): a function of its own
+ * for each kind of context, global, so that the verifier checks it once whatever
+ * state the packet's first frame left (and the first frame's many ways are not walked
+ * again for every way through the tunnels). It parses into this CPU's record, which
+ * the caller holds too. Untunnelled packets never call it.
+ */
+__noinline int afm_inner_xdp(struct xdp_md *ctx)
+{
+	__u32 zero = 0;
+	struct afm_kscratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+	const struct afm_frame_src src = { ctx, 0 };
+
+	if (!ctx || !sc)
+		return AFM_SKIP_TUNNEL;
+	return afm_parse_inner((void *)(long)ctx->data, (void *)(long)ctx->data_end, &sc->rec, &src);
+}
+
+__noinline int afm_inner_tc(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	struct afm_kscratch *sc = bpf_map_lookup_elem(&scratch, &zero);
+	const struct afm_frame_src src = { skb, 1 };
+
+	if (!skb || !sc)
+		return AFM_SKIP_TUNNEL;
+	return afm_parse_inner((void *)(long)skb->data, (void *)(long)skb->data_end, &sc->rec, &src);
+}
+
+static __always_inline int afm_inner_levels(const struct afm_frame_src *src, const void *data,
+					    const void *data_end, struct afm_record *rec)
+{
+	(void)data, (void)data_end, (void)rec;	/* the callee reads them again */
+	return src->tc ? afm_inner_tc(src->ctx) : afm_inner_xdp(src->ctx);
+}
 
 #define EVENT_HEADER ((__u64)sizeof(struct afm_event) - sizeof(((struct afm_event *)0)->s))
 
@@ -295,8 +335,6 @@ static __always_inline int afm_meter(struct afm_kscratch *sc, __u64 verdict, __u
 	}
 	if (rec->frag != AFM_FRAG_NONE)
 		frag_resolve(sc, clock, c);
-	if (cfg_tunnels && rec->key.tunnel[0])
-		tunnel_note(sc);
 	afm_record_wire(rec, len);	/* the innermost frame's length */
 	len = rec->wire_len;
 
@@ -397,6 +435,10 @@ static __always_inline int afm_meter(struct afm_kscratch *sc, __u64 verdict, __u
 		n += segs && n < AFM_BATCH - 1 ? 2 : 1;
 		slot->ev.n = n;
 	}
+	/* before the batch can ship: user space reads the table for the event (late in the
+	 * program: the verifier walks what follows a branch twice) */
+	if (cfg_tunnels && rec->key.tunnel[0])
+		tunnel_note(sc);
 	c->batched++;
 	if (n >= AFM_BATCH)
 		ship(slot, idx, AFM_FLUSH_FULL, c, detail);
@@ -428,11 +470,20 @@ static __always_inline void meter(const struct afm_frame_src *src, void *data, v
 		return;
 	}
 	rec->key.ifindex = ifindex;	/* each interface meters its own flows */
-	/* a replayed frame's own link header: before the innermost frame, or its own */
-	__u32 tunnelled = afm_nonzero(rec->frame_off);
+	/*
+	 * A replayed frame's own link header (--via-xdp: the frame was given an Ethernet
+	 * one) is before the innermost frame, or is its own; and the innermost frame's
+	 * start limit counts it (docs/METERING.md, 1.1). Live, nothing of this is loaded.
+	 */
+	if (cfg_replay) {
+		__u32 tunnelled = afm_nonzero(rec->frame_off);
+		__u32 frame_off = rec->frame_off + tunnelled * (__u32)l3_delta;
 
-	rec->frame_off += (__u16)(tunnelled * (__u32)l3_delta);
-	rec->l3_off += (__u8)((1 - tunnelled) * (__u32)l3_delta);
+		rec->frame_off = (__u16)frame_off;
+		rec->l3_off += (__u8)((1 - tunnelled) * (__u32)l3_delta);
+		if (v == AFM_OK && frame_off > AFM_TUNNEL_OFF_MAX)
+			v = AFM_SKIP_TUNNEL;
+	}
 	afm_meter(sc, (__u64)v, len, stamp, clock, gso_size, gso_segs, detail);
 }
 

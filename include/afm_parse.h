@@ -729,76 +729,66 @@ static __always_inline int afm_rebase(struct afm_cursor *c, const void **data, s
 }
 
 /*
- * Parse one frame into rec->key, dir, tcp_flags, http_status, frag, frag_id, l3_off,
- * ip_len and payload_off; with detail (a constant at each caller), also headers,
- * l4_hlen, the TCP sequence, acknowledgement and window, the ICMP type and code. With
- * tunnels (--tunnels decap), the packet is the innermost frame of up to AFM_TUNNEL_MAX
- * nested tunnels: frame_off and the tunnel fields say where it was; src: the BPF
- * program's context (user space: NULL). ts_ns and wire_len are the caller's
- * (afm_record_wire()). Returns AFM_OK or an AFM_SKIP_* reason.
+ * One frame of level `level` at c, framed as link: its link header and tags, its IP
+ * header, and the tunnel its transport header starts (*kind; AFM_TUN_NONE: the
+ * transport header is at c, of protocol *proto, *l3 the IP header, *ip_len its length).
  */
-static __always_inline int afm_parse(const void *data, const void *data_end, int link,
-				     struct afm_record *rec, const int detail, const int tunnels,
-				     const struct afm_frame_src *src)
+static __always_inline int afm_parse_frame(struct afm_cursor *c, const void **data, int link, struct afm_record *rec,
+					   int level, const int tunnels, const struct afm_frame_src *src, __u8 *proto,
+					   __u64 *ip_len, const __u8 **l3, __u32 *kind)
+{
+	__u16 eth_proto = 0;
+	int ret = afm_parse_link(c, link, &eth_proto);
+
+	if (ret == AFM_OK)
+		ret = afm_parse_vlans(c, &eth_proto, rec);
+	if (ret != AFM_OK)
+		return ret;
+	*kind = AFM_TUN_NONE;
+	if (tunnels && (eth_proto == AFM_ETH_P_MPLS || eth_proto == AFM_ETH_P_MPLS_MC)) {
+		*kind = AFM_TUN_MPLS;	/* a label stack: no IP header at this level */
+		return AFM_OK;
+	}
+	__u64 at = (__u64)(c->p - (const __u8 *)*data);	/* the IP header */
+
+	rec->l3_off = (__u8)(at - rec->frame_off);
+	if (level > 0 && afm_rebase(c, data, rec, (__u32)at, AFM_TUNNEL_HDR_MAX, src))
+		return AFM_SKIP_TUNNEL;
+	*l3 = c->p;
+	if (eth_proto == AFM_ETH_P_IPV4)
+		ret = afm_parse_ipv4(c, rec, proto, ip_len);
+	else if (eth_proto == AFM_ETH_P_IPV6)
+		ret = afm_parse_ipv6(c, rec, proto, ip_len);
+	else
+		return AFM_SKIP_NOT_IP;
+	/* a later fragment carries no header; an outer fragment is not reassembled */
+	if (ret == AFM_OK && tunnels && rec->frag == AFM_FRAG_NONE)
+		*kind = afm_tunnel_kind(c, *proto);
+	return ret;
+}
+
+/*
+ * The tunnels inside the first one, which the frame at level 0 found: its header at
+ * rec->rebase_off, its kind rec->rebase_kind. Each tunnel opened, and the frame inside
+ * parsed, until one holds no tunnel: then AFM_OK, with its transport header's offset in
+ * rec->rebase_off, the bytes the IP header declares after it in rec->rebase_avail,
+ * after the IP header in rec->rebase_l4off, its protocol in key.proto and its IP length
+ * in ip_len. The BPF programs run this as a function of their own, which the verifier
+ * checks once, whatever way the first frame came (afm_inner_levels(), bpf/afm.bpf.c).
+ */
+static __always_inline int afm_parse_inner(const void *data, const void *data_end, struct afm_record *rec,
+					   const struct afm_frame_src *src)
 {
 	struct afm_cursor c = { data, data_end };
-	const __u8 *l3 = data;
-	__u16 eth_proto = 0;
-	__u64 ip_len = 0;	/* bytes of the IP packet as its header declares them */
-	__u8 proto = 0;
-	__u32 inner = 0;	/* a tunnel was opened */
-	int ret;
 
-	__builtin_memset(rec, 0, AFM_RECORD_CLEAR);
-	/* One level a tunnel: its frame's link header and tags, its IP header, its tunnel. */
-	for (int level = 0; level <= AFM_TUNNEL_MAX; level++) {
-		if (tunnels && level > 0) {
-			afm_rebase(&c, &data, rec, rec->frame_off, AFM_TUNNEL_OFF_MAX, src);	/* checked below */
-			link = rec->rebase_link;
-		}
-		ret = afm_parse_link(&c, link, &eth_proto);
-		if (ret == AFM_OK)
-			ret = afm_parse_vlans(&c, &eth_proto, rec);
-		if (ret != AFM_OK)
-			return ret;
-
-		__u32 kind = AFM_TUN_MPLS;
-
-		if (!tunnels || (eth_proto != AFM_ETH_P_MPLS && eth_proto != AFM_ETH_P_MPLS_MC)) {
-			__u64 at = (__u64)(c.p - (const __u8 *)data);	/* the IP header */
-
-			rec->l3_off = (__u8)(at - rec->frame_off);
-			if (tunnels && level > 0 && afm_rebase(&c, &data, rec, (__u32)at, AFM_TUNNEL_HDR_MAX, src))
-				return AFM_SKIP_TUNNEL;
-			l3 = c.p;
-			if (eth_proto == AFM_ETH_P_IPV4)
-				ret = afm_parse_ipv4(&c, rec, &proto, &ip_len);
-			else if (eth_proto == AFM_ETH_P_IPV6)
-				ret = afm_parse_ipv6(&c, rec, &proto, &ip_len);
-			else
-				return AFM_SKIP_NOT_IP;
-			if (ret != AFM_OK)
-				return ret;
-			/* a later fragment carries no header; an outer fragment is not reassembled */
-			if (!tunnels || rec->frag != AFM_FRAG_NONE)
-				break;
-			kind = afm_tunnel_kind(&c, proto);
-			if (kind == AFM_TUN_NONE)
-				break;
-		}
-		if (level == AFM_TUNNEL_MAX)
-			return AFM_SKIP_TUNNEL;
-		/* every way here (tags, IP versions, options) meets again (afm_rebase()) */
-		if (tunnels) {
-			rec->rebase_kind = (__u8)kind;
-			if (afm_rebase(&c, &data, rec, (__u32)(c.p - (const __u8 *)data), AFM_TUNNEL_HDR_MAX, src))
-				return AFM_SKIP_TUNNEL;
-			kind = rec->rebase_kind;
-		}
-
+	for (int level = 0; level < AFM_TUNNEL_MAX; level++) {
 		struct afm_tunnel_hdr t = { 0 };
+		__u32 kind = rec->rebase_kind;
 
-		ret = afm_parse_tunnel(c.p, c.end, kind, &t);
+		if (afm_rebase(&c, &data, rec, rec->rebase_off, AFM_TUNNEL_HDR_MAX, src))
+			return AFM_SKIP_TUNNEL;
+		int ret = afm_parse_tunnel(c.p, c.end, kind, &t);
+
 		if (ret != AFM_OK)
 			return ret;
 		__u32 off = (__u32)(t.inner - (const __u8 *)data);
@@ -820,21 +810,87 @@ static __always_inline int afm_parse(const void *data, const void *data_end, int
 		rec->key.vlan[0] = rec->key.vlan[1] = 0;
 		rec->frame_off = (__u16)off;
 		rec->rebase_link = (__u8)t.link;
-		inner = 1;
-	}
-	rec->key.proto = proto;
-	/* 0 when it declares none: ip_len is then 0xffffffff, else under 2^17 (no branch) */
-	rec->ip_len = (__u32)ip_len & ~(0u - (__u32)(ip_len >> 31));
-	/* Payload bytes: captured, and inside the IP packet's declared length. */
-	__u32 l4_off = (__u32)(c.p - l3);
-	__u32 l4_avail = ip_len > l4_off ? (__u32)(ip_len - l4_off) : 0;
+		afm_rebase(&c, &data, rec, off, AFM_TUNNEL_OFF_MAX, src);	/* checked above */
 
-	if (tunnels && inner) {	/* every inner way meets before the transport header */
-		rec->rebase_avail = l4_avail;
-		if (afm_rebase(&c, &data, rec, (__u32)(c.p - (const __u8 *)data), AFM_TUNNEL_HDR_MAX, src))
+		const __u8 *l3 = c.p;
+		__u64 ip_len = 0;
+		__u8 proto = 0;
+
+		ret = afm_parse_frame(&c, &data, rec->rebase_link, rec, level + 1, 1, src, &proto, &ip_len, &l3, &kind);
+		if (ret != AFM_OK)
+			return ret;
+		if (kind == AFM_TUN_NONE) {	/* the innermost frame: its transport header next */
+			__u32 l4_off = (__u32)(c.p - l3);
+
+			rec->key.proto = proto;
+			rec->ip_len = (__u32)ip_len & ~(0u - (__u32)(ip_len >> 31));
+			rec->rebase_avail = ip_len > l4_off ? (__u32)(ip_len - l4_off) : 0;
+			rec->rebase_l4off = (__u16)l4_off;
+			rec->rebase_off = (__u16)(c.p - (const __u8 *)data);
+			return AFM_OK;
+		}
+		if (level + 1 == AFM_TUNNEL_MAX)
+			return AFM_SKIP_TUNNEL;	/* one tunnel more than the meter opens */
+		rec->rebase_kind = (__u8)kind;
+		rec->rebase_off = (__u16)(c.p - (const __u8 *)data);
+	}
+	return AFM_SKIP_TUNNEL;
+}
+
+/* User space runs the inner levels inline; the BPF programs define their own call. */
+#ifndef AFM_FRAME_SRC
+static __always_inline int afm_inner_levels(const struct afm_frame_src *src, const void *data,
+					    const void *data_end, struct afm_record *rec)
+{
+	return afm_parse_inner(data, data_end, rec, src);
+}
+#endif
+
+/*
+ * Parse one frame into rec->key, dir, tcp_flags, http_status, frag, frag_id, l3_off,
+ * ip_len and payload_off; with detail (a constant at each caller), also headers,
+ * l4_hlen, the TCP sequence, acknowledgement and window, the ICMP type and code. With
+ * tunnels (--tunnels decap), the packet is the innermost frame of up to AFM_TUNNEL_MAX
+ * nested tunnels: frame_off and the tunnel fields say where it was; src: the BPF
+ * program's context (user space: NULL). ts_ns and wire_len are the caller's
+ * (afm_record_wire()). Returns AFM_OK or an AFM_SKIP_* reason.
+ */
+static __always_inline int afm_parse(const void *data, const void *data_end, int link,
+				     struct afm_record *rec, const int detail, const int tunnels,
+				     const struct afm_frame_src *src)
+{
+	struct afm_cursor c = { data, data_end };
+	const __u8 *l3 = data;
+	__u64 ip_len = 0;	/* bytes of the IP packet as its header declares them */
+	__u8 proto = 0;
+	__u32 kind;
+	__u32 l4_off, l4_avail;
+	int ret;
+
+	__builtin_memset(rec, 0, AFM_RECORD_CLEAR);
+	ret = afm_parse_frame(&c, &data, link, rec, 0, tunnels, src, &proto, &ip_len, &l3, &kind);
+	if (ret != AFM_OK)
+		return ret;
+	if (tunnels && kind != AFM_TUN_NONE) {	/* the frames inside, then their transport header */
+		rec->rebase_kind = (__u8)kind;
+		rec->rebase_off = (__u16)(c.p - (const __u8 *)data);
+		if (c.p - (const __u8 *)data > AFM_TUNNEL_HDR_MAX)
+			return AFM_SKIP_TUNNEL;
+		ret = afm_inner_levels(src, data, data_end, rec);
+		if (ret != AFM_OK)
+			return ret;
+		if (afm_rebase(&c, &data, rec, rec->rebase_off, AFM_TUNNEL_HDR_MAX, src))
 			return AFM_SKIP_TUNNEL;
 		l4_avail = rec->rebase_avail;
+		l4_off = rec->rebase_l4off;
 		proto = rec->key.proto;
+	} else {
+		rec->key.proto = proto;
+		/* 0 when it declares none: ip_len is then 0xffffffff, else under 2^17 (no branch) */
+		rec->ip_len = (__u32)ip_len & ~(0u - (__u32)(ip_len >> 31));
+		/* Payload bytes: captured, and inside the IP packet's declared length. */
+		l4_off = (__u32)(c.p - l3);
+		l4_avail = ip_len > l4_off ? (__u32)(ip_len - l4_off) : 0;
 	}
 	if (rec->frag != AFM_FRAG_LATER) {	/* a later fragment has no transport header */
 		/* payload_off: bytes before the transport header, and the TCP/UDP parser adds

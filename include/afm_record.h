@@ -99,7 +99,7 @@ struct afm_record {
 	__u8 outer_ver;		/* 4 or 6: the IP header carrying the innermost tunnel; 0: none (MPLS) */
 	__u8 tunnel_has_id;	/* the innermost tunnel carries an identifier: */
 	__u8 rebase_kind;	/* the parser's: the tunnel found (enum afm_tunnel) */
-	__u16 pad3;
+	__u16 rebase_l4off;	/* the parser's: the innermost transport header's offset in its IP packet */
 	__u32 tunnel_id;	/* ... VNI, GRE key, ERSPAN session, GTP-U TEID or MPLS label */
 	__u8 outer[2][16];	/* that IP header's source and destination */
 	__u32 rebase_avail;	/* the parser's: transport bytes the IP header declares */
