@@ -152,3 +152,96 @@ def ipv6_packet(src, dst, next_header, payload):
 def icmp_message(icmp_type, code, data=b''):
     """An ICMP or ICMPv6 message (checksum 0)."""
     return struct.pack('>BBH', icmp_type, code, 0) + data
+
+
+# ---- tunnels (docs/METERING.md 1.1; the tunnels' tests) ------------------------------
+
+def ether_tagged(payload, ethertype=0x0800, vlans=(), dst=b'\x02\x00\x00\x00\x00\x01',
+                 src=b'\x02\x00\x00\x00\x00\x02'):
+    """An Ethernet frame with 802.1Q tags (the first 0x88a8 when there are two)."""
+    out = dst + src
+    for i, vid in enumerate(vlans):
+        tpid = 0x88a8 if (i == 0 and len(vlans) > 1) else 0x8100
+        out += struct.pack('>HH', tpid, vid)
+    return out + struct.pack('>H', ethertype) + payload
+
+
+def vxlan(vni, frame, flags=0x08):
+    """A VXLAN header (RFC 7348; I flag 0x08) and the Ethernet frame it carries."""
+    return struct.pack('>BBHI', flags, 0, 0, vni << 8) + frame
+
+
+def geneve(vni, ptype, payload, options=b'', version=0):
+    """A Geneve header (RFC 8926): options a multiple of 4 bytes."""
+    assert len(options) % 4 == 0
+    return struct.pack('>BBHI', (version << 6) | (len(options) // 4), 0, ptype, vni << 8) + options + payload
+
+
+def gre(ptype, payload, key=None, csum=False, seq=None, version=0, routing=False):
+    """A GRE header (RFC 2784/2890): checksum, key, sequence number when given."""
+    flags = (0x8000 if csum else 0) | (0x4000 if routing else 0) | (0x2000 if key is not None else 0) \
+        | (0x1000 if seq is not None else 0) | version
+    h = struct.pack('>HH', flags, ptype)
+    if csum:
+        h += b'\x00\x00\x00\x00'
+    if key is not None:
+        h += struct.pack('>I', key)
+    if seq is not None:
+        h += struct.pack('>I', seq)
+    return h + payload
+
+
+def erspan2(session, frame, vlan=0):
+    """An ERSPAN type II header (version 1), then the mirrored Ethernet frame."""
+    return struct.pack('>HHI', 0x1000 | vlan, session & 0x3ff, 0) + frame
+
+
+def erspan3(session, payload, frame_type=0, platform=False):
+    """An ERSPAN type III header (version 2), the platform sub-header when asked, then
+    the mirrored frame (frame type 0: Ethernet, 2: an IP packet)."""
+    w = (frame_type << 10) | (1 if platform else 0)
+    h = struct.pack('>HHIHH', 0x2000, session & 0x3ff, 0x12345678, 0, w)
+    if platform:
+        h += struct.pack('>II', 0x0a000000, 0x0b0c0d0e)
+    return h + payload
+
+
+def gtpu(teid, payload, msg=255, ext=(), seq=None):
+    """A GTP-U header (version 1, PT set). ext: extension headers as (type, content):
+    each is padded to a multiple of 4 bytes with its length byte first and the next
+    type last. seq: a sequence number (S flag)."""
+    flags = 0x30
+    opt = b''
+    if ext or seq is not None:
+        flags |= (0x04 if ext else 0) | (0x02 if seq is not None else 0)
+        opt = struct.pack('>HBB', seq or 0, 0, ext[0][0] if ext else 0)
+        for i, (_t, content) in enumerate(ext):
+            nxt = ext[i + 1][0] if i + 1 < len(ext) else 0
+            units = (len(content) + 2 + 3) // 4
+            opt += bytes([units]) + content + b'\x00' * (units * 4 - 2 - len(content)) + bytes([nxt])
+    return struct.pack('>BBHI', flags, msg, len(opt) + len(payload), teid) + opt + payload
+
+
+def pdu_session_container(qfi=9, uplink=True):
+    """The content of a PDU session container (extension type 0x85, TS 38.415)."""
+    return bytes([0x10 if uplink else 0x00, qfi & 0x3f])
+
+
+def mpls(labels, payload, control_word=False, ttl=64):
+    """An MPLS label stack (the last entry bottom of stack), a pseudowire control word
+    when asked, then the payload."""
+    out = b''
+    for i, lab in enumerate(labels):
+        out += struct.pack('>I', (lab << 12) | (0x100 if i == len(labels) - 1 else 0) | ttl)
+    return out + (b'\x00\x00\x00\x00' if control_word else b'') + payload
+
+
+def write_records(path, records, linktype=1):
+    """records: (ts_ns, frame) or (ts_ns, frame, captured bytes): a record cut to that
+    many bytes keeps the whole frame's original length."""
+    with open(path, 'wb') as f:
+        f.write(pcap_header(linktype))
+        for r in records:
+            ts, frame = r[0], r[1]
+            cap = r[2] if len(r) > 2 else len(frame)
+            f.write(record(ts, frame[:cap], orig_len=len(frame)))

@@ -11,9 +11,10 @@ Usage:
              [--close-linger S] [--dns-timeout S] [--precision P]
              [--schema appflowmeter|extended|cic|cic-ids2017|cic-ids2018]
              [--cic-activity-timeout S] [--label TEXT] [--labels FILE]
-             [--first-packets N] [--first-packets-layout arrays|columns] [-o OUT]
+             [--first-packets N] [--first-packets-layout arrays|columns]
+             [--tunnels decap|outer] [-o OUT]
 
-Writes the CSV (78 columns, 113 with --schema extended, 94, 85 or 80 with the
+Writes the CSV (78 columns, 118 with --schema extended, 94, 85 or 80 with the
 CIC schemas; header, then one row per flow in the order flows end) to OUT or
 stdout, and a one-line JSON summary to stderr.
 """
@@ -196,15 +197,23 @@ class Pkt:
                  # transport header length (TCP data offset * 4, UDP 8, else 0),
                  # TCP sequence, acknowledgement and window (None: no TCP header),
                  # ICMP/ICMPv6 type and code (0 when not there)
-                 'iphl', 'thl', 'seq', 'ack', 'win', 'ityp', 'icode')
+                 'iphl', 'thl', 'seq', 'ack', 'win', 'ityp', 'icode',
+                 # METERING.md 1.1: where the innermost frame starts in the captured
+                 # frame, the tunnels' kinds (outermost first), the tunnel key, the
+                 # innermost tunnel's identifier (None: none) and its carrier's
+                 # (source, destination) addresses (None: no IP carrier)
+                 'fstart', 'tkinds', 'tkey', 'tid', 'tcar')
 
 
-def parse_frame(lt, buf):
-    """Return a Pkt (without ts/wlen) or a skip-reason string."""
+def parse_frame(lt, buf, decap=True):
+    """Return a Pkt (without ts/wlen) or a skip-reason string.
+
+    decap: --tunnels decap (METERING.md 1.1): a packet carried in a tunnel is
+    the frame inside it (up to 3 tunnels); False: --tunnels outer.
+    """
     n = len(buf)
     if n == 0:
         return TRUNC
-    vlans = [0, 0]
     if lt == 1:
         if n < 14:
             return TRUNC
@@ -245,20 +254,103 @@ def parse_frame(lt, buf):
     else:  # refused when opening; kept for safety
         return NOT_IP
 
-    if lt in (1, 113, 276):
-        ntags = 0
-        while et in VLAN_TYPES:
-            if ntags == 2:
-                return VLAN_DEPTH
-            if n - off < 4:
-                return TRUNC
-            vlans[ntags] = ((buf[off] << 8) | buf[off + 1]) & 0x0fff
-            ntags += 1
-            et = (buf[off + 2] << 8) | buf[off + 3]
-            off += 4
+    # The frame loop (METERING.md 1.1, "Nesting"): each frame is parsed as a whole
+    # frame; a tunnel found after its headers gives the next frame.
+    #   nxt: 'link' (et read from a link header: VLAN tags, then the EtherType),
+    #        'l3' (et known, no tags: raw-IP and BSD loopback link types),
+    #        'eth' (an Ethernet frame at off), 'ip' (an IP packet at off, version
+    #        from its first nibble), 'mpls' (a label stack at off)
+    nxt = 'link' if lt in (1, 113, 276) else 'l3'
+    tun = []          # (kind, v, identifier or None, carrier (src, dst) or None)
+    fstart = 0        # where the current (at the end: the innermost) frame starts
+    # the last IP header parsed (src, dst): what carries the next tunnel, in this
+    # frame or an outer one (COLUMNS.md 115: "the IP header that carries its
+    # innermost tunnel"); None only before the first IP header (MPLS on the link)
+    carrier = None
+    vlans = [0, 0]
+    while True:
+        if nxt in ('eth', 'ip'):
+            # a tunnel's frame: its start past byte 1023 is `tunnel`
+            if off > INNER_START_MAX:
+                return TUNNEL
+            fstart = off
+            vlans = [0, 0]
+            if nxt == 'eth':
+                if n - off < 14:
+                    return TRUNC
+                et = (buf[off + 12] << 8) | buf[off + 13]
+                off += 14
+                nxt = 'link'
+            else:
+                if n - off < 1:
+                    return TRUNC
+                v = buf[off] >> 4
+                if v == 4:
+                    et = ETH_IPV4
+                elif v == 6:
+                    et = ETH_IPV6
+                else:
+                    return NOT_IP
+                nxt = 'l3'
+        if nxt == 'link':
+            ntags = 0
+            while et in VLAN_TYPES:
+                if ntags == 2:
+                    return VLAN_DEPTH
+                if n - off < 4:
+                    return TRUNC
+                vlans[ntags] = ((buf[off] << 8) | buf[off + 1]) & 0x0fff
+                ntags += 1
+                et = (buf[off + 2] << 8) | buf[off + 3]
+                off += 4
+            nxt = 'l3'
+            if decap and et in ETH_MPLS:
+                nxt = 'mpls'      # MPLS on a link
+        if nxt == 'mpls':
+            if len(tun) == MAX_TUNNELS:
+                return TUNNEL
+            r = _mpls(buf, off)
+            if isinstance(r, str):
+                return r
+            label, nxt, off = r
+            tun.append(('mpls', 0, label, carrier))
+            continue
+        # nxt == 'l3': the IP header of this frame
+        r = _ip_header(buf, off, et)
+        if isinstance(r, str):
+            return r
+        p, l4, ip_end, decl_l4 = r
+        p.v0, p.v1 = vlans
+        p.l3off = off - fstart
+        if decap and p.frag is None:
+            t = _tunnel_after_ip(buf, p, l4, len(tun))
+            if t is not None:
+                if isinstance(t, str):
+                    return t
+                kind, v, ident, nxt, off = t
+                carrier = (p.src, p.dst)
+                if v is None:
+                    v = addr_digest(p.src, p.dst)
+                tun.append((kind, v, ident, carrier))
+                continue
+        break
 
+    p.fstart = fstart
+    p.tkinds = tuple(t[0] for t in tun)
+    p.tkey = tunnel_key(tun)
+    if tun:
+        p.tid = tun[-1][2]
+        p.tcar = tun[-1][3]
+    else:
+        p.tid = p.tcar = None
+    return _transport(p, buf, l4, ip_end, decl_l4)
+
+
+def _ip_header(buf, off, et):
+    """The IP header at off (et: its EtherType): (Pkt, l4, ip_end, decl_l4) or a
+    skip reason.  METERING.md section 1."""
+    n = len(buf)
     p = Pkt()
-    p.v0, p.v1 = vlans
     p.frag = None
     p.ipid = None
     if et == ETH_IPV4:
@@ -344,13 +436,17 @@ def parse_frame(lt, buf):
         decl_l4 = (plen - (q - (off + 40))) if plen else None
     else:
         return NOT_IP
+    return p, l4, ip_end, decl_l4
 
+
+def _transport(p, buf, l4, ip_end, decl_l4):
+    """The transport header of the (innermost) packet: ports, flags, DNS ID, HTTP."""
+    n = len(buf)
     p.sport = p.dport = 0
     p.flags = 0
     p.dnsid = None
     p.http = None
     p.tpay = False
-    p.l3off = off
     p.thl = 0
     p.seq = p.ack = p.win = None
     p.ityp = p.icode = 0
@@ -395,6 +491,237 @@ def parse_frame(lt, buf):
         if ip_end > l4 + 1:
             p.icode = buf[l4 + 1]
     return p
+
+
+# ---------------------------------------------------------------------------
+# Tunnels (METERING.md 1.1) and the tunnel key (section 2)
+# ---------------------------------------------------------------------------
+
+TUNNEL = 'tunnel'
+MAX_TUNNELS = 3          # a fourth is `tunnel`
+INNER_START_MAX = 1023   # the innermost frame may start at byte 1023, not later
+ETH_MPLS = (0x8847, 0x8848)
+ETH_TEB = 0x6558         # transparent Ethernet bridging
+VXLAN_PORTS = (4789, 8472)
+GENEVE_PORT = 6081
+GTPU_PORT = 2152
+GRE_KNOWN = (ETH_TEB, ETH_IPV4, ETH_IPV6, 0x8847, 0x8848, 0x88be, 0x22eb)
+MPLS_MAX = 8
+GAL = 13
+GTPU_EXT_MAX = 4         # extension headers in a chain ("at most 4"; "more than 4" is damage)
+M32 = 0xffffffff
+FNV_PRIME = 16777619
+GOLDEN = 0x9e3779b9
+
+
+def fmix32(x):
+    """MurmurHash3's finalizer, on a 32-bit value (METERING.md section 2)."""
+    x ^= x >> 16
+    x = (x * 0x85ebca6b) & M32
+    x ^= x >> 13
+    x = (x * 0xc2b2ae35) & M32
+    x ^= x >> 16
+    return x
+
+
+def addr_digest(a, b):
+    """The order-independent digest of a carrier's two addresses: the sum mod 2^32,
+    over both addresses, of fmix32(w_i + i * 0x9e3779b9) for the four big-endian
+    32-bit words w_0..w_3 of each (an IPv4 address is w_0, the others 0)."""
+    total = 0
+    for addr in (a, b):
+        words = struct.unpack('>4I', addr) if len(addr) == 16 else (struct.unpack('>I', addr)[0], 0, 0, 0)
+        for i, w in enumerate(words):
+            total += fmix32((w + i * GOLDEN) & M32)
+    return total & M32
+
+
+def tunnel_key(tun):
+    """0, then key * 16777619 + v for each tunnel from the outermost in, mod 2^32."""
+    key = 0
+    for t in tun:
+        key = (key * FNV_PRIME + t[1]) & M32
+    return key
+
+
+def _tunnel_after_ip(buf, p, l4, depth):
+    """A tunnel after the (non-fragment) IP header of p, its transport at l4.
+
+    None: not a tunnel (the packet is metered as it is); a skip reason; or
+    (kind, v, identifier, what follows, where it starts) with v None for the
+    carrier's address digest."""
+    n = len(buf)
+    proto = p.proto
+    if proto in (4, 41):
+        if depth == MAX_TUNNELS:
+            return TUNNEL
+        return ('ipip', None, None, 'ip', l4)
+    if proto == 47:
+        return _gre(buf, l4, depth)
+    if proto == 17:
+        if n - l4 < 8:
+            return TRUNC            # the carrier's own UDP header
+        dport = (buf[l4 + 2] << 8) | buf[l4 + 3]
+        h = l4 + 8
+        if dport in VXLAN_PORTS:
+            if depth == MAX_TUNNELS:
+                return TUNNEL
+            if n - h < 8 or not buf[h] & 0x08:
+                return TUNNEL
+            vni = (buf[h + 4] << 16) | (buf[h + 5] << 8) | buf[h + 6]
+            return ('vxlan', vni, vni, 'eth', h + 8)
+        if dport == GENEVE_PORT:
+            if depth == MAX_TUNNELS:
+                return TUNNEL
+            if n - h < 8 or buf[h] >> 6 != 0:
+                return TUNNEL
+            hl = 8 + 4 * (buf[h] & 0x3f)
+            if n - h < hl:
+                return TUNNEL
+            pt = (buf[h + 2] << 8) | buf[h + 3]
+            vni = (buf[h + 4] << 16) | (buf[h + 5] << 8) | buf[h + 6]
+            if pt == ETH_TEB:
+                what = 'eth'
+            elif pt in (ETH_IPV4, ETH_IPV6):
+                what = 'ip'
+            elif pt in ETH_MPLS:
+                what = 'mpls'
+            else:
+                return NOT_IP
+            return ('geneve', vni, vni, what, h + hl)
+        if dport == GTPU_PORT:
+            if n - h < 2:
+                return TUNNEL       # too short to tell a G-PDU from another message
+            if buf[h + 1] != 255:
+                return None         # echo, error indication, end marker: not a tunnel
+            if depth == MAX_TUNNELS:
+                return TUNNEL
+            return _gtpu(buf, h)
+    return None
+
+
+def _gre(buf, h, depth):
+    n = len(buf)
+    if n - h < 4:
+        return TUNNEL               # too short to tell its version and protocol type
+    fl = (buf[h] << 8) | buf[h + 1]
+    ver = fl & 0x0007
+    pt = (buf[h + 2] << 8) | buf[h + 3]
+    # "Not a tunnel": version 1 (PPTP), a protocol type not in the list (WCCP, PPP,
+    # ...), whatever the version and flags: the damage rules (version 2-7, routing)
+    # are for a GRE header that is a tunnel's
+    if ver == 1 or pt not in GRE_KNOWN:
+        return None
+    if depth == MAX_TUNNELS:
+        return TUNNEL
+    if ver != 0 or fl & 0x4000:
+        return TUNNEL               # version 2-7, or routing
+    q = h + 4
+    if fl & 0x8000:                 # checksum (and reserved)
+        q += 4
+    key = None
+    if fl & 0x2000:
+        if n - q < 4:
+            return TUNNEL
+        key = struct.unpack_from('>I', buf, q)[0]
+        q += 4
+    seq = bool(fl & 0x1000)
+    if seq:
+        q += 4
+    if n - q < 0:
+        return TUNNEL
+    if pt == 0x88be:
+        if not seq:                 # ERSPAN type I: no identifier
+            return ('erspan', None, None, 'eth', q)
+        if n - q < 8 or buf[q] >> 4 != 1:
+            return TUNNEL
+        sid = ((buf[q + 2] << 8) | buf[q + 3]) & 0x03ff
+        return ('erspan', sid, sid, 'eth', q + 8)
+    if pt == 0x22eb:                # ERSPAN type III
+        if n - q < 12 or buf[q] >> 4 != 2:
+            return TUNNEL
+        sid = ((buf[q + 2] << 8) | buf[q + 3]) & 0x03ff
+        w = (buf[q + 10] << 8) | buf[q + 11]
+        e = q + 12
+        if w & 0x0001:
+            e += 8
+            if n - e < 0:
+                return TUNNEL
+        ft = (w & 0x7c00) >> 10
+        if ft == 0:
+            what = 'eth'
+        elif ft == 2:
+            what = 'ip'
+        else:
+            return NOT_IP
+        return ('erspan', sid, sid, what, e)
+    if pt == ETH_TEB:
+        what = 'eth'
+    elif pt in ETH_MPLS:
+        what = 'mpls'
+    else:
+        what = 'ip'
+    return ('gre', key, key, what, q)
+
+
+def _gtpu(buf, h):
+    """A G-PDU at h (its message type already 255)."""
+    n = len(buf)
+    if n - h < 8:
+        return TUNNEL
+    b0 = buf[h]
+    if b0 >> 5 != 1 or not b0 & 0x10:
+        return TUNNEL               # version, protocol type
+    length = (buf[h + 2] << 8) | buf[h + 3]
+    teid = struct.unpack_from('>I', buf, h + 4)[0]
+    q = h + 8
+    if b0 & 0x07:                   # E, S, PN: 4 more bytes
+        if n - q < 4:
+            return TUNNEL
+        nxt = buf[q + 3] if b0 & 0x04 else 0
+        q += 4
+        count = 0
+        while nxt != 0:
+            if count == GTPU_EXT_MAX:
+                return TUNNEL
+            if n - q < 1:
+                return TUNNEL
+            el = buf[q]
+            if el == 0:
+                return TUNNEL           # "(0 is damage)"; any other length is taken
+            if n - q < el * 4:
+                return TUNNEL
+            nxt = buf[q + el * 4 - 1]
+            q += el * 4
+            count += 1
+    if length < q - (h + 8):
+        return TUNNEL               # the length field too small
+    return ('gtpu', None, teid, 'ip', q)
+
+
+def _mpls(buf, off):
+    """A label stack at off: (bottom label, what follows, where) or a reason."""
+    n = len(buf)
+    gal = False
+    count = 0
+    while True:
+        if count == MPLS_MAX or n - off < 4:
+            return TUNNEL
+        e = struct.unpack_from('>I', buf, off)[0]
+        off += 4
+        count += 1
+        if e >> 12 == GAL:
+            gal = True
+        if e & 0x100:
+            label = e >> 12
+            break
+    if gal:
+        return NOT_IP
+    if n - off >= 1 and buf[off] >> 4 == 0:
+        if n - off < 4:
+            return TUNNEL           # the pseudowire control word cut short
+        return label, 'eth', off + 4
+    return label, 'ip', off
 
 
 # ---------------------------------------------------------------------------
@@ -564,6 +891,10 @@ FLAG_BITS = [('syn', 0x02), ('fin', 0x01), ('rst', 0x04), ('psh', 0x08),
 FLAG_COLUMNS = (['receiving_%s_flags' % f for f, _b in FLAG_BITS]
                 + ['sending_%s_flags' % f for f, _b in FLAG_BITS])
 
+# COLUMNS.md 114-118 (METERING.md 1.1)
+TUNNEL_COLUMNS = ['tunnel', 'tunnel_src_ip', 'tunnel_dst_ip', 'receiving_tunnel_id',
+                  'sending_tunnel_id']
+
 EXT_COLUMNS = (
     ['min_receiving_packets_delta_time', 'total_bytes', 'receiving_bytes',
      'sending_bytes', 'receiving_ip_bytes', 'sending_ip_bytes',
@@ -572,9 +903,10 @@ EXT_COLUMNS = (
      'ip_version', 'ip_protocol', 'vlan_ids']
     + FLAG_COLUMNS
     + ['first_packet_time', 'last_packet_time', 'end_reason', 'interface', 'label']
+    + TUNNEL_COLUMNS
 )
 EXT_COLUMNS_ALL = COLUMNS + EXT_COLUMNS
-assert len(EXT_COLUMNS_ALL) == 113
+assert len(EXT_COLUMNS_ALL) == 118
 
 # ---------------------------------------------------------------------------
 # The CIC schemas (docs/CIC.md)
@@ -715,7 +1047,7 @@ INT_COLUMNS = {'src_port', 'dst_port', 'packets_numbers', 'receiving_packets_num
                'ip_protocol'} | set(FLAG_COLUMNS)
 TEXT_COLUMNS = {'flow_id', 'timestamp', 'src_ip', 'dst_ip', 'protocol',
                 'vlan_ids', 'end_reason', 'interface', 'label',
-                'first_packet_time', 'last_packet_time'}
+                'first_packet_time', 'last_packet_time'} | set(TUNNEL_COLUMNS)
 
 
 WHOLE_LIMIT = 2 ** 53
@@ -804,7 +1136,12 @@ class Flow:
                  # CIC schemas: every packet in the taken order (cic_values), the
                  # first packet's ICMP (type, code), the connection chain this
                  # flow may continue: (chain's first time, ended flow's last time)
-                 'ck', 'icmp', 'chain')
+                 'ck', 'icmp', 'chain',
+                 # tunnels (METERING.md 1.1; COLUMNS.md 114-118): kinds, the
+                 # innermost carrier's src-side and dst-side addresses (None: none),
+                 # the innermost identifier's text on the first receiving and the
+                 # first sending packet (None: no such packet yet)
+                 'tkinds', 'tsrc', 'tdst', 'rx_tid', 'tx_tid')
 
 
 def first_packets_columns(n, layout):
@@ -896,7 +1233,15 @@ def flow_row(fl, prec, schema='appflowmeter', label=None):
     out += [str(c) for c in fl.tx_flags]
     out += [secs_text(fl.first), secs_text(fl.last), fl.end_reason, '-',
             label if label is not None else '-']
-    assert len(out) == 113
+    # COLUMNS.md 114-118: the tunnels, the innermost tunnel's carrier (src's side
+    # first, from the flow's first packet), its identifier on the first packet of
+    # each direction
+    out += ['+'.join(fl.tkinds) if fl.tkinds else '-',
+            ip_text(fl.tsrc) if fl.tsrc is not None else '-',
+            ip_text(fl.tdst) if fl.tdst is not None else '-',
+            fl.rx_tid if fl.rx_tid is not None else '-',
+            fl.tx_tid if fl.tx_tid is not None else '-']
+    assert len(out) == 118
     return ','.join(out)
 
 
@@ -1196,7 +1541,9 @@ class Meter:
 
         # fragments (section 1)
         if p.frag is not None:
-            fkey = (p.v0, p.v1, p.ver, p.src, p.dst, p.proto, p.ipid)
+            # the match is on VLAN IDs, addresses, protocol, identification and the
+            # tunnels with their tunnel key (METERING.md 1, "Fragments"; 2)
+            fkey = (p.v0, p.v1, p.ver, p.src, p.dst, p.proto, p.ipid, p.tkinds, p.tkey)
             if p.frag == 'first':
                 self.frags[fkey] = (clock, p.sport, p.dport, p.dnsid)
             else:
@@ -1216,7 +1563,7 @@ class Meter:
         eb = (p.dst, p.dport)
         dns = p.proto == 17 and (p.sport == 53 or p.dport == 53)
         key = (p.v0, p.v1, p.ver, p.proto) + ((ea, eb) if ea <= eb else (eb, ea)) \
-            + ((p.dnsid,) if dns else (None,))
+            + ((p.dnsid,) if dns else (None,)) + (p.tkinds, p.tkey)
         fl = self.open.get(key)
         is_tcp = p.proto == 6
         if fl is not None and fl.closed and is_tcp and (p.flags & 0x12) == 0x02:
@@ -1250,6 +1597,13 @@ class Meter:
             fl.rx_flags = [0] * 8
             fl.rx_ip = fl.tx_ip = 0
             fl.tx_flags = [0] * 8
+            fl.tkinds = p.tkinds
+            fl.tsrc = fl.tdst = fl.rx_tid = fl.tx_tid = None
+            if p.tcar is not None:
+                # the flow's first packet: receiving unless it is a SYN-ACK (src is
+                # then its destination); the carrier's source is src's side if so
+                first_rx = p.src == fl.src and p.sport == fl.sport
+                fl.tsrc, fl.tdst = p.tcar if first_rx else (p.tcar[1], p.tcar[0])
             if self.cic:
                 fl.ck = []
                 fl.icmp = (p.ityp, p.icode)   # the flow's first packet (taken order)
@@ -1259,6 +1613,12 @@ class Meter:
 
         receiving = p.src == fl.src and p.sport == fl.sport
         (fl.rx if receiving else fl.tx).append((ts, p.wlen))
+        tid = str(p.tid) if p.tid is not None else '-'
+        if receiving:
+            if fl.rx_tid is None:
+                fl.rx_tid = tid
+        elif fl.tx_tid is None:
+            fl.tx_tid = tid
         fl.pk.append((ts, len(fl.pk), 0 if receiving else 1, p.wlen))
         # METERING.md section 1: the IP octets, the declared length unless the frame
         # holds less after its link header and tags (or it declares none)
@@ -1343,12 +1703,12 @@ def seconds_to_ns(text):
 
 def run(path, idle_ns=120 * NS, active_ns=1800 * NS, linger_ns=5 * NS, prec=9,
         out=None, dns_idle_ns=30 * NS, schema='appflowmeter', label=None, rules=None,
-        first_packets=0, first_layout='arrays', activity_ns=5 * NS):
+        first_packets=0, first_layout='arrays', activity_ns=5 * NS, decap=True):
     """Meter one capture; write CSV lines to `out` (a file); return summary."""
     lines = []
     emit = lines.append
     skipped = {'not_ip': 0, 'truncated': 0, 'malformed': 0,
-               'ipv6_ext_chain': 0, 'vlan_depth': 0, 'oversized': 0}
+               'ipv6_ext_chain': 0, 'vlan_depth': 0, 'oversized': 0, 'tunnel': 0}
     npk = metered = 0
     meter = Meter(idle_ns, active_ns, linger_ns, prec, emit, dns_idle_ns, schema, label, rules)
     meter.first_packets, meter.first_layout = first_packets, first_layout
@@ -1358,13 +1718,14 @@ def run(path, idle_ns=120 * NS, active_ns=1800 * NS, linger_ns=5 * NS, prec=9,
         if wlen > WIRE_LEN_MAX:   # METERING.md section 1: damage, not a frame
             skipped['oversized'] += 1
             continue
-        p = parse_frame(lt, buf)
+        p = parse_frame(lt, buf, decap)
         if isinstance(p, str):
             skipped[p] += 1
             continue
         metered += 1
         p.ts = ts
-        p.wlen = wlen
+        # METERING.md 1.1: less the bytes before the innermost frame, never below 0
+        p.wlen = max(0, wlen - p.fstart)
         meter.take(p)
     meter.finish()
     if out is not None:
@@ -1390,6 +1751,8 @@ def main(argv=None):
     ap.add_argument('--first-packets-layout', choices=('arrays', 'columns'), default='arrays')
     ap.add_argument('--cic-activity-timeout', type=seconds_to_ns, default=None,
                     help='activity timeout of the CIC active/idle columns (s > 0, default 5)')
+    ap.add_argument('--tunnels', choices=('decap', 'outer'), default='decap',
+                    help='decap: meter the frame inside tunnels (METERING.md 1.1); outer: as on the wire')
     ap.add_argument('-o', '--output')
     a = ap.parse_args(argv)
     if a.precision < 1:
@@ -1407,7 +1770,8 @@ def main(argv=None):
     # With --schema appflowmeter the label is not written by the reference
     # (the meter then appends a label column; not modelled here).
     kw = dict(schema=a.schema, label=a.label, first_packets=a.first_packets,
-              first_layout=a.first_packets_layout, activity_ns=a.cic_activity_timeout)
+              first_layout=a.first_packets_layout, activity_ns=a.cic_activity_timeout,
+              decap=a.tunnels == 'decap')
     if a.labels:
         try:
             kw['rules'] = labels_ref.load(a.labels)

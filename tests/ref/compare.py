@@ -6,7 +6,7 @@ Usage: compare.py EXPECTED.csv ACTUAL.csv [--rel 1e-9] [--abs 1e-12]
 Same header and row count required; rows are compared in order.  Text
 columns must be equal, integer columns equal, every other column equal
 within |a - b| <= max(rel * |expected|, abs).  Works for every schema
-(78 columns, 113 with the extended schema; the CIC schemas of docs/CIC.md:
+(78 columns, 118 with the extended schema; the CIC schemas of docs/CIC.md:
 94 with `cic`, 85 with `cic-ids2017`, whose names have leading spaces and
 one of which appears twice, 80 with `cic-ids2018`).  Exit 0 when all agree,
 1 on any difference (at most 20 differences are listed, then a count), 2 on
@@ -28,7 +28,9 @@ from collections import Counter
 # default schema, then the extended schema's columns (docs/COLUMNS.md)
 TEXT_COLUMNS = {'flow_id', 'timestamp', 'src_ip', 'dst_ip', 'protocol',
                 'vlan_ids', 'end_reason', 'interface', 'label',
-                'first_packet_time', 'last_packet_time'}
+                'first_packet_time', 'last_packet_time',
+                'tunnel', 'tunnel_src_ip', 'tunnel_dst_ip', 'receiving_tunnel_id',
+                'sending_tunnel_id'}
 _FLAGS = ('syn', 'fin', 'rst', 'psh', 'ack', 'urg', 'ece', 'cwr')
 INT_COLUMNS = ({'src_port', 'dst_port', 'packets_numbers', 'receiving_packets_numbers',
                 'sending_packets_numbers', 'success_packets_numbers',

@@ -669,7 +669,8 @@ class TestMeter(unittest.TestCase):
         self.assertEqual(json.loads(r.stderr), {
             'packets': 2, 'metered': 1, 'flows': 1,
             'skipped': {'not_ip': 1, 'truncated': 0, 'malformed': 0,
-                        'ipv6_ext_chain': 0, 'vlan_depth': 0, 'oversized': 0}})
+                        'ipv6_ext_chain': 0, 'vlan_depth': 0, 'oversized': 0,
+                        'tunnel': 0}})
         with open(out) as f:
             lines = f.read().splitlines()
         self.assertEqual(lines[0].split(','), R.COLUMNS)
@@ -685,7 +686,7 @@ class TestMeter(unittest.TestCase):
 # ---------------------------------------------------------------------------
 
 def meter_ext(pkts, **kw):
-    """Like meter(), with --schema extended: rows as dicts of all 113 columns."""
+    """Like meter(), with --schema extended: rows as dicts of all 118 columns."""
     t_ = Tmp()
     p = t_.path()
     write_pcap(p, pkts, linktype=kw.pop('linktype', 1), nano=True)
@@ -694,7 +695,7 @@ def meter_ext(pkts, **kw):
     rows = []
     for ln in lines:
         cells = ln.split(',')
-        assert len(cells) == len(cols) == 113, len(cells)
+        assert len(cells) == len(cols) == 118, len(cells)
         assert all(c != '' for c in cells)  # no cell is ever empty
         rows.append(dict(zip(cols, cells)))
     t_.dir.cleanup()
@@ -731,7 +732,9 @@ class TestExtendedColumns(unittest.TestCase):
             'sending_syn_flags', 'sending_fin_flags', 'sending_rst_flags',
             'sending_psh_flags', 'sending_ack_flags', 'sending_urg_flags',
             'sending_ece_flags', 'sending_cwr_flags',
-            'first_packet_time', 'last_packet_time', 'end_reason', 'interface', 'label'])
+            'first_packet_time', 'last_packet_time', 'end_reason', 'interface', 'label',
+            'tunnel', 'tunnel_src_ip', 'tunnel_dst_ip', 'receiving_tunnel_id',
+            'sending_tunnel_id'])
         self.assertEqual(R.columns_for('appflowmeter'), R.COLUMNS)
 
     def test_first_78_unchanged(self):
@@ -1089,7 +1092,7 @@ class TestExtendedColumns(unittest.TestCase):
                           row['first_packet_time']), ('cap1', '-', 'eof', '0.000000000'))
         c = subprocess.run([sys.executable, os.path.join(HERE, 'compare.py'), out, out],
                            capture_output=True, text=True)
-        self.assertEqual((c.returncode, c.stdout.strip()), (0, '1 rows, 113 columns agree'))
+        self.assertEqual((c.returncode, c.stdout.strip()), (0, '1 rows, 118 columns agree'))
         # default schema: 78 columns
         r = subprocess.run(cmd, capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -1947,6 +1950,368 @@ class CompareCicSchemas(unittest.TestCase):
         self.assertEqual(code, 1)
         self.assertIn('row order differs', out)
         self.assertIn('no value differences', out)
+
+
+
+# ---------------------------------------------------------------------------
+# tunnels (METERING.md 1.1, the tunnel key of section 2; COLUMNS.md 114-118)
+# ---------------------------------------------------------------------------
+
+OA, OB = '192.0.2.1', '192.0.2.2'          # the underlay (outer) addresses
+
+
+def vxlan_hdr(vni, flags=0x08):
+    return struct.pack('>BBHI', flags, 0, 0, vni << 8)
+
+
+def in_vxlan(inner_eth, vni, src=OA, dst=OB, dport=4789):
+    return eth(ipv4(src, dst, 17, udp(54321, dport, vxlan_hdr(vni) + inner_eth)))
+
+
+def gre_hdr(ptype, key=None, csum=False, seq=None, ver=0, routing=False):
+    fl = (0x8000 if csum else 0) | (0x4000 if routing else 0) | (0x2000 if key is not None else 0) \
+        | (0x1000 if seq is not None else 0) | ver
+    h = struct.pack('>HH', fl, ptype)
+    if csum:
+        h += b'\x00' * 4
+    if key is not None:
+        h += struct.pack('>I', key)
+    if seq is not None:
+        h += struct.pack('>I', seq)
+    return h
+
+
+def gtpu_hdr(teid, payload_len, msg=255, ext=()):
+    """ext: extension headers as (type, content bytes): each one is 4-aligned with its
+    length byte first and its next-type byte last."""
+    body = b''
+    flags = 0x30
+    if ext:
+        flags |= 0x04
+        body = struct.pack('>HBB', 0, 0, ext[0][0])
+        for i, (_t, content) in enumerate(ext):
+            nxt = ext[i + 1][0] if i + 1 < len(ext) else 0
+            raw = content + bytes([nxt])
+            L = (len(raw) + 1 + 3) // 4
+            raw = bytes([L]) + content + b'\x00' * (L * 4 - 2 - len(content)) + bytes([nxt])
+            body += raw
+    return struct.pack('>BBHI', flags, msg, len(body) + payload_len, teid) + body
+
+
+def mpls(labels, bottom_payload=b''):
+    out = b''
+    for i, lab in enumerate(labels):
+        out += struct.pack('>I', (lab << 12) | (0x100 if i == len(labels) - 1 else 0) | 64)
+    return out + bottom_payload
+
+
+class TestTunnels(unittest.TestCase):
+    # --- the digest and the key, worked by hand ---------------------------
+    def test_fmix32_steps(self):
+        # fmix32(0x0a000001), each step written out:
+        #   x ^= x >> 16:        0x0a000001 ^ 0x00000a00 = 0x0a000a01
+        #   x *= 0x85ebca6b:     0x0a000a01 * 0x85ebca6b mod 2^32 = 0xe9d3f86b
+        #   x ^= x >> 13:        0xe9d3f86b ^ 0x00074e9f = 0xe9d4b6f4
+        #   x *= 0xc2b2ae35:     = 0x1b0bb884
+        #   x ^= x >> 16:        0x1b0bb884 ^ 0x00001b0b = 0x1b0ba38f
+        self.assertEqual((0x0a000001 ^ (0x0a000001 >> 16)), 0x0a000a01)
+        self.assertEqual((0x0a000a01 * 0x85ebca6b) % 2 ** 32, 0xe9d3f86b)
+        self.assertEqual(0xe9d3f86b ^ (0xe9d3f86b >> 13), 0xe9d4b6f4)
+        self.assertEqual((0xe9d4b6f4 * 0xc2b2ae35) % 2 ** 32, 0x1b0bb884)
+        self.assertEqual(0x1b0bb884 ^ (0x1b0bb884 >> 16), 0x1b0ba38f)
+        self.assertEqual(R.fmix32(0x0a000001), 0x1b0ba38f)
+        self.assertEqual(R.fmix32(0), 0)
+        self.assertEqual(R.fmix32(0x0a000002), 0xa5d06698)
+        self.assertEqual(R.fmix32(0x9e3779b9), 0x92ca2f0e)        # w_1 = 0, + 1 x golden
+        self.assertEqual(R.fmix32(0x3c6ef372), 0x3cd6e3f3)        # 2 x golden mod 2^32
+        self.assertEqual(R.fmix32(0xdaa66d2b), 0x1b147dcc)        # 3 x golden mod 2^32
+
+    def test_digest_worked_example(self):
+        # 10.0.0.1 and 10.0.0.2: each address w_0 = the address, w_1..w_3 = 0, so
+        #   sum = fmix(0x0a000001) + fmix(0x0a000002) + 2 x (fmix(g) + fmix(2g) + fmix(3g))
+        #       = 0x1b0ba38f + 0xa5d06698 + 2 x (0x92ca2f0e + 0x3cd6e3f3 + 0x1b147dcc)
+        #       = 0xc0dc0a27 + 2 x 0xeab590cd  = 0xc0dc0a27 + 0xd56b219a (mod 2^32)
+        #       = 0x96472bc1 (mod 2^32)
+        self.assertEqual((0x1b0ba38f + 0xa5d06698) % 2 ** 32, 0xc0dc0a27)
+        self.assertEqual((0x92ca2f0e + 0x3cd6e3f3 + 0x1b147dcc) % 2 ** 32, 0xeab590cd)
+        self.assertEqual((0xc0dc0a27 + 2 * 0xeab590cd) % 2 ** 32, 0x96472bc1)
+        a, b = ip4('10.0.0.1'), ip4('10.0.0.2')
+        self.assertEqual(R.addr_digest(a, b), 0x96472bc1)
+        # order-independent, IPv4 and IPv6
+        self.assertEqual(R.addr_digest(b, a), 0x96472bc1)
+        x, y = ip6('2001:db8::1'), ip6('2001:db8::2')
+        self.assertEqual(R.addr_digest(x, y), R.addr_digest(y, x))
+        self.assertNotEqual(R.addr_digest(x, y), R.addr_digest(x, ip6('2001:db8::3')))
+        # IPv6 words: w_0..w_3 big-endian, each + i x golden
+        g = 0x9e3779b9
+        want = 0
+        for addr in (x, y):
+            ws = struct.unpack('>4I', addr)
+            want += sum(R.fmix32((w + i * g) % 2 ** 32) for i, w in enumerate(ws))
+        self.assertEqual(R.addr_digest(x, y), want % 2 ** 32)
+
+    def test_tunnel_key_formula(self):
+        self.assertEqual(R.tunnel_key([]), 0)
+        self.assertEqual(R.tunnel_key([('vxlan', 100, 100, None)]), 100)
+        # key = (0 x p + 7) x p + 9 mod 2^32, p = 16777619
+        self.assertEqual(R.tunnel_key([('gre', 7, 7, None), ('vxlan', 9, 9, None)]),
+                         (7 * 16777619 + 9) % 2 ** 32)
+        three = [('erspan', 5, 5, None), ('vxlan', 0xffffff, 0xffffff, None), ('mpls', 0, 16, None)]
+        self.assertEqual(R.tunnel_key(three), ((5 * 16777619 + 0xffffff) * 16777619) % 2 ** 32)
+
+    # --- parsing ------------------------------------------------------------
+    def test_vxlan(self):
+        inner = eth(ipv4('10.1.0.1', '10.1.0.2', 6, tcp(1000, 80, SYN)), vlans=(7,))
+        for port in (4789, 8472):
+            frame = eth(ipv4(OA, OB, 17, udp(54321, port, vxlan_hdr(0xabcdef) + inner)), vlans=(3, 4))
+            p = R.parse_frame(1, frame)
+            self.assertEqual((p.src, p.dst, p.sport, p.dport, p.proto), (ip4('10.1.0.1'), ip4('10.1.0.2'), 1000, 80, 6))
+            self.assertEqual((p.v0, p.v1), (7, 0))          # the innermost frame's tags
+            self.assertEqual(p.tkinds, ('vxlan',))
+            self.assertEqual((p.tkey, p.tid), (0xabcdef, 0xabcdef))
+            self.assertEqual(p.tcar, (ip4(OA), ip4(OB)))
+            self.assertEqual(p.fstart, len(frame) - len(inner))   # 14 + 8 + 20 + 8 + 8
+            self.assertEqual(p.fstart, 58)
+            self.assertEqual(p.l3off, 18)                   # inner Ethernet + 1 tag
+            # outer: the UDP datagram itself
+            q = R.parse_frame(1, frame, decap=False)
+            self.assertEqual((q.dport, q.tkinds, q.fstart, q.v0, q.v1), (port, (), 0, 3, 4))
+        # I flag clear: damage; cut inside the header: damage; not on 4790: not a tunnel
+        bad = eth(ipv4(OA, OB, 17, udp(54321, 4789, vxlan_hdr(5, 0x00) + inner)))
+        self.assertEqual(R.parse_frame(1, bad), 'tunnel')
+        cut = eth(ipv4(OA, OB, 17, udp(54321, 4789, vxlan_hdr(5)[:7])))
+        self.assertEqual(R.parse_frame(1, cut), 'tunnel')
+        self.assertEqual(R.parse_frame(1, eth(ipv4(OA, OB, 17, udp(4789, 4790, vxlan_hdr(5) + inner)))).dport, 4790)
+        # the inner Ethernet frame cut: its own reason
+        self.assertEqual(R.parse_frame(1, in_vxlan(inner[:13], 5)), 'truncated')
+        self.assertEqual(R.parse_frame(1, in_vxlan(eth(b'\x00' * 28, 0x0806), 5)), 'not_ip')
+
+    def test_geneve(self):
+        opt = b'\x01\x02\x03\x01' + b'\xaa' * 4           # one 8-byte option (opt len 2 words)
+        ip_in = ipv6('2001:db8::1', '2001:db8::2', 17, udp(5000, 53, b'\x12\x34'))
+        for pt, payload, ver in ((0x6558, eth(ip_in, 0x86dd), 6), (0x86dd, ip_in, 6),
+                                 (0x0800, ip_in, 6),     # the version from the nibble
+                                 (0x8847, mpls([16, 17], ip_in), 6)):
+            gen = struct.pack('>BBHI', len(opt) // 4, 0, pt, 77 << 8) + opt
+            p = R.parse_frame(1, eth(ipv4(OA, OB, 17, udp(1, 6081, gen + payload))))
+            self.assertEqual((p.ver, p.dport, p.dnsid), (ver, 53, 0x1234), hex(pt))
+            self.assertEqual(p.tkinds, ('geneve', 'mpls') if pt == 0x8847 else ('geneve',))
+            self.assertEqual(p.tkey, (77 * 16777619) % 2 ** 32 if pt == 0x8847 else 77)
+        gen = struct.pack('>BBHI', 0, 0, 0x0806, 77 << 8)
+        self.assertEqual(R.parse_frame(1, eth(ipv4(OA, OB, 17, udp(1, 6081, gen + ip_in)))), 'not_ip')
+        gen = struct.pack('>BBHI', 0x40, 0, 0x6558, 77 << 8)   # version 1
+        self.assertEqual(R.parse_frame(1, eth(ipv4(OA, OB, 17, udp(1, 6081, gen + ip_in)))), 'tunnel')
+        gen = struct.pack('>BBHI', 3, 0, 0x86dd, 77 << 8) + b'\x00' * 8   # options cut (12 declared)
+        self.assertEqual(R.parse_frame(1, eth(ipv4(OA, OB, 17, udp(1, 6081, gen)))), 'tunnel')
+
+    def test_gre_kinds_and_damage(self):
+        ip_in = ipv4('10.2.0.1', '10.2.0.2', 17, udp(1, 2, b'x'))
+        outer = lambda g: eth(ipv4(OA, OB, 47, g))  # noqa: E731
+        p = R.parse_frame(1, outer(gre_hdr(0x0800, key=42, csum=True, seq=9) + ip_in))
+        self.assertEqual((p.tkinds, p.tkey, p.tid, p.fstart), (('gre',), 42, 42, 14 + 20 + 16))
+        p = R.parse_frame(1, outer(gre_hdr(0x0800) + ip_in))
+        self.assertEqual((p.tkinds, p.tid), (('gre',), None))
+        self.assertEqual(p.tkey, R.addr_digest(ip4(OA), ip4(OB)))
+        p = R.parse_frame(1, outer(gre_hdr(0x6558, key=3) + eth(ip_in, vlans=(9,))))
+        self.assertEqual((p.tkinds, p.v0, p.tkey), (('gre',), 9, 3))
+        # GRE version 1 (PPTP) and unknown protocol types: metered as GRE
+        for g in (gre_hdr(0x880b, ver=1), gre_hdr(0x883e)):
+            p = R.parse_frame(1, outer(g + ip_in))
+            self.assertEqual((p.proto, p.tkinds), (47, ()))
+        for g in (gre_hdr(0x0800, ver=2), gre_hdr(0x0800, routing=True), gre_hdr(0x0800, key=1)[:7],
+                  gre_hdr(0x0800)[:3]):
+            self.assertEqual(R.parse_frame(1, outer(g)), 'tunnel', g)
+
+    def test_erspan(self):
+        inner = eth(ipv4('10.3.0.1', '10.3.0.2', 6, tcp(1, 2, SYN)))
+        outer = lambda g: eth(ipv4(OA, OB, 47, g))  # noqa: E731
+        # type I: no sequence number, Ethernet right after GRE, no identifier
+        p = R.parse_frame(1, outer(gre_hdr(0x88be) + inner))
+        self.assertEqual((p.tkinds, p.tid, p.tkey), (('erspan',), None, R.addr_digest(ip4(OA), ip4(OB))))
+        # type II: version 1, session ID 0x2ab (bytes 2-3 & 0x3ff)
+        e2 = struct.pack('>HHI', 0x1000 | 5, 0x0400 | 0x2ab, 0)
+        p = R.parse_frame(1, outer(gre_hdr(0x88be, seq=1) + e2 + inner))
+        self.assertEqual((p.tkinds, p.tid, p.tkey, p.fstart), (('erspan',), 0x2ab, 0x2ab, 14 + 20 + 8 + 8))
+        self.assertEqual(R.parse_frame(1, outer(gre_hdr(0x88be, seq=1) + struct.pack('>HHI', 0x2000, 1, 0) + inner)),
+                         'tunnel')
+        # type III: version 2; frame type 0 / 2; the platform sub-header
+        for ft, sub, body in ((0, False, inner), (0, True, inner), (2, False, inner[14:]), (2, True, inner[14:])):
+            w = (ft << 10) | (1 if sub else 0)
+            e3 = struct.pack('>HHIHH', 0x2000, 0x3ff, 0, 0, w) + (b'\x00' * 8 if sub else b'')
+            p = R.parse_frame(1, outer(gre_hdr(0x22eb, seq=1) + e3 + body))
+            self.assertEqual((p.tkinds, p.tid, p.sport, p.dport), (('erspan',), 0x3ff, 1, 2), (ft, sub))
+            self.assertEqual(p.fstart, 14 + 20 + 8 + 12 + (8 if sub else 0))
+        e3 = struct.pack('>HHIHH', 0x2000, 1, 0, 0, 1 << 10)      # frame type 1
+        self.assertEqual(R.parse_frame(1, outer(gre_hdr(0x22eb) + e3 + inner)), 'not_ip')
+        e3 = struct.pack('>HHIHH', 0x1000, 1, 0, 0, 0)            # version 1 in type III
+        self.assertEqual(R.parse_frame(1, outer(gre_hdr(0x22eb) + e3 + inner)), 'tunnel')
+
+    def test_gtpu(self):
+        ip_in = ipv4('10.4.0.1', '10.4.0.2', 17, udp(1, 2, b'abc'))
+        outer = lambda g, port=2152: eth(ipv4(OA, OB, 17, udp(2152, port, g)))  # noqa: E731
+        p = R.parse_frame(1, outer(gtpu_hdr(0x11223344, len(ip_in)) + ip_in))
+        self.assertEqual((p.tkinds, p.tid, p.tkey, p.fstart, p.l3off), (('gtpu',), 0x11223344,
+                         R.addr_digest(ip4(OA), ip4(OB)), 14 + 20 + 8 + 8, 0))
+        # a PDU session container (type 0x85, 4 bytes) then another extension
+        g = gtpu_hdr(7, len(ip_in), ext=((0x85, b'\x00\x09'), (0x40, b'\x01\x02\x03\x04\x05')))
+        self.assertEqual(len(g), 8 + 4 + 4 + 8)
+        p = R.parse_frame(1, outer(g + ip_in))
+        self.assertEqual((p.tid, p.fstart, p.sport), (7, 14 + 20 + 8 + len(g), 1))
+        # echo request: not a tunnel
+        p = R.parse_frame(1, outer(gtpu_hdr(0, 4, msg=1) + b'\x00' * 4))
+        self.assertEqual((p.tkinds, p.dport), ((), 2152))
+        # damage: version 2, PT clear, extension length 0, length too small, cut
+        for bad in (b'\x50' + g[1:], b'\x20' + g[1:],
+                    g[:12] + b'\x00' + g[13:],
+                    g[:2] + struct.pack('>H', 15) + g[4:]):
+            self.assertEqual(R.parse_frame(1, outer(bad + ip_in)), 'tunnel', bad)
+        for cut in range(len(g)):           # cut inside the header (captured bytes end)
+            self.assertEqual(R.parse_frame(1, outer(g[:cut])), 'tunnel', cut)
+        self.assertEqual(R.parse_frame(1, outer(g[:2] + struct.pack('>H', 16) + g[4:] + ip_in)).tid, 7)
+
+    def test_mpls(self):
+        ip_in = ipv4('10.5.0.1', '10.5.0.2', 6, tcp(1, 2, SYN))
+        frame = eth(mpls([100, 200, 300], ip_in), 0x8847)
+        p = R.parse_frame(1, frame)
+        self.assertEqual((p.tkinds, p.tid, p.tkey, p.tcar, p.fstart), (('mpls',), 300, 0, None, 26))
+        self.assertEqual(R.parse_frame(1, frame, decap=False), 'not_ip')
+        # control word + Ethernet
+        p = R.parse_frame(1, eth(mpls([16], b'\x00' * 4 + eth(ip_in, vlans=(12,))), 0x8848))
+        self.assertEqual((p.tid, p.v0, p.fstart), (16, 12, 14 + 4 + 4))
+        self.assertEqual(R.parse_frame(1, eth(mpls([1] * 8, ip_in), 0x8847)).tid, 1)
+        self.assertEqual(R.parse_frame(1, eth(mpls([1] * 9, ip_in), 0x8847)), 'tunnel')
+        self.assertEqual(R.parse_frame(1, eth(mpls([16, 13, 17], ip_in), 0x8847)), 'not_ip')
+        self.assertEqual(R.parse_frame(1, eth(mpls([16, 17], ip_in)[:6], 0x8847)), 'tunnel')
+        self.assertEqual(R.parse_frame(1, eth(mpls([16], b'\x70' + ip_in[1:]), 0x8847)), 'not_ip')
+
+    def test_ipip_and_nesting(self):
+        tcp_in = tcp(1, 2, SYN)
+        p = R.parse_frame(1, eth(ipv4(OA, OB, 4, ipv4('10.6.0.1', '10.6.0.2', 6, tcp_in))))
+        self.assertEqual((p.tkinds, p.tid, p.fstart, p.l3off), (('ipip',), None, 34, 0))
+        p = R.parse_frame(1, eth(ipv4(OA, OB, 41, ipv6('2001:db8::1', '2001:db8::2', 6, tcp_in))))
+        self.assertEqual((p.ver, p.tkinds), (6, ('ipip',)))
+        p = R.parse_frame(1, eth(ipv6('2001:db8::a', '2001:db8::b', 4, ipv4('10.6.0.1', '10.6.0.2', 6, tcp_in)), 0x86dd))
+        self.assertEqual((p.ver, p.tkinds, p.tcar), (4, ('ipip',), (ip6('2001:db8::a'), ip6('2001:db8::b'))))
+        # erspan -> vxlan -> ipip: 3 levels
+        ipip = ipv4('172.16.0.1', '172.16.0.2', 4, ipv4('10.6.0.1', '10.6.0.2', 6, tcp_in))
+        vx = eth(ipv4('198.51.100.1', '198.51.100.2', 17, udp(9, 4789, vxlan_hdr(500) + eth(ipip))))
+        e2 = struct.pack('>HHI', 0x1000, 33, 0)
+        three = eth(ipv4(OA, OB, 47, gre_hdr(0x88be, seq=1) + e2 + vx))
+        p = R.parse_frame(1, three)
+        self.assertEqual(p.tkinds, ('erspan', 'vxlan', 'ipip'))
+        dig = R.addr_digest(ip4('172.16.0.1'), ip4('172.16.0.2'))
+        self.assertEqual(p.tkey, ((33 * 16777619 + 500) * 16777619 + dig) % 2 ** 32)
+        self.assertEqual(p.tcar, (ip4('172.16.0.1'), ip4('172.16.0.2')))
+        self.assertEqual(p.fstart, len(three) - 40)
+        # a fourth: gre around it
+        four = eth(ipv4('203.0.113.1', '203.0.113.2', 47, gre_hdr(0x6558) + three))
+        self.assertEqual(R.parse_frame(1, four), 'tunnel')
+        # ... but a GTP-U echo or GRE v1 as the fourth is no tunnel
+        echo = ipv4('10.7.0.1', '10.7.0.2', 17, udp(2152, 2152, gtpu_hdr(0, 4, msg=1) + b'\x00' * 4))
+        p = R.parse_frame(1, eth(ipv4(OA, OB, 4, ipv4(OA, OB, 4, ipv4(OA, OB, 4, echo)))))
+        self.assertEqual((p.tkinds, p.dport), (('ipip',) * 3, 2152))
+        # an outer fragment is not taken apart
+        frag = eth(ipv4(OA, OB, 17, udp(9, 4789, vxlan_hdr(1) + eth(ipip)), mf=True))
+        self.assertEqual((R.parse_frame(1, frag).tkinds, R.parse_frame(1, frag).frag), ((), 'first'))
+
+    def test_inner_frame_start_limit(self):
+        # ipip in IPv6 with a destination-options header sized so that the inner
+        # packet starts exactly at 1023 (accepted) or 1024 (`tunnel`)
+        def cap(start):
+            ext_len = start - 14 - 40              # one dst-opts header: 8 x (hdr ext len + 1)
+            ext = bytes([4, ext_len // 8 - 1]) + b'\x00' * (ext_len - 2)
+            return eth(ipv6('2001:db8::a', '2001:db8::b', 60, ipv4('10.6.0.1', '10.6.0.2', 17, udp(1, 2)), ext), 0x86dd)
+        self.assertEqual(R.parse_frame(1, cap(1014)).fstart, 1014)
+        self.assertEqual(R.parse_frame(1, cap(1022)).fstart, 1022)
+        self.assertEqual(R.parse_frame(1, cap(1030)), 'tunnel')
+        # VXLAN whose inner frame starts at 1023 / 1024 (underlay padded by IPv4 options
+        # is limited to 40 bytes: use GRE + ERSPAN III + ... instead: an MPLS stack in GRE)
+        def mp(n_labels):
+            return eth(ipv4(OA, OB, 47, gre_hdr(0x8847) + mpls([16] * n_labels, ipv4('10.6.0.1', '10.6.0.2', 17, udp(1, 2)))))
+        # GRE in IPv4 at 14 + 20 + 4 = 38; 8 labels -> 70: fine
+        self.assertEqual(R.parse_frame(1, mp(8)).fstart, 70)
+
+    # --- flows ---------------------------------------------------------------
+    def test_flows_tenants_and_directions(self):
+        a = lambda s, d, sp, dp: eth(ipv4(s, d, 6, tcp(sp, dp, ACK, b'x')))  # noqa: E731
+        pk = []
+        for i in range(2):
+            for vni in (100, 200):
+                if i == 0:
+                    pk.append((T0 + i * NS + vni, in_vxlan(a('10.0.0.1', '10.0.0.2', 1000, 80), vni)))
+                else:
+                    pk.append((T0 + i * NS + vni, in_vxlan(a('10.0.0.2', '10.0.0.1', 80, 1000), vni, OB, OA)))
+        _s, rows = meter_ext(pk)
+        self.assertEqual(len(rows), 2)
+        for r, vni in zip(rows, (100, 200)):
+            self.assertEqual((r['tunnel'], r['receiving_tunnel_id'], r['sending_tunnel_id'], r['tunnel_src_ip'],
+                              r['tunnel_dst_ip'], r['packets_numbers']), ('vxlan', str(vni), str(vni), OA, OB, '2'))
+            inner_len = 14 + 20 + 20 + 1
+            self.assertEqual((r['total_bytes'], r['receiving_ip_bytes']), (str(2 * inner_len), str(inner_len - 14)))
+
+    def test_gtpu_teids_one_flow(self):
+        up = ipv4('10.8.0.1', '10.8.0.2', 17, udp(4000, 5000, b'up'))
+        dn = ipv4('10.8.0.2', '10.8.0.1', 17, udp(5000, 4000, b'down'))
+        pk = [(T0, eth(ipv4('198.51.100.9', OB, 17, udp(2152, 2152, gtpu_hdr(0x1001, len(up)) + up)))),
+              (T0 + 1, eth(ipv4(OB, '198.51.100.9', 17, udp(2152, 2152, gtpu_hdr(0x2002, len(dn)) + dn))))]
+        summary, rows = meter_ext(pk)
+        self.assertEqual(len(rows), 1)
+        r = rows[0]
+        self.assertEqual((r['tunnel'], r['receiving_tunnel_id'], r['sending_tunnel_id'], r['tunnel_src_ip'],
+                          r['tunnel_dst_ip']), ('gtpu', str(0x1001), str(0x2002), '198.51.100.9', OB))
+        self.assertEqual(r['total_bytes'], str(len(up) + len(dn)))
+        _s, rows = meter_ext(pk, decap=False)
+        self.assertEqual([(x['tunnel'], x['src_port'], x['receiving_tunnel_id']) for x in rows], [('-', '2152', '-')])
+
+    def test_synack_creator_turns_the_carrier(self):
+        sa = eth(ipv4('10.0.0.2', '10.0.0.1', 6, tcp(80, 1000, SYN | ACK)))
+        _s, rows = meter_ext([(T0, in_vxlan(sa, 9, OB, OA))])
+        r = rows[0]
+        self.assertEqual((r['src_ip'], r['tunnel_src_ip'], r['tunnel_dst_ip']), ('10.0.0.1', OA, OB))
+        self.assertEqual((r['receiving_tunnel_id'], r['sending_tunnel_id']), ('-', '9'))
+
+    def test_skip_reason_and_wire_length(self):
+        inner = eth(ipv4('10.0.0.1', '10.0.0.2', 17, udp(1, 2, b'z' * 10)))
+        frame = in_vxlan(inner, 1)
+        bad = in_vxlan(inner, 1)[:14 + 20 + 8 + 5]
+        summary, rows = meter_ext([(T0, frame, len(frame) + 100), (T0 + 1, bad, len(frame))])
+        self.assertEqual(summary['skipped']['tunnel'], 1)
+        self.assertEqual(rows[0]['total_bytes'], str(len(inner) + 100))
+        self.assertEqual(rows[0]['receiving_ip_bytes'], str(len(inner) - 14))
+        self.assertEqual(rows[0]['tunnel'], 'vxlan')
+        self.assertEqual(rows[0]['ip_protocol'], '17')
+
+
+    # --- readings where the documents leave room (tests/ref/README.md) ---------
+    def test_readings(self):
+        ip_in = ipv4('10.4.0.1', '10.4.0.2', 17, udp(1, 2, b'abc'))
+        outer = lambda g: eth(ipv4(OA, OB, 17, udp(2152, 2152, g)))  # noqa: E731
+        # GTP-U: a length byte of 5 is taken; a fifth extension header is damage
+        g = gtpu_hdr(7, len(ip_in), ext=((0x85, b'\x10\x01' + b'\x00' * 16),))
+        self.assertEqual(g[12], 5)
+        self.assertEqual(R.parse_frame(1, outer(g + ip_in)).tid, 7)
+        g4 = gtpu_hdr(7, len(ip_in), ext=tuple((0x40 + i, b'ab') for i in range(4)))
+        g5 = gtpu_hdr(7, len(ip_in), ext=tuple((0x40 + i, b'ab') for i in range(5)))
+        self.assertEqual(R.parse_frame(1, outer(g4 + ip_in)).tid, 7)
+        self.assertEqual(R.parse_frame(1, outer(g5 + ip_in)), 'tunnel')
+        # GRE: an unknown protocol type is no tunnel whatever the version or flags
+        gre_out = lambda g: eth(ipv4(OA, OB, 47, g + ip_in))  # noqa: E731
+        self.assertEqual(R.parse_frame(1, gre_out(gre_hdr(0x883e, ver=3))).proto, 47)
+        self.assertEqual(R.parse_frame(1, gre_out(gre_hdr(0x883e, routing=True))).proto, 47)
+        self.assertEqual(R.parse_frame(1, gre_out(gre_hdr(0x0800, ver=3))), 'tunnel')
+        # the carrier of MPLS on the inner Ethernet frame of VXLAN: the VXLAN's IP header
+        p = R.parse_frame(1, in_vxlan(eth(mpls([55], ip_in), 0x8847), 4))
+        self.assertEqual((p.tkinds, p.tid, p.tcar), (('vxlan', 'mpls'), 55, (ip4(OA), ip4(OB))))
+        # a later fragment is given the key of the first fragment of its tunnels: in
+        # the same VNI it joins it; in another (another tenant's datagram) it does not
+        first = ipv4('10.4.0.1', '10.4.0.2', 17, udp(1, 2, b'x' * 8), ident=5, mf=True)
+        later = ipv4('10.4.0.1', '10.4.0.2', 17, b'y' * 8, ident=5, off=2)
+        _s, rows = meter_ext([(T0, in_vxlan(eth(first), 1)), (T0 + 1, in_vxlan(eth(later), 1))])
+        self.assertEqual([(r['packets_numbers'], r['src_port'], r['receiving_tunnel_id']) for r in rows],
+                         [('2', '1', '1')])
+        _s, rows = meter_ext([(T0, in_vxlan(eth(first), 1)), (T0 + 1, in_vxlan(eth(later), 2))])
+        self.assertEqual([(r['packets_numbers'], r['src_port'], r['receiving_tunnel_id']) for r in rows],
+                         [('1', '1', '1'), ('1', '0', '2')])
 
 
 if __name__ == '__main__':
