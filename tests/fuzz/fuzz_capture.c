@@ -66,8 +66,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (rc != AFM_CAPTURE_PACKET)
 				continue;	/* a damaged capture: the other goes on */
 			if (pkt.caplen > 262144)
-				__builtin_trap();	/* libpcap promised a bound */
-			pipeline_frame(&p, pkt.data, pkt.caplen, pkt.wire_len, pkt.ts_ns, afm_capture_link(cap));
+				__builtin_trap();	/* libpcap promised a bound, and pcapng.c */
+			(void)cap;
+			if (pkt.link < 0) {	/* a pcapng interface of a link type not read */
+				p.pipe.counters.packets++;
+				p.pipe.counters.skipped[AFM_SKIP_NOT_IP]++;
+				continue;
+			}
+			pipeline_frame(&p, pkt.data, pkt.caplen, pkt.wire_len, pkt.ts_ns, pkt.link, pkt.iface);
 		}
 		pipeline_end(&p);
 	}

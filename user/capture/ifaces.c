@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+#include "capture/ifaces.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define CHUNK 1024	/* entries a chunk: chunks never move, so names stay valid */
+
+struct entry {
+	uint16_t linktype;
+	char text[AFM_INTERFACE_TEXT];
+};
+
+struct afm_ifaces {
+	struct entry *chunk[AFM_IFACES_MAX / CHUNK];
+	uint32_t count;		/* ids given out, 1..count-1 (published: release/acquire) */
+	uint32_t *slot;		/* open addressing by hash: an id, 0 empty (the reader's only) */
+	uint32_t slots;
+};
+
+static struct entry *entry(const struct afm_ifaces *t, uint32_t id)
+{
+	return &t->chunk[id / CHUNK][id % CHUNK];
+}
+
+static uint32_t hash(uint16_t linktype, const char *text)
+{
+	uint32_t h = 2166136261u ^ linktype;
+
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
+
+struct afm_ifaces *afm_ifaces_new(void)
+{
+	struct afm_ifaces *t = calloc(1, sizeof(*t));
+
+	if (t)
+		t->count = 1;	/* id 0 is no interface's */
+	return t;
+}
+
+static int grow(struct afm_ifaces *t)
+{
+	uint32_t n = t->slots ? t->slots * 2 : 64;
+	uint32_t *s = calloc(n, sizeof(*s));
+
+	if (!s)
+		return -1;
+	for (uint32_t i = 0; i < t->slots; i++) {
+		uint32_t id = t->slot[i];
+
+		if (!id)
+			continue;
+		uint32_t h = hash(entry(t, id)->linktype, entry(t, id)->text) & (n - 1);
+
+		while (s[h])
+			h = (h + 1) & (n - 1);
+		s[h] = id;
+	}
+	free(t->slot);
+	t->slot = s;
+	t->slots = n;
+	return 0;
+}
+
+uint32_t afm_ifaces_intern(struct afm_ifaces *t, uint16_t linktype, const char *text)
+{
+	if (!text || !*text)
+		return 0;
+	if ((t->count + 1) * 2 > t->slots && grow(t) != 0)
+		return UINT32_MAX;
+	uint32_t h = hash(linktype, text) & (t->slots - 1);
+
+	for (; t->slot[h]; h = (h + 1) & (t->slots - 1)) {
+		const struct entry *e = entry(t, t->slot[h]);
+
+		if (e->linktype == linktype && strcmp(e->text, text) == 0)
+			return t->slot[h];
+	}
+	uint32_t id = t->count;
+
+	if (id >= AFM_IFACES_MAX)
+		return UINT32_MAX;
+	if (!t->chunk[id / CHUNK] && !(t->chunk[id / CHUNK] = calloc(CHUNK, sizeof(struct entry))))
+		return UINT32_MAX;
+	struct entry *e = entry(t, id);
+
+	e->linktype = linktype;
+	strncpy(e->text, text, sizeof(e->text) - 1);
+	t->slot[h] = id;
+	__atomic_store_n(&t->count, id + 1, __ATOMIC_RELEASE);
+	return id;
+}
+
+const char *afm_ifaces_name(void *ctx, uint32_t id)
+{
+	const struct afm_ifaces *t = ctx;
+
+	if (!t || id == 0 || id >= __atomic_load_n(&t->count, __ATOMIC_ACQUIRE))
+		return "-";
+	return entry(t, id)->text;
+}
+
+void afm_ifaces_free(struct afm_ifaces *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < sizeof(t->chunk) / sizeof(t->chunk[0]); i++)
+		free(t->chunk[i]);
+	free(t->slot);
+	free(t);
+}
