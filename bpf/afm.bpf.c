@@ -362,7 +362,7 @@ static __always_inline int xdp_meter(struct xdp_md *ctx, const int fast, const i
 	void *data_end = (void *)(long)ctx->data_end;
 
 	if (cfg_replay) {
-		meter(data, data_end, 0, replay.wire_len, replay.seq, replay.ts_ns, replay.l3_delta, detail);
+		meter(data, data_end, replay.ifindex, replay.wire_len, replay.seq, replay.ts_ns, replay.l3_delta, detail);
 		return XDP_PASS;
 	}
 	__u64 now = bpf_ktime_get_ns(), len;

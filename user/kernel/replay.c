@@ -132,7 +132,7 @@ int afm_replay_packet(struct afm_replay_run *r, const struct afm_packet *pkt, st
 	}
 
 	struct afm_replay rp = { .ts_ns = pkt->ts_ns, .seq = r->sent, .wire_len = pkt->wire_len,
-				 .l3_delta = l3_delta };
+				 .l3_delta = l3_delta, .ifindex = pkt->iface };
 	int ret;
 
 	r->ts[r->sent] = pkt->ts_ns;
