@@ -4,7 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK 1024	/* entries a chunk: chunks never move, so names stay valid */
+/*
+ * Entries in chunks that never move (names stay valid while ids are added): chunk k
+ * holds ids FIRST * (2^k - 1) to FIRST * (2^(k+1) - 1) - 1.
+ */
+#define FIRST 16
+#define CHUNKS 17	/* FIRST * (2^17 - 1) >= AFM_IFACES_MAX */
+_Static_assert((uint64_t)FIRST * ((1u << CHUNKS) - 1) >= AFM_IFACES_MAX, "the chunks hold every id");
 
 struct entry {
 	uint16_t linktype;
@@ -12,15 +18,22 @@ struct entry {
 };
 
 struct afm_ifaces {
-	struct entry *chunk[AFM_IFACES_MAX / CHUNK];
+	struct entry *chunk[CHUNKS];
 	uint32_t count;		/* ids given out, 1..count-1 (published: release/acquire) */
 	uint32_t *slot;		/* open addressing by hash: an id, 0 empty (the reader's only) */
 	uint32_t slots;
 };
 
+static unsigned chunk_of(uint32_t id)
+{
+	return 31u - (unsigned)__builtin_clz(id / FIRST + 1);
+}
+
 static struct entry *entry(const struct afm_ifaces *t, uint32_t id)
 {
-	return &t->chunk[id / CHUNK][id % CHUNK];
+	unsigned k = chunk_of(id);
+
+	return &t->chunk[k][id - FIRST * ((1u << k) - 1)];
 }
 
 static uint32_t hash(uint16_t linktype, const char *text)
@@ -83,7 +96,9 @@ uint32_t afm_ifaces_intern(struct afm_ifaces *t, uint16_t linktype, const char *
 
 	if (id >= AFM_IFACES_MAX)
 		return UINT32_MAX;
-	if (!t->chunk[id / CHUNK] && !(t->chunk[id / CHUNK] = calloc(CHUNK, sizeof(struct entry))))
+	unsigned k = chunk_of(id);
+
+	if (!t->chunk[k] && !(t->chunk[k] = calloc((size_t)FIRST << k, sizeof(struct entry))))
 		return UINT32_MAX;
 	struct entry *e = entry(t, id);
 
@@ -107,7 +122,7 @@ void afm_ifaces_free(struct afm_ifaces *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < sizeof(t->chunk) / sizeof(t->chunk[0]); i++)
+	for (size_t i = 0; i < CHUNKS; i++)
 		free(t->chunk[i]);
 	free(t->slot);
 	free(t);

@@ -69,18 +69,22 @@ static size_t fetch(struct afm_pcapng *r, size_t n, const uint8_t **p)
 		*p = r->map + r->at;
 		return left < n ? (size_t)left : n;
 	}
-	if (r->len < n) {
-		if (n > r->cap) {
-			uint8_t *b = realloc(r->buf, n);
+	while (r->len < n) {
+		/* the buffer grows with what comes, not with what a block claims */
+		if (r->len == r->cap) {
+			size_t cap = r->cap < 4096 ? 4096 : r->cap * 2 < n ? r->cap * 2 : n;
+			uint8_t *b = realloc(r->buf, cap);
 
-			if (!b) {
-				*p = r->buf;
-				return r->len;
-			}
+			if (!b)
+				break;
 			r->buf = b;
-			r->cap = n;
+			r->cap = cap;
 		}
-		r->len += fread(r->buf + r->len, 1, n - r->len, r->in);
+		size_t want = (n < r->cap ? n : r->cap) - r->len, got = fread(r->buf + r->len, 1, want, r->in);
+
+		r->len += got;
+		if (got < want)
+			break;
 	}
 	*p = r->buf;
 	return r->len < n ? r->len : n;
