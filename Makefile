@@ -222,7 +222,9 @@ bench-peers: $(BIN) $(BUILD)/bench/gen-capture $(BUILD)/bench/pcap-floor
 
 # ---- fuzz -------------------------------------------------------------------
 # libFuzzer harnesses (clang, ASan, UBSan) for the parser, the capture reader (both
-# seeded from the shared captures) and the --labels rules (seeded with rule files);
+# seeded from the shared captures), the pcapng reader alone (fast: its two backends
+# compared; seeded with crafted pcapng files and the shared ones) and the --labels
+# rules (seeded with rule files);
 # FUZZ_SECONDS each (CI: 60). A crash stops the run
 # and leaves its input in $(BUILD)/fuzz/; it then belongs in tests/fuzz/regressions/.
 
@@ -250,15 +252,18 @@ $(FUZZ)/seeds/.made: tests/fuzz/make_seeds.py | $(FUZZ)/seeds
 	/usr/bin/python3 tests/fuzz/make_seeds.py $(PCAPS) $(FUZZ)/seeds
 	@touch $@
 
-fuzz: $(FUZZ)/fuzz-packets $(FUZZ)/fuzz-capture $(FUZZ)/fuzz-labels $(FUZZ)/seeds/.made
-	@mkdir -p $(FUZZ)/corpus-packets $(FUZZ)/corpus-capture $(FUZZ)/corpus-labels
+fuzz: $(FUZZ)/fuzz-packets $(FUZZ)/fuzz-capture $(FUZZ)/fuzz-pcapng $(FUZZ)/fuzz-labels $(FUZZ)/seeds/.made
+	@mkdir -p $(FUZZ)/corpus-packets $(FUZZ)/corpus-capture $(FUZZ)/corpus-pcapng $(FUZZ)/corpus-labels
 	$(FUZZ)/fuzz-packets -runs=0 tests/fuzz/regressions/packets
 	$(FUZZ)/fuzz-capture -runs=0 tests/fuzz/regressions/capture
+	$(FUZZ)/fuzz-pcapng -runs=0 tests/fuzz/regressions/pcapng
 	$(FUZZ)/fuzz-labels -runs=0 tests/fuzz/regressions/labels
 	$(FUZZ)/fuzz-packets -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 		-artifact_prefix=$(FUZZ)/ -print_final_stats=1 $(FUZZ)/corpus-packets $(FUZZ)/seeds/packets
 	$(FUZZ)/fuzz-capture -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 		-artifact_prefix=$(FUZZ)/ -print_final_stats=1 $(FUZZ)/corpus-capture $(FUZZ)/seeds/capture
+	$(FUZZ)/fuzz-pcapng -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -dict=tests/fuzz/pcapng.dict \
+		-artifact_prefix=$(FUZZ)/ -print_final_stats=1 $(FUZZ)/corpus-pcapng $(FUZZ)/seeds/pcapng
 	$(FUZZ)/fuzz-labels -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -dict=tests/fuzz/labels.dict \
 		-artifact_prefix=$(FUZZ)/ -print_final_stats=1 $(FUZZ)/corpus-labels $(FUZZ)/seeds/labels
 

@@ -38,6 +38,8 @@ struct afm_capture {
 	char error[PCAP_ERRBUF_SIZE + 256];
 };
 
+int afm_capture_stream_files;
+
 /* libpcap DLT -> the parser's link framing, or -1 when unsupported. */
 static int link_of_dlt(int dlt)
 {
@@ -136,7 +138,7 @@ static FILE *input_stream(struct afm_capture *c, FILE *f, char *err, size_t errl
 {
 	FILE *in = NULL;
 
-	if (c->size) {
+	if (c->size && !afm_capture_stream_files) {
 		c->map = mmap(NULL, c->size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
 		if (c->map == MAP_FAILED)
 			c->map = NULL;

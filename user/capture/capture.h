@@ -51,5 +51,7 @@ const char *afm_capture_path(const struct afm_capture *c);
 uint64_t afm_capture_size(const struct afm_capture *c);
 uint64_t afm_capture_offset(const struct afm_capture *c);
 void afm_capture_close(struct afm_capture *c);
+/* A test hook (the capture fuzzer's second backend): files read as streams, as pipes are. */
+extern int afm_capture_stream_files;
 
 #endif
