@@ -122,7 +122,7 @@ unit: $(BUILD)/unit-tests
 cli: $(BIN)
 	BIN=$(BIN) PCAPS=$(PCAPS) /usr/bin/python3 -m unittest tests/cli/test_cli.py tests/cli/test_hostile.py tests/cli/test_output.py \
 		tests/cli/test_inputs.py tests/cli/test_compressed.py tests/cli/test_pcap_records.py tests/cli/test_labels.py \
-		tests/cli/test_first_packets.py tests/cli/test_cic.py \
+		tests/cli/test_first_packets.py tests/cli/test_cic.py tests/cli/test_pcapng.py \
 		tests/cli/test_docs.py
 
 # Export: JSON lines; IPFIX read back by an independent decoder, and its faults; as

@@ -14,6 +14,7 @@ _Static_assert((uint64_t)FIRST * ((1u << CHUNKS) - 1) >= AFM_IFACES_MAX, "the ch
 
 struct entry {
 	uint16_t linktype;
+	uint8_t asked;		/* afm_ifaces_first() */
 	char text[AFM_INTERFACE_TEXT];
 };
 
@@ -22,6 +23,7 @@ struct afm_ifaces {
 	uint32_t count;		/* ids given out, 1..count-1 (published: release/acquire) */
 	uint32_t *slot;		/* open addressing by hash: an id, 0 empty (the reader's only) */
 	uint32_t slots;
+	uint8_t asked0[65536 / 8];	/* afm_ifaces_first() for id 0, by link type */
 };
 
 static unsigned chunk_of(uint32_t id)
@@ -107,6 +109,16 @@ uint32_t afm_ifaces_intern(struct afm_ifaces *t, uint16_t linktype, const char *
 	t->slot[h] = id;
 	__atomic_store_n(&t->count, id + 1, __ATOMIC_RELEASE);
 	return id;
+}
+
+int afm_ifaces_first(struct afm_ifaces *t, uint32_t id, uint16_t linktype)
+{
+	uint8_t *bit = id ? &entry(t, id)->asked : &t->asked0[linktype / 8];
+	uint8_t mask = id ? 1 : (uint8_t)(1u << (linktype % 8));
+	int first = !(*bit & mask);
+
+	*bit |= mask;
+	return first;
 }
 
 const char *afm_ifaces_name(void *ctx, uint32_t id)

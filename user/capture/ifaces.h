@@ -24,6 +24,8 @@ struct afm_ifaces *afm_ifaces_new(void);
  * the run has AFM_IFACES_MAX already, or no memory. Called by the reading thread only.
  */
 uint32_t afm_ifaces_intern(struct afm_ifaces *t, uint16_t linktype, const char *text);
+/* 1 the first time it is asked for (id, linktype) in the run (a notice's once), else 0. */
+int afm_ifaces_first(struct afm_ifaces *t, uint32_t id, uint16_t linktype);
 /*
  * The column text of id ("-" for 0 or an id not given out): any thread, while the
  * reading thread interns (afm_iface_name_fn, ctx the table).

@@ -36,7 +36,7 @@ struct afm_pcapng {
 	uint32_t n_if, cap_if;
 	uint32_t linktype0;	/* the capture's first interface's link type */
 	int link0;
-	int noticed;		/* an unreadable link type was named */
+	int noticed;		/* an interface of an unreadable link type was named */
 	struct afm_ifaces *names;
 	const char *path;
 };
@@ -379,7 +379,8 @@ static int interface(struct afm_pcapng *r, struct block *b, char *err, size_t er
 		r->ifs = ifs;
 		r->cap_if = n;
 	}
-	if (f.link < 0 && r->link0 >= 0 && !r->noticed++)
+	/* named once a run (a capture is opened twice: merge.c), and once a capture */
+	if (f.link < 0 && r->link0 >= 0 && afm_ifaces_first(r->names, f.id, linktype) && !r->noticed++)
 		afm_notice("%s: interface %u%s%s%s has link type %u, which the meter does not read: its packets are "
 			   "skipped as not_ip", r->path, r->n_if, *text ? " (" : "", text, *text ? ")" : "", linktype);
 	if (r->link0 == -2) {
