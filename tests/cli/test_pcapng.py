@@ -205,6 +205,10 @@ class Pcapng(Meter):
             (bytes(bad_trailer), "block total length in header and trailer don't match"),
             (G.epb(0, 0, b'x' * 40)[:30], 'truncated pcapng dump file; tried to read 64 bytes, only got 22'),
             (G.idb(1, tsresol=20), 'Interface Description Block if_tsresol option resolution 10^-20 is too high'),
+            (G.raw_block(1, struct.pack('<HHIHH4x', 1, 0, 65535, 14, 4)),
+             'Interface Description Block has if_tsoffset option with length 4 != 8'),
+            (G.raw_block(1, struct.pack('<HHIHHB3xHHB3x', 1, 0, 65535, 9, 1, 6, 9, 1, 9)),
+             'Interface Description Block has more than one if_tsresol option'),
             (G.shb(major=2), 'unknown pcapng savefile major version number 2'),
             (G.raw_block(1, b'\0' * 2), 'block of type 1 in pcapng dump file is too short'),
         ]

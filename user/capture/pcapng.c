@@ -272,6 +272,20 @@ static void column_text(char *out, size_t max, const uint8_t *name, size_t nlen,
 	}
 }
 
+/* if_tsresol or if_tsoffset: of its length, and only one (libpcap's words). */
+static int time_option(const char *name, uint16_t olen, uint16_t want, int *seen, char *err, size_t errlen)
+{
+	if (olen != want) {
+		snprintf(err, errlen, "Interface Description Block has %s option with length %u != %u", name, olen, want);
+		return -1;
+	}
+	if ((*seen)++) {
+		snprintf(err, errlen, "Interface Description Block has more than one %s option", name);
+		return -1;
+	}
+	return 0;
+}
+
 /* An Interface Description Block (libpcap's add_interface and its option checks). */
 static int interface(struct afm_pcapng *r, struct block *b, char *err, size_t errlen)
 {
@@ -312,15 +326,8 @@ static int interface(struct afm_pcapng *r, struct block *b, char *err, size_t er
 			desc = v;
 			dlen = olen;
 		} else if (code == IF_TSRESOL) {
-			if (olen != 1) {
-				snprintf(err, errlen, "Interface Description Block has if_tsresol option with length %u != 1",
-					 olen);
+			if (time_option("if_tsresol", olen, 1, &saw_tsresol, err, errlen) != 0)
 				return -1;
-			}
-			if (saw_tsresol++) {
-				snprintf(err, errlen, "Interface Description Block has more than one if_tsresol option");
-				return -1;
-			}
 			if (*v & 0x80) {
 				if ((*v & 0x7f) > 63) {
 					snprintf(err, errlen,
@@ -341,15 +348,8 @@ static int interface(struct afm_pcapng *r, struct block *b, char *err, size_t er
 					f.units *= 10;
 			}
 		} else if (code == IF_TSOFFSET) {
-			if (olen != 8) {
-				snprintf(err, errlen, "Interface Description Block has if_tsoffset option with length %u != 8",
-					 olen);
+			if (time_option("if_tsoffset", olen, 8, &saw_tsoffset, err, errlen) != 0)
 				return -1;
-			}
-			if (saw_tsoffset++) {
-				snprintf(err, errlen, "Interface Description Block has more than one if_tsoffset option");
-				return -1;
-			}
 			uint64_t o;
 
 			memcpy(&o, v, 8);
