@@ -300,6 +300,30 @@ class Pcapng(Meter):
                     outs.append(f.read())
             self.assertEqual(outs[0], outs[1], name)
 
+    def test_the_reference_agrees(self):
+        # tests/ref/afm_ref.py reads pcapng from the docs (METERING.md 0, COLUMNS.md interface)
+        ref_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'ref')
+        files = dict(self.crafted())
+        del files['cut'], files['badlen']	# damage: the reference reads what it can, the meter stops
+        t = T0 * 10 ** 6
+        files['names'] = (G.shb() + G.idb(1, name=b'a,\x01\xc3\xa9\xff', desc='d' * 200) + G.idb(1, name='x', desc='x') +
+                          G.idb(101, tsresol=9, tsoffset=-5) + G.epb(0, t, G.ether(ip_udp('10.0.0.1', 1, 1))) +
+                          G.epb(1, t, G.ether(ip_udp('10.0.0.1', 1, 2))) +
+                          G.epb(2, t * 1000, ip_udp('10.0.0.1', 1, 3)))
+        for name, data in files.items():
+            p = self.path(name + '-ref.pcapng')
+            with open(p, 'wb') as f:
+                f.write(data)
+            mine, ref = self.path(name + '-mine.csv'), self.path(name + '-ref.csv')
+            r = self.run_meter('-q', '--schema', 'extended', '-r', p, '-o', mine)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            r = subprocess.run([sys.executable, os.path.join(ref_dir, 'afm_ref.py'), '--schema', 'extended', p,
+                                '-o', ref], capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            r = subprocess.run([sys.executable, os.path.join(ref_dir, 'compare.py'), ref, mine],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, name + ': ' + r.stdout + r.stderr)
+
     # -- the shared captures ---------------------------------------------------------
     def test_the_shared_pcapng_captures(self):
         import glob
