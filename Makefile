@@ -122,7 +122,7 @@ unit: $(BUILD)/unit-tests
 cli: $(BIN)
 	BIN=$(BIN) PCAPS=$(PCAPS) /usr/bin/python3 -m unittest tests/cli/test_cli.py tests/cli/test_hostile.py tests/cli/test_output.py \
 		tests/cli/test_inputs.py tests/cli/test_compressed.py tests/cli/test_pcap_records.py tests/cli/test_labels.py \
-		tests/cli/test_first_packets.py tests/cli/test_cic.py tests/cli/test_tunnels.py \
+		tests/cli/test_first_packets.py tests/cli/test_cic.py tests/cli/test_tunnels.py tests/cli/test_pcapng.py \
 		tests/cli/test_docs.py
 
 # Export: JSON lines; IPFIX read back by an independent decoder, and its faults; as
@@ -225,7 +225,9 @@ bench-peers: $(BIN) $(BUILD)/bench/gen-capture $(BUILD)/bench/pcap-floor
 # ---- fuzz -------------------------------------------------------------------
 # libFuzzer harnesses (clang, ASan, UBSan) for the parser in the pipeline, the capture
 # reader (both seeded from the shared captures), the parser alone (seeded with a frame
-# of each tunnel kind) and the --labels rules (seeded with rule files);
+# of each tunnel kind), the pcapng reader alone (fast: its two backends compared;
+# seeded with crafted pcapng files and the shared ones) and the --labels rules (seeded
+# with rule files);
 # FUZZ_SECONDS each (CI: 60). A crash stops the run
 # and leaves its input in $(BUILD)/fuzz/; it then belongs in tests/fuzz/regressions/.
 
@@ -253,11 +255,14 @@ $(FUZZ)/seeds/.made: tests/fuzz/make_seeds.py | $(FUZZ)/seeds
 	/usr/bin/python3 tests/fuzz/make_seeds.py $(PCAPS) $(FUZZ)/seeds
 	@touch $@
 
-fuzz: $(FUZZ)/fuzz-packets $(FUZZ)/fuzz-parse $(FUZZ)/fuzz-capture $(FUZZ)/fuzz-labels $(FUZZ)/seeds/.made
-	@mkdir -p $(FUZZ)/corpus-packets $(FUZZ)/corpus-parse $(FUZZ)/corpus-capture $(FUZZ)/corpus-labels
+fuzz: $(FUZZ)/fuzz-packets $(FUZZ)/fuzz-parse $(FUZZ)/fuzz-capture $(FUZZ)/fuzz-pcapng $(FUZZ)/fuzz-labels \
+	$(FUZZ)/seeds/.made
+	@mkdir -p $(FUZZ)/corpus-packets $(FUZZ)/corpus-parse $(FUZZ)/corpus-capture $(FUZZ)/corpus-pcapng \
+		$(FUZZ)/corpus-labels
 	$(FUZZ)/fuzz-packets -runs=0 tests/fuzz/regressions/packets
 	$(FUZZ)/fuzz-parse -runs=0 tests/fuzz/regressions/parse
 	$(FUZZ)/fuzz-capture -runs=0 tests/fuzz/regressions/capture
+	$(FUZZ)/fuzz-pcapng -runs=0 tests/fuzz/regressions/pcapng
 	$(FUZZ)/fuzz-labels -runs=0 tests/fuzz/regressions/labels
 	$(FUZZ)/fuzz-packets -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -dict=tests/fuzz/tunnels.dict \
 		-artifact_prefix=$(FUZZ)/ -print_final_stats=1 $(FUZZ)/corpus-packets $(FUZZ)/seeds/packets
@@ -265,6 +270,8 @@ fuzz: $(FUZZ)/fuzz-packets $(FUZZ)/fuzz-parse $(FUZZ)/fuzz-capture $(FUZZ)/fuzz-
 		-artifact_prefix=$(FUZZ)/ -print_final_stats=1 $(FUZZ)/corpus-parse $(FUZZ)/seeds/parse
 	$(FUZZ)/fuzz-capture -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 		-artifact_prefix=$(FUZZ)/ -print_final_stats=1 $(FUZZ)/corpus-capture $(FUZZ)/seeds/capture
+	$(FUZZ)/fuzz-pcapng -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -dict=tests/fuzz/pcapng.dict \
+		-artifact_prefix=$(FUZZ)/ -print_final_stats=1 $(FUZZ)/corpus-pcapng $(FUZZ)/seeds/pcapng
 	$(FUZZ)/fuzz-labels -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -dict=tests/fuzz/labels.dict \
 		-artifact_prefix=$(FUZZ)/ -print_final_stats=1 $(FUZZ)/corpus-labels $(FUZZ)/seeds/labels
 

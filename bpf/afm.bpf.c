@@ -520,7 +520,8 @@ static __always_inline int xdp_meter(struct xdp_md *ctx, const int fast, const i
 	const struct afm_frame_src src = { ctx, 0 };
 
 	if (cfg_replay) {
-		meter(&src, data, data_end, 0, replay.wire_len, replay.seq, replay.ts_ns, replay.l3_delta, 0, 0, detail);
+		meter(&src, data, data_end, replay.ifindex, replay.wire_len, replay.seq, replay.ts_ns, replay.l3_delta, 0,
+		      0, detail);
 		return XDP_PASS;
 	}
 	__u64 now = bpf_ktime_get_ns(), len;

@@ -152,6 +152,7 @@ struct afm_replay {
 	__u64 seq;		/* its sequence number: stamps in the samples */
 	__u32 wire_len;		/* its original length */
 	__s32 l3_delta;		/* its link header's length minus the Ethernet one it is given */
+	__u32 ifindex;		/* its interface's id: the key's ifindex, as user space's (-r) */
 };
 
 /* The sweep (afm_sweep, run on each CPU): what user space sets before each run. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "afm_parse.h"
+#include "capture/ifaces.h"
 #include "capture/inputs.h"
 #include "capture/merge.h"
 #include "kernel/replay.h"
@@ -32,7 +33,7 @@ enum { READ_END = -1, READ_NONE = 0, READ_RECORD = 1 };
  */
 static int read_packet(struct offline *o, struct afm_counters *c, struct afm_record *rec, int *status)
 {
-	const struct afm_capture *cap;
+	const struct afm_capture *cap;	/* (the packet says its link and interface) */
 	struct afm_packet pkt;
 	char err[256];
 	int rc;
@@ -56,8 +57,12 @@ static int read_packet(struct offline *o, struct afm_counters *c, struct afm_rec
 		c->skipped[AFM_SKIP_OVERSIZED]++;
 		return READ_NONE;
 	}
+	if (pkt.link < 0) {	/* a pcapng interface of a link type not read (a notice named it) */
+		c->skipped[AFM_SKIP_NOT_IP]++;
+		return READ_NONE;
+	}
 	if (o->replay) {
-		if (afm_replay_packet(o->replay, &pkt, afm_capture_link(cap), c, err, sizeof(err)) != 0) {
+		if (afm_replay_packet(o->replay, &pkt, c, err, sizeof(err)) != 0) {
 			afm_progress_end(&o->progress);
 			afm_error("--via-xdp: %s", err);
 			*status = AFM_EXIT_FAILURE;
@@ -65,13 +70,14 @@ static int read_packet(struct offline *o, struct afm_counters *c, struct afm_rec
 		}
 		return READ_NONE;
 	}
-	int verdict = afm_parse(pkt.data, pkt.data + pkt.caplen, afm_capture_link(cap), rec, o->pipe.schema.detail,
-				 !o->pipe.opt->outer_tunnels, NULL);
+	int verdict = afm_parse(pkt.data, pkt.data + pkt.caplen, pkt.link, rec, o->pipe.schema.detail,
+				!o->pipe.opt->outer_tunnels, NULL);
 
 	if (verdict != AFM_OK) {
 		c->skipped[verdict]++;
 		return READ_NONE;
 	}
+	rec->key.ifindex = pkt.iface;	/* each interface of a pcapng its own flows, as live */
 	rec->ts_ns = pkt.ts_ns;
 	afm_record_wire(rec, pkt.wire_len);
 	return READ_RECORD;
@@ -230,13 +236,15 @@ static int start(struct offline *o)
 		afm_error("%s", err);
 		return AFM_EXIT_INPUT;
 	}
-	if (opt->via_xdp && afm_replay_open(&o->replay, o->pipe.schema.detail, opt->outer_tunnels, err, sizeof(err)) != 0) {
+	if (opt->via_xdp &&
+	    afm_replay_open(&o->replay, o->pipe.schema.detail, opt->outer_tunnels, err, sizeof(err)) != 0) {
 		afm_error("--via-xdp: %s", err);
 		return AFM_EXIT_KERNEL;
 	}
 	const int stream = afm_merge_streaming(o->merge);
 	/* Rows are computed on the other core; from a pipe, at once. */
-	const struct afm_pipeline_io io = { .stream = stream, .threaded = !stream, .can_wait = !stream };
+	const struct afm_pipeline_io io = { .stream = stream, .threaded = !stream, .can_wait = !stream,
+					    .iface_name = afm_ifaces_name, .iface_ctx = afm_merge_ifaces(o->merge) };
 
 	return afm_pipeline_start(&o->pipe, &io);
 }

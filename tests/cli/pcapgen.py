@@ -68,29 +68,61 @@ def write(path, records, linktype=1, tail=b''):
 
 
 # ---- pcapng ------------------------------------------------------------------
+# Every writer takes the section's byte order: '<' little-endian, '>' big-endian.
 
-def _block(btype, body):
+def _block(btype, body, order='<'):
     body += b'\x00' * (-len(body) % 4)
     n = 12 + len(body)
-    return struct.pack('<II', btype, n) + body + struct.pack('<I', n)
+    return struct.pack(order + 'II', btype, n) + body + struct.pack(order + 'I', n)
 
 
-def shb():
-    return _block(0x0A0D0D0A, struct.pack('<IHHq', 0x1A2B3C4D, 1, 0, -1))
+def _option(code, value, order='<'):
+    return struct.pack(order + 'HH', code, len(value)) + value + b'\x00' * (-len(value) % 4)
 
 
-def idb(linktype=1, snaplen=65535, tsresol=None):
+def shb(order='<', major=1, minor=0):
+    return _block(0x0A0D0D0A, struct.pack(order + 'IHHq', 0x1A2B3C4D, major, minor, -1), order)
+
+
+def idb(linktype=1, snaplen=65535, tsresol=None, name=None, desc=None, tsoffset=None, order='<'):
+    """An Interface Description Block; name and desc are str or bytes (if_name, if_description)."""
     opts = b''
+    for code, text in ((2, name), (3, desc)):
+        if text is not None:
+            opts += _option(code, text.encode() if isinstance(text, str) else text, order)
     if tsresol is not None:
-        opts += struct.pack('<HHB3x', 9, 1, tsresol)
+        opts += _option(9, bytes([tsresol]), order)
+    if tsoffset is not None:
+        opts += _option(14, struct.pack(order + 'q', tsoffset), order)
     if opts:
-        opts += struct.pack('<HH', 0, 0)
-    return _block(1, struct.pack('<HHI', linktype, 0, snaplen) + opts)
+        opts += struct.pack(order + 'HH', 0, 0)
+    return _block(1, struct.pack(order + 'HHI', linktype, 0, snaplen) + opts, order)
 
 
-def epb(iface, ts_units, frame, orig_len=None):
-    return _block(6, struct.pack('<IIIII', iface, ts_units >> 32, ts_units & 0xffffffff, len(frame),
-                                 len(frame) if orig_len is None else orig_len) + frame)
+def epb(iface, ts_units, frame, orig_len=None, order='<'):
+    return _block(6, struct.pack(order + 'IIIII', iface, ts_units >> 32, ts_units & 0xffffffff, len(frame),
+                                 len(frame) if orig_len is None else orig_len) + frame, order)
+
+
+def spb(frame, orig_len=None, order='<'):
+    """A Simple Packet Block: interface 0 of its section, no time."""
+    return _block(3, struct.pack(order + 'I', len(frame) if orig_len is None else orig_len) + frame, order)
+
+
+def pb(iface, ts_units, frame, order='<'):
+    """The obsolete Packet Block (16-bit interface, drops count)."""
+    return _block(2, struct.pack(order + 'HHIIII', iface, 0, ts_units >> 32, ts_units & 0xffffffff, len(frame),
+                                 len(frame)) + frame, order)
+
+
+def sll(payload, ethertype=0x0800):
+    """A Linux cooked (SLL) header: incoming, Ethernet, 6-byte address."""
+    return struct.pack('>HHH8sH', 0, 1, 6, b'\x02\x00\x00\x00\x00\x01\x00\x00', ethertype) + payload
+
+
+def sll2(payload, ethertype=0x0800, ifindex=2):
+    """A Linux cooked v2 (SLL2) header."""
+    return struct.pack('>HHIHBB8s', ethertype, 0, ifindex, 1, 0, 6, b'\x02\x00\x00\x00\x00\x01\x00\x00') + payload
 
 
 def raw_block(btype, body):

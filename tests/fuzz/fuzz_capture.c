@@ -5,7 +5,8 @@
  * merge of several captures (merge.c), the parser, the engine and the statistics.
  * Input: one byte, then the capture; when the byte is odd, the capture is cut in two at
  * an offset taken from it, and both halves (the second with the first's file header)
- * are merged by time.
+ * are merged by time. When the capture's size has bit 1 set, its files are read as
+ * streams (as pipes are: pcapng.c's and libpcap's stdio backends), else mapped.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -56,6 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (write_file(path[0], data, size, NULL, 0)) {
 		return 0;
 	}
+	afm_capture_stream_files = (size >> 1) & 1;
 	(void)afm_capture_sniff(path[0]);	/* a directory's look at it: compressed, through a descriptor */
 	if (afm_merge_open(&m, paths, n, err, sizeof(err)) != 0)
 		return 0;	/* a clean refusal is a fine outcome */
@@ -66,8 +68,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (rc != AFM_CAPTURE_PACKET)
 				continue;	/* a damaged capture: the other goes on */
 			if (pkt.caplen > 262144)
-				__builtin_trap();	/* libpcap promised a bound */
-			pipeline_frame(&p, pkt.data, pkt.caplen, pkt.wire_len, pkt.ts_ns, afm_capture_link(cap));
+				__builtin_trap();	/* libpcap promised a bound, and pcapng.c */
+			(void)cap;
+			if (pkt.link < 0) {	/* a pcapng interface of a link type not read */
+				p.pipe.counters.packets++;
+				p.pipe.counters.skipped[AFM_SKIP_NOT_IP]++;
+				continue;
+			}
+			pipeline_frame(&p, pkt.data, pkt.caplen, pkt.wire_len, pkt.ts_ns, pkt.link, pkt.iface);
 		}
 		pipeline_end(&p);
 	}

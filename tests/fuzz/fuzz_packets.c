@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(frame, data, caplen);
 		/* time mostly forward, now and then back (captures are not always in order) */
 		ts = (dt & 1) ? ts - dt / 2 : ts + dt;
-		pipeline_frame(&p, frame, caplen, caplen + extra, ts, link);
+		pipeline_frame(&p, frame, caplen, caplen + extra, ts, link, 0);
 		free(frame);
 		data += caplen;
 		size -= caplen;

@@ -41,7 +41,7 @@ static inline int pipeline_start(struct fuzz_run *r, const char *schema)
 }
 
 static inline void pipeline_frame(struct fuzz_run *r, const uint8_t *frame, uint32_t caplen, uint32_t wire_len,
-				  uint64_t ts, int link)
+				  uint64_t ts, int link, uint32_t iface)
 {
 	struct afm_counters *c = &r->pipe.counters;
 	struct afm_record rec;
@@ -56,6 +56,7 @@ static inline void pipeline_frame(struct fuzz_run *r, const uint8_t *frame, uint
 	}
 	rec.ts_ns = ts;
 	afm_record_wire(&rec, wire_len);
+	rec.key.ifindex = iface;
 	if (afm_engine_packet(&r->pipe.engine, &rec) == 0)
 		c->metered++;
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Seeds for the fuzzers from the shared captures: the first frames of each capture in
 fuzz_packets' record format, a frame of each tunnel kind for fuzz_parse (and as one
-fuzz_packets stream), and the first 32 KiB of each capture file, also gzip-,
-xz- and zstd-compressed; and a few --labels rule files for fuzz_labels.
+fuzz_packets stream), and the first 32 KiB of each capture file, also gzip-, xz- and
+zstd-compressed; crafted pcapng files (mixed link types, sections of both byte
+orders, named interfaces, SPB and PB, time options) for fuzz_pcapng and fuzz_capture
+(read mapped and as a stream); and a few --labels rule files for fuzz_labels.
 
 Usage: make_seeds.py PCAPS_DIR OUT_DIR
 """
@@ -12,6 +14,9 @@ import os
 import struct
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'cli'))
+import pcapgen as G  # noqa: E402
 
 LINKS = {1: 0, 113: 1, 276: 2, 12: 3, 14: 3, 101: 3, 228: 3, 229: 3, 0: 4, 108: 4}
 
@@ -104,6 +109,25 @@ LABEL_SEEDS = {
 }
 
 
+def crafted_pcapng():
+    """name -> bytes: pcapng files with what the reader must honour."""
+    t = 1_600_000_000 * 10**6
+
+    def ip(i, proto=17):
+        l4 = G.udp(1000 + i, 53, b'q' * i) if proto == 17 else G.tcp(2000 + i, 80, G.SYN)
+        return G.checksumless_ipv4('10.0.0.%d' % (i % 200 + 1), '10.9.0.1', proto, l4)
+    mixed = (G.shb() + G.idb(1, name='eth0') + G.idb(101, name='tun0', desc='VPN') + G.idb(276, desc='any') +
+             G.idb(113) + G.epb(0, t, G.ether(ip(1))) + G.epb(1, t + 1, ip(2)) + G.epb(2, t + 2, G.sll2(ip(3))) +
+             G.epb(3, t + 3, G.sll(ip(4, 6))) + G.raw_block(5, b'\0' * 16))
+    sections = (G.shb('<') + G.idb(1, name='a', tsresol=9) + G.epb(0, t * 1000, G.ether(ip(5))) +
+                G.shb('>') + G.idb(101, order='>', tsoffset=-3600) + G.idb(1, order='>', name='b') +
+                G.epb(1, t + 7, G.ether(ip(6)), order='>') + G.epb(0, t + 8, ip(7), order='>') +
+                G.spb(ip(8), order='>') + G.pb(1, t + 9, G.ether(ip(9)), order='>'))
+    options = (G.shb(minor=2) + G.idb(1, snaplen=64, tsresol=0x80 | 20, tsoffset=5, name=b'\xff,"\x01x', desc='d') +
+               G.spb(G.ether(ip(10)) + b'z' * 100) + G.epb(0, (t << 20) // 10**6, G.ether(ip(11))[:64], 200))
+    return {'mixed.pcapng': mixed, 'sections.pcapng': sections, 'options.pcapng': options}
+
+
 def main():
     src, out = sys.argv[1], sys.argv[2]
     os.makedirs(os.path.join(out, 'packets'), exist_ok=True)
@@ -118,6 +142,14 @@ def main():
         stream += struct.pack('<BBHH', 0, 2, len(frame), 0) + frame
     with open(os.path.join(out, 'packets', 'tunnels.rec'), 'wb') as f:
         f.write(stream)
+    os.makedirs(os.path.join(out, 'pcapng'), exist_ok=True)
+    for name, data in crafted_pcapng().items():
+        with open(os.path.join(out, 'pcapng', name), 'wb') as f:
+            f.write(data)
+        for mode in (b'\x00', b'\x81'):	# fuzz_capture: whole (and, by size, mapped or streamed), halves
+            for pad in (b'', b'\0\0'):
+                with open(os.path.join(out, 'capture', 'crafted-%02x-%d-%s' % (mode[0], len(pad), name)), 'wb') as f:
+                    f.write(mode + data + pad)
     for name, text in LABEL_SEEDS.items():
         with open(os.path.join(out, 'labels', name), 'w', encoding='utf-8') as f:
             f.write(text)
@@ -127,6 +159,9 @@ def main():
             continue
         with open(path, 'rb') as f:
             head = f.read(32768)
+        if name.endswith('.pcapng'):
+            with open(os.path.join(out, 'pcapng', name), 'wb') as f:
+                f.write(head)
         # fuzz_capture's first byte: even, the capture as it is; odd, cut in two halves
         with open(os.path.join(out, 'capture', name), 'wb') as f:
             f.write(b'\x00' + head)

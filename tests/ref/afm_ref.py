@@ -41,8 +41,53 @@ class CaptureError(Exception):
 
 
 # ---------------------------------------------------------------------------
-# Capture readers: yield (linktype, ts_ns, captured_bytes, wire_len)
+# Capture readers: yield (linktype, ts_ns, captured_bytes, wire_len, interface)
+# interface: (key, column text), METERING.md sections 0 and 2, COLUMNS.md
+# `interface`: a classic pcap's packets, and those of a pcapng section's unnamed
+# first interface, are ('-', '-'); any other pcapng interface is keyed by its link
+# type and its column text.
 # ---------------------------------------------------------------------------
+
+NO_IFACE = ('-', '-')
+IFACE_TEXT_MAX = 111   # bytes of UTF-8
+SNAP_MAX = 262144      # a snapshot length of 0 or above: this
+
+
+def _clean_text(raw):
+    """COLUMNS.md `interface`: valid UTF-8 kept, each byte of anything else, each
+    control byte and each ',' or '"' as '_'."""
+    out, i = '', 0
+    while i < len(raw):
+        b = raw[i]
+        n = 1 if b < 0x80 else 2 if b >> 5 == 6 else 3 if b >> 4 == 14 else 4 if b >> 3 == 30 else 0
+        try:
+            ch = raw[i:i + n].decode('utf-8') if n > 1 and i + n <= len(raw) else None
+        except UnicodeDecodeError:
+            ch = None
+        if ch is None:
+            ch = '_' if b < 0x20 or b >= 0x7f or chr(b) in ',"' else chr(b)
+            n = 1
+        out += ch
+        i += n
+    return out
+
+
+def _cut(text, nbytes):
+    """The longest prefix of text of at most nbytes bytes of UTF-8."""
+    while len(text.encode()) > nbytes:
+        text = text[:-1]
+    return text
+
+
+def _iface_text(name, desc, index):
+    if name and desc and name != desc:
+        head = _cut(_clean_text(name), IFACE_TEXT_MAX)
+        if len(head.encode()) + 3 > IFACE_TEXT_MAX:
+            return head
+        return head + ' (' + _cut(_clean_text(desc), IFACE_TEXT_MAX - len(head.encode()) - 3) + ')'
+    if name or desc:
+        return _cut(_clean_text(name or desc), IFACE_TEXT_MAX)
+    return '#%d' % index if index else None
 
 SUPPORTED_LINKTYPES = {1, 113, 276, 12, 14, 101, 228, 229, 0, 108}
 
@@ -53,6 +98,12 @@ def _check_linktype(lt):
 
 
 def read_capture(path):
+    """(linktype, ts_ns, captured_bytes, wire_len) of each packet."""
+    for lt, ts, buf, wlen, _iface in read_capture_ifaces(path):
+        yield lt, ts, buf, wlen
+
+
+def read_capture_ifaces(path):
     with open(path, 'rb') as f:
         data = f.read()
     if len(data) < 4:
@@ -86,7 +137,7 @@ def _pcap_records(data, bo, nano, lt):
         off += 16
         if off + incl > end:
             break  # record cut by the end of the file
-        yield lt, sec * NS + frac * mult, data[off:off + incl], orig
+        yield lt, sec * NS + frac * mult, data[off:off + incl], orig, NO_IFACE
         off += incl
 
 
@@ -144,32 +195,41 @@ def _pcapng_records(data):
             _check_linktype(lt)
             den = 10 ** 6
             tsoff = 0
+            name = desc = None
             for code, val in _pcapng_options(data, bo, body + 8, bend):
                 if code == 9 and len(val) >= 1:
                     v = val[0]
                     den = (2 ** (v & 0x7f)) if v & 0x80 else 10 ** v
                 elif code == 14 and len(val) >= 8:
                     tsoff = struct.unpack_from(bo + 'q', val, 0)[0]
-            ifaces.append((lt, den, tsoff, snap))
+                elif code == 2 and name is None and val:
+                    name = val
+                elif code == 3 and desc is None and val:
+                    desc = val
+            text = _iface_text(name, desc, len(ifaces))
+            iface = NO_IFACE if text is None else ((lt, text), text)
+            if snap == 0 or snap > SNAP_MAX:
+                snap = SNAP_MAX
+            ifaces.append((lt, den, tsoff, snap, iface))
         elif btype == 6 and bend - body >= 20:  # Enhanced Packet Block
             ifid, tsh, tsl, caplen, orig = struct.unpack_from(bo + 'IIIII', data, body)
             if ifid >= len(ifaces):
                 raise CaptureError('packet on undeclared interface %d' % ifid)
-            lt, den, tsoff, _snap = ifaces[ifid]
+            lt, den, tsoff, _snap, iface = ifaces[ifid]
             raw = (tsh << 32) | tsl
-            ts = (raw * NS) // den + tsoff * NS
+            ts = min(max(0, (raw * NS) // den + tsoff * NS), 2 ** 64 - 2)   # before 1970: 0
             pstart = body + 20
             pkt = data[pstart:min(pstart + caplen, bend)]
-            yield lt, ts, pkt, orig
+            yield lt, ts, pkt, orig, iface
         elif btype == 3 and bend - body >= 4:  # Simple Packet Block
             if not ifaces:
                 raise CaptureError('simple packet block without interface')
             orig = struct.unpack_from(bo + 'I', data, body)[0]
-            lt, _den, _tsoff, snap = ifaces[0]
-            caplen = orig if snap == 0 else min(orig, snap)
+            lt, _den, tsoff, snap, iface = ifaces[0]
+            caplen = min(orig, snap)
             pstart = body + 4
             pkt = data[pstart:min(pstart + caplen, bend)]
-            yield lt, 0, pkt, orig  # SPB has no timestamp: time 0
+            yield lt, max(0, tsoff * NS), pkt, orig, iface  # SPB has no timestamp: 0 + if_tsoffset
         off += blen
 
 
@@ -191,7 +251,7 @@ MAX_EXT = 8
 
 # fields of a packet record
 class Pkt:
-    __slots__ = ('ts', 'wlen', 'v0', 'v1', 'ver', 'src', 'dst', 'sport', 'dport',
+    __slots__ = ('ts', 'wlen', 'iface_key', 'iface_text', 'v0', 'v1', 'ver', 'src', 'dst', 'sport', 'dport',
                  'proto', 'flags', 'dnsid', 'http', 'frag', 'ipid', 'tpay', 'l3off', 'ipdecl',
                  # docs/CIC.md: IP header length (IPv6: with the extension headers),
                  # transport header length (TCP data offset * 4, UDP 8, else 0),
@@ -1124,7 +1184,7 @@ def _delta_order(st):
 # ---------------------------------------------------------------------------
 
 class Flow:
-    __slots__ = ('seq', 'key', 'src', 'sport', 'dst', 'dport', 'proto', 'dns',
+    __slots__ = ('seq', 'key', 'iface', 'src', 'sport', 'dst', 'dport', 'proto', 'dns',
                  'first', 'last', 'closed', 'close', 'fin_rx', 'fin_tx',
                  'deadline', 'rx', 'tx', 'success', 'ended',
                  # extended schema
@@ -1231,7 +1291,7 @@ def flow_row(fl, prec, schema='appflowmeter', label=None):
     ]
     out += [str(c) for c in fl.rx_flags]
     out += [str(c) for c in fl.tx_flags]
-    out += [secs_text(fl.first), secs_text(fl.last), fl.end_reason, '-',
+    out += [secs_text(fl.first), secs_text(fl.last), fl.end_reason, fl.iface,
             label if label is not None else '-']
     # COLUMNS.md 114-118: the tunnels, the innermost tunnel's carrier (src's side
     # first, from the flow's first packet), its identifier on the first packet of
@@ -1541,9 +1601,10 @@ class Meter:
 
         # fragments (section 1)
         if p.frag is not None:
-            # the match is on VLAN IDs, addresses, protocol, identification and the
-            # tunnels with their tunnel key (METERING.md 1, "Fragments"; 2)
-            fkey = (p.v0, p.v1, p.ver, p.src, p.dst, p.proto, p.ipid, p.tkinds, p.tkey)
+            # the match is on the interface, VLAN IDs, addresses, protocol,
+            # identification and the tunnels with their tunnel key (METERING.md 1,
+            # "Fragments"; 2)
+            fkey = (p.iface_key, p.v0, p.v1, p.ver, p.src, p.dst, p.proto, p.ipid, p.tkinds, p.tkey)
             if p.frag == 'first':
                 self.frags[fkey] = (clock, p.sport, p.dport, p.dnsid)
             else:
@@ -1562,7 +1623,7 @@ class Meter:
         ea = (p.src, p.sport)
         eb = (p.dst, p.dport)
         dns = p.proto == 17 and (p.sport == 53 or p.dport == 53)
-        key = (p.v0, p.v1, p.ver, p.proto) + ((ea, eb) if ea <= eb else (eb, ea)) \
+        key = (p.iface_key, p.v0, p.v1, p.ver, p.proto) + ((ea, eb) if ea <= eb else (eb, ea)) \
             + ((p.dnsid,) if dns else (None,)) + (p.tkinds, p.tkey)
         fl = self.open.get(key)
         is_tcp = p.proto == 6
@@ -1574,6 +1635,7 @@ class Meter:
             fl.seq = self.seq
             self.seq += 1
             fl.key = key
+            fl.iface = p.iface_text
             if is_tcp and (p.flags & 0x12) == 0x12:
                 fl.src, fl.sport, fl.dst, fl.dport = p.dst, p.dport, p.src, p.sport
             else:
@@ -1713,7 +1775,7 @@ def run(path, idle_ns=120 * NS, active_ns=1800 * NS, linger_ns=5 * NS, prec=9,
     meter = Meter(idle_ns, active_ns, linger_ns, prec, emit, dns_idle_ns, schema, label, rules)
     meter.first_packets, meter.first_layout = first_packets, first_layout
     meter.activity_ns = activity_ns
-    for lt, ts, buf, wlen in read_capture(path):
+    for lt, ts, buf, wlen, iface in read_capture_ifaces(path):
         npk += 1
         if wlen > WIRE_LEN_MAX:   # METERING.md section 1: damage, not a frame
             skipped['oversized'] += 1
@@ -1726,6 +1788,7 @@ def run(path, idle_ns=120 * NS, active_ns=1800 * NS, linger_ns=5 * NS, prec=9,
         p.ts = ts
         # METERING.md 1.1: less the bytes before the innermost frame, never below 0
         p.wlen = max(0, wlen - p.fstart)
+        p.iface_key, p.iface_text = iface
         meter.take(p)
     meter.finish()
     if out is not None:

@@ -14,10 +14,12 @@
 #include "afm_record.h"
 #include "capture/decompress.h"
 #include "capture/pcap_records.h"
+#include "capture/pcapng.h"
 #include "output/text.h"
 
 struct afm_capture {
-	pcap_t *pcap;
+	pcap_t *pcap;		/* a classic pcap */
+	struct afm_pcapng *ng;	/* or a pcapng */
 	FILE *file;		/* owned by pcap once opened */
 	void *map;		/* the file mapped, when libpcap reads it from memory */
 	struct afm_stream *stream;	/* compressed, or a pipe: what libpcap reads (owned by file) */
@@ -35,6 +37,8 @@ struct afm_capture {
 	int link;
 	char error[PCAP_ERRBUF_SIZE + 256];
 };
+
+int afm_capture_stream_files;
 
 /* libpcap DLT -> the parser's link framing, or -1 when unsupported. */
 static int link_of_dlt(int dlt)
@@ -66,7 +70,14 @@ static int link_of_dlt(int dlt)
 	}
 }
 
-/* Reword libpcap's open errors; keep its text where it is already specific. */
+static void unsupported_link(char *err, size_t errlen, const char *path, int type, const char *name)
+{
+	snprintf(err, errlen,
+		 "%s: unsupported link type %d (%s); supported: Ethernet, Linux SLL/SLL2, raw IPv4/IPv6, BSD loopback",
+		 path, type, name ? name : "unknown");
+}
+
+/* Reword libpcap's (and pcapng.c's) open errors; keep the text where it is already specific. */
 static void explain_open_error(const struct afm_capture *c, const char *pcap_err, char *err, size_t errlen)
 {
 	const char *damage = c->stream ? afm_stream_error(c->stream) : NULL;
@@ -127,7 +138,7 @@ static FILE *input_stream(struct afm_capture *c, FILE *f, char *err, size_t errl
 {
 	FILE *in = NULL;
 
-	if (c->size) {
+	if (c->size && !afm_capture_stream_files) {
 		c->map = mmap(NULL, c->size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
 		if (c->map == MAP_FAILED)
 			c->map = NULL;
@@ -163,7 +174,69 @@ static FILE *input_stream(struct afm_capture *c, FILE *f, char *err, size_t errl
 	return in;
 }
 
-struct afm_capture *afm_capture_open(const char *path, char *err, size_t errlen)
+/*
+ * Does what f reads (or the mapping) start with a pcapng Section Header Block? A
+ * stream's first bytes are read and put back for libpcap.
+ */
+static int is_pcapng(const struct afm_capture *c, FILE *f)
+{
+	uint8_t b[4];
+	uint32_t magic;
+
+	if (c->map && !c->stream) {
+		if (c->size < 4)
+			return 0;
+		memcpy(&magic, c->map, 4);
+		return magic == AFM_PCAPNG_MAGIC;
+	}
+	size_t n = fread(b, 1, sizeof(b), f);
+
+	for (size_t i = n; i > 0; i--)
+		ungetc(b[i - 1], f);
+	memcpy(&magic, b, 4);
+	return n == 4 && magic == AFM_PCAPNG_MAGIC;
+}
+
+static void free_capture(struct afm_capture *c)
+{
+	if (c->pcap)
+		pcap_close(c->pcap);	/* closes c->file */
+	else if (c->file)
+		fclose(c->file);
+	afm_pcapng_close(c->ng);
+	if (c->map)
+		munmap(c->map, c->size);
+	free(c->path);
+	free(c);
+}
+
+/* A pcapng capture (f consumed): our reader, read in place when it is mapped and plain. */
+static struct afm_capture *open_pcapng(struct afm_capture *c, FILE *f, struct afm_ifaces *ifaces, char *err,
+				       size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	uint32_t linktype;
+
+	c->file = f;
+	c->ng = c->map && !c->stream ? afm_pcapng_open(c->map, c->size, NULL, ifaces, c->path, perr, sizeof(perr))
+				     : afm_pcapng_open(NULL, 0, f, ifaces, c->path, perr, sizeof(perr));
+	if (!c->ng) {
+		explain_open_error(c, perr, err, errlen);
+		free_capture(c);
+		return NULL;
+	}
+	c->link = afm_pcapng_first_link(c->ng, &linktype);
+	if (c->link < 0) {
+		const char *name = pcap_datalink_val_to_name((int)linktype);
+
+		unsupported_link(err, errlen, c->path, (int)linktype, name);
+		free_capture(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct afm_capture *afm_capture_open(const char *path, struct afm_ifaces *ifaces, char *err, size_t errlen)
 {
 	char perr[PCAP_ERRBUF_SIZE] = "";
 	struct afm_capture *c;
@@ -208,6 +281,8 @@ struct afm_capture *afm_capture_open(const char *path, char *err, size_t errlen)
 		free(c);
 		return NULL;
 	}
+	if (is_pcapng(c, f))
+		return open_pcapng(c, f, ifaces, err, errlen);
 	c->pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (!c->pcap) {
 		explain_open_error(c, perr, err, errlen);
@@ -221,11 +296,8 @@ struct afm_capture *afm_capture_open(const char *path, char *err, size_t errlen)
 	c->file = f;
 	c->link = link_of_dlt(pcap_datalink(c->pcap));
 	if (c->link < 0) {
-		const char *name = pcap_datalink_val_to_name(pcap_datalink(c->pcap));
-
-		snprintf(err, errlen,
-			 "%s: unsupported link type %d (%s); supported: Ethernet, Linux SLL/SLL2, raw IPv4/IPv6, BSD loopback",
-			 path, pcap_datalink(c->pcap), name ? name : "unknown");
+		unsupported_link(err, errlen, path, pcap_datalink(c->pcap),
+				 pcap_datalink_val_to_name(pcap_datalink(c->pcap)));
 		afm_capture_close(c);
 		return NULL;
 	}
@@ -273,12 +345,70 @@ static void populate_ahead(struct afm_capture *c)
 
 #define GIVE_BACK (16u << 20)	/* bytes of pages read, given back at once */
 
+/* A record was read: the mapping's pages ahead entered, those behind given back. */
+static void packet_read(struct afm_capture *c)
+{
+	if (c->map)
+		populate_ahead(c);
+	/* Give back the pages read (they stay in the page cache): the meter's
+	 * resident memory stays its own, however large the capture. GIVE_BACK at a
+	 * time: each call flushes the TLBs of every CPU the meter's threads run on. */
+	if (c->map && (c->packets & 0x3fff) == 0) {
+		uint64_t off = afm_capture_offset(c) & ~(uint64_t)0xfffff;
+
+		if (off >= c->unmapped + GIVE_BACK) {
+			madvise((char *)c->map + c->unmapped, off - c->unmapped, MADV_DONTNEED);
+			c->unmapped = off;
+		}
+	}
+	c->packets++;
+}
+
+/*
+ * A stream's end: the end of the capture (clean, and the decompressor has no error),
+ * or damage, why (the decompressor's reason first) and where: a compressed file's
+ * offset is where the decoder stopped.
+ */
+static int stream_end(struct afm_capture *c, int clean, const char *why)
+{
+	const char *damage = c->stream ? afm_stream_error(c->stream) : NULL;
+
+	if (clean && !damage)
+		return AFM_CAPTURE_EOF;
+	snprintf(c->error, sizeof(c->error), "%s: damaged at byte %llu%s: %s", c->path,
+		 (unsigned long long)afm_capture_offset(c), c->codec ? " of the compressed file" : "",
+		 damage ? damage : why);
+	return AFM_CAPTURE_DAMAGED;
+}
+
+/* The next packet of a pcapng capture; damage read in place is named at its block. */
+static int next_pcapng(struct afm_capture *c, struct afm_packet *pkt)
+{
+	char why[PCAP_ERRBUF_SIZE];
+	uint64_t at;
+	int ret = afm_pcapng_next(c->ng, pkt, why, sizeof(why), &at);
+
+	if (ret == 1) {
+		packet_read(c);
+		check_time(c, pkt->ts_ns);
+		return AFM_CAPTURE_PACKET;
+	}
+	if (ret < 0 && c->map && !c->stream) {
+		snprintf(c->error, sizeof(c->error), "%s: damaged at byte %llu: %s", c->path, (unsigned long long)at,
+			 why);
+		return AFM_CAPTURE_DAMAGED;
+	}
+	return stream_end(c, ret == 0, why);
+}
+
 int afm_capture_next(struct afm_capture *c, struct afm_packet *pkt)
 {
 	struct pcap_pkthdr own, *h;
 	const u_char *data;
 	int ret;
 
+	if (c->ng)
+		return next_pcapng(c, pkt);
 	if (c->own_records) {
 		uint64_t at;
 		char why[PCAP_ERRBUF_SIZE];
@@ -297,20 +427,7 @@ int afm_capture_next(struct afm_capture *c, struct afm_packet *pkt)
 	}
 
 	if (ret == 1) {
-		if (c->map)
-			populate_ahead(c);
-		/* Give back the pages read (they stay in the page cache): the meter's
-		 * resident memory stays its own, however large the capture. GIVE_BACK at a
-		 * time: each call flushes the TLBs of every CPU the meter's threads run on. */
-		if (c->map && (c->packets & 0x3fff) == 0) {
-			uint64_t off = afm_capture_offset(c) & ~(uint64_t)0xfffff;
-
-			if (off >= c->unmapped + GIVE_BACK) {
-				madvise((char *)c->map + c->unmapped, off - c->unmapped, MADV_DONTNEED);
-				c->unmapped = off;
-			}
-		}
-		c->packets++;
+		packet_read(c);
 		pkt->data = data;
 		pkt->caplen = h->caplen;
 		pkt->wire_len = h->len;
@@ -322,18 +439,12 @@ int afm_capture_next(struct afm_capture *c, struct afm_packet *pkt)
 		if (sec < 0)
 			sec = (int64_t)(uint32_t)sec;
 		pkt->ts_ns = (uint64_t)sec * 1000000000ULL + (uint64_t)h->ts.tv_usec;
+		pkt->link = c->link;
+		pkt->iface = 0;
 		check_time(c, pkt->ts_ns);
 		return AFM_CAPTURE_PACKET;
 	}
-	const char *damage = c->stream ? afm_stream_error(c->stream) : NULL;
-
-	if (ret == PCAP_ERROR_BREAK && !damage)
-		return AFM_CAPTURE_EOF;
-	/* compressed: the offset is the compressed file's, where the decoder stopped */
-	snprintf(c->error, sizeof(c->error), "%s: damaged at byte %llu%s: %s", c->path,
-		 (unsigned long long)afm_capture_offset(c), c->codec ? " of the compressed file" : "",
-		 damage ? damage : pcap_geterr(c->pcap));
-	return AFM_CAPTURE_DAMAGED;
+	return stream_end(c, ret == PCAP_ERROR_BREAK, pcap_geterr(c->pcap));
 }
 
 const char *afm_capture_error(const struct afm_capture *c)
@@ -392,11 +503,6 @@ int afm_capture_sniff(const char *path)
 	return n == sizeof(b) && capture_magic(b);
 }
 
-int afm_capture_link(const struct afm_capture *c)
-{
-	return c->link;
-}
-
 const char *afm_capture_path(const struct afm_capture *c)
 {
 	return c->path;
@@ -411,6 +517,8 @@ uint64_t afm_capture_offset(const struct afm_capture *c)
 {
 	if (c->own_records)
 		return c->records.pos;
+	if (c->ng && !c->stream)
+		return afm_pcapng_offset(c->ng);
 	if (c->stream)
 		return afm_stream_offset(c->stream);
 	long off = ftell(c->file);
@@ -420,12 +528,6 @@ uint64_t afm_capture_offset(const struct afm_capture *c)
 
 void afm_capture_close(struct afm_capture *c)
 {
-	if (!c)
-		return;
-	if (c->pcap)
-		pcap_close(c->pcap);	/* closes c->file */
-	if (c->map)
-		munmap(c->map, c->size);
-	free(c->path);
-	free(c);
+	if (c)
+		free_capture(c);
 }

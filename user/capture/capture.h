@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Capture files (pcap, pcapng; plain or compressed) through libpcap, with errors a user can act on. */
+/*
+ * Capture files (pcap, pcapng; plain or compressed), with errors a user can act on:
+ * classic pcap through libpcap (and pcap_records.c for a mapped file), pcapng through
+ * pcapng.c, which gives every interface its own link type and a run-wide id.
+ */
 #ifndef AFM_CAPTURE_H
 #define AFM_CAPTURE_H
 
@@ -7,12 +11,15 @@
 #include <stdint.h>
 
 struct afm_capture;
+struct afm_ifaces;
 
 struct afm_packet {
 	const uint8_t *data;
 	uint32_t caplen;	/* bytes captured */
 	uint32_t wire_len;	/* original length on the wire */
 	uint64_t ts_ns;
+	int link;		/* enum afm_link of its interface, or -1: a link type not read */
+	uint32_t iface;		/* its interface's run-wide id (capture/ifaces.h): the key's ifindex */
 };
 
 enum afm_capture_status {
@@ -22,10 +29,10 @@ enum afm_capture_status {
 };
 
 /*
- * Open a capture. On failure returns NULL and writes a one-line reason naming the
- * file into err.
+ * Open a capture; a pcapng's interfaces get their ids from ifaces (the run's). On
+ * failure returns NULL and writes a one-line reason naming the file into err.
  */
-struct afm_capture *afm_capture_open(const char *path, char *err, size_t errlen);
+struct afm_capture *afm_capture_open(const char *path, struct afm_ifaces *ifaces, char *err, size_t errlen);
 int afm_capture_next(struct afm_capture *c, struct afm_packet *pkt);
 const char *afm_capture_error(const struct afm_capture *c);
 /* Records read so far (the number of the last one returned). */
@@ -40,10 +47,11 @@ uint64_t afm_capture_time_jumps(const struct afm_capture *c, const char **first)
  * -errno when it cannot be read.
  */
 int afm_capture_sniff(const char *path);
-int afm_capture_link(const struct afm_capture *c);	/* enum afm_link */
 const char *afm_capture_path(const struct afm_capture *c);
 uint64_t afm_capture_size(const struct afm_capture *c);
 uint64_t afm_capture_offset(const struct afm_capture *c);
 void afm_capture_close(struct afm_capture *c);
+/* A test hook (the capture fuzzer's second backend): files read as streams, as pipes are. */
+extern int afm_capture_stream_files;
 
 #endif

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/ifaces.h"
+
 struct input {
 	const char *path;
 	struct afm_capture *cap;	/* open, or NULL (not yet, or done) */
@@ -25,6 +27,7 @@ struct afm_merge {
 	struct input **heap;	/* open, with a head: a min-heap by (head time, first_ts, rank) */
 	size_t n_heap;
 	struct input *last;	/* gave its head last time: read on from it first */
+	struct afm_ifaces *ifaces;	/* the pcapng interfaces of every capture */
 	uint64_t total, finished;	/* file bytes: all, of the captures done */
 	uint64_t jumps;			/* time jumps of the captures done */
 	char first_jump[1024];
@@ -126,7 +129,7 @@ int afm_merge_open(struct afm_merge **out, char *const *paths, size_t n, char *e
 	struct afm_merge *m = calloc(1, sizeof(*m));
 
 	if (!m || !(m->in = calloc(n ? n : 1, sizeof(*m->in))) || !(m->due = calloc(n ? n : 1, sizeof(*m->due))) ||
-	    !(m->heap = calloc(n ? n : 1, sizeof(*m->heap)))) {
+	    !(m->heap = calloc(n ? n : 1, sizeof(*m->heap))) || !(m->ifaces = afm_ifaces_new())) {
 		snprintf(err, errlen, "out of memory");
 		afm_merge_close(m);
 		return -1;
@@ -134,7 +137,7 @@ int afm_merge_open(struct afm_merge **out, char *const *paths, size_t n, char *e
 	m->n = n;
 	for (size_t i = 0; i < n; i++) {
 		struct input *x = &m->in[i];
-		struct afm_capture *cap = afm_capture_open(paths[i], err, errlen);
+		struct afm_capture *cap = afm_capture_open(paths[i], m->ifaces, err, errlen);
 		int rc;
 
 		x->path = paths[i];
@@ -188,7 +191,7 @@ int afm_merge_next(struct afm_merge *m, struct afm_packet *pkt, const struct afm
 		if (!x->cap) {
 			char err[sizeof(m->error)];
 
-			x->cap = afm_capture_open(x->path, err, sizeof(err));
+			x->cap = afm_capture_open(x->path, m->ifaces, err, sizeof(err));
 			if (!x->cap) {	/* it was readable a moment ago */
 				snprintf(m->error, sizeof(m->error), "%s", err);
 				finish(m, x);
@@ -205,6 +208,11 @@ int afm_merge_next(struct afm_merge *m, struct afm_packet *pkt, const struct afm
 	*pkt = m->last->head;
 	*from = m->last->cap;
 	return AFM_CAPTURE_PACKET;
+}
+
+struct afm_ifaces *afm_merge_ifaces(const struct afm_merge *m)
+{
+	return m->ifaces;
 }
 
 const char *afm_merge_error(const struct afm_merge *m)
@@ -249,5 +257,6 @@ void afm_merge_close(struct afm_merge *m)
 	free(m->in);
 	free(m->due);
 	free(m->heap);
+	afm_ifaces_free(m->ifaces);
 	free(m);
 }

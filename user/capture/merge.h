@@ -31,6 +31,8 @@ int afm_merge_open(struct afm_merge **out, char *const *paths, size_t n, char *e
  */
 int afm_merge_next(struct afm_merge *m, struct afm_packet *pkt, const struct afm_capture **from);
 const char *afm_merge_error(const struct afm_merge *m);
+/* The captures' interfaces: their names by id (afm_ifaces_name()), valid until the close. */
+struct afm_ifaces *afm_merge_ifaces(const struct afm_merge *m);
 /* An input is a pipe (or another stream): packets come as they come. */
 int afm_merge_streaming(const struct afm_merge *m);
 /* Time jumps in the captures read to their end (afm_capture_time_jumps()). */

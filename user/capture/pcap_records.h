@@ -3,7 +3,8 @@
  * The records of a classic pcap file read in place from its mapping, without copying
  * a byte: what libpcap hands out for the same file (pcap_next_ex over a FILE), the same
  * lengths, times, truncation rules and errors, for a file libpcap has opened and
- * validated the header of. pcapng, pipes and compressed captures stay with libpcap.
+ * validated the header of. Pipes and compressed classic captures stay with libpcap;
+ * pcapng is pcapng.c's.
  */
 #ifndef AFM_PCAP_RECORDS_H
 #define AFM_PCAP_RECORDS_H

@@ -91,9 +91,10 @@ static int reserve(struct afm_replay_run *r)
 	return 0;
 }
 
-int afm_replay_packet(struct afm_replay_run *r, const struct afm_packet *pkt, int link,
-		      struct afm_counters *c, char *err, size_t errlen)
+int afm_replay_packet(struct afm_replay_run *r, const struct afm_packet *pkt, struct afm_counters *c, char *err,
+		      size_t errlen)
 {
+	const int link = pkt->link;
 	const uint8_t *data = pkt->data;
 	uint32_t len = pkt->caplen;
 	uint16_t eth_proto;
@@ -132,7 +133,7 @@ int afm_replay_packet(struct afm_replay_run *r, const struct afm_packet *pkt, in
 	}
 
 	struct afm_replay rp = { .ts_ns = pkt->ts_ns, .seq = r->sent, .wire_len = pkt->wire_len,
-				 .l3_delta = l3_delta };
+				 .l3_delta = l3_delta, .ifindex = pkt->iface };
 	int ret;
 
 	r->ts[r->sent] = pkt->ts_ns;

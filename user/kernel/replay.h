@@ -19,8 +19,8 @@ struct afm_replay_run;
 /* detail: samples carry their details (a CIC schema); outer_tunnels: --tunnels outer. */
 int afm_replay_open(struct afm_replay_run **out, int detail, int outer_tunnels, char *err, size_t errlen);
 /* One capture packet; link-layer verdicts are counted here, the rest in the kernel. */
-int afm_replay_packet(struct afm_replay_run *r, const struct afm_packet *pkt, int link,
-		      struct afm_counters *c, char *err, size_t errlen);
+int afm_replay_packet(struct afm_replay_run *r, const struct afm_packet *pkt, struct afm_counters *c, char *err,
+		      size_t errlen);
 /* Flush the kernel, then give every sample to the engine in capture order. */
 int afm_replay_finish(struct afm_replay_run *r, struct afm_engine *e, struct afm_counters *c, char *err,
 		      size_t errlen);
