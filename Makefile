@@ -202,6 +202,16 @@ BENCH_STEPS := $(BUILD)/bench/afm-stop1.bpf.o $(BUILD)/bench/afm-stop2.bpf.o $(B
 $(BUILD)/bench/afm-stop%.bpf.o: bpf/afm.bpf.c $(wildcard include/*.h) $(VMLINUX_H) | $(BUILD)/bench
 	$(CLANG) $(BPF_CFLAGS) -DAFM_BENCH_STOP=$* -c $< -o $@
 
+# The meter before tunnels (the commit before them), and this one with --tunnels outer,
+# for bpf-bench's comparison of untunnelled packets in one run.
+BENCH_BASE ?= 2a627da
+$(BUILD)/bench/afm-base.bpf.o: $(VMLINUX_H) | $(BUILD)/bench
+	rm -rf $(BUILD)/bench/base && mkdir -p $(BUILD)/bench/base
+	git archive $(BENCH_BASE) bpf include | tar -x -C $(BUILD)/bench/base
+	$(CLANG) $(BPF_CFLAGS) -iquote $(BUILD)/bench/base/include -c $(BUILD)/bench/base/bpf/afm.bpf.c -o $@
+$(BUILD)/bench/afm-outer.bpf.o: bpf/afm.bpf.c $(wildcard include/*.h) $(VMLINUX_H) | $(BUILD)/bench
+	$(CLANG) $(BPF_CFLAGS) -DAFM_CFG_TUNNELS=0 -c $< -o $@
+
 $(BUILD)/bench/bpf-bench: $(BUILD)/bench/bpf_bench.o
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -209,7 +219,8 @@ $(BUILD)/bench/blaster: $(BUILD)/bench/blaster.o
 	$(CC) $(LDFLAGS) $^ -o $@
 
 bench: $(BIN) $(BPF_OBJ) $(BUILD)/bench/gen-capture $(BUILD)/bench/pcap-floor $(BUILD)/bench/ref.bpf.o \
-	$(BUILD)/bench/bpf-bench $(BUILD)/bench/blaster $(BENCH_STEPS)
+	$(BUILD)/bench/bpf-bench $(BUILD)/bench/blaster $(BENCH_STEPS) $(BUILD)/bench/afm-base.bpf.o \
+	$(BUILD)/bench/afm-outer.bpf.o
 	BUILD=$(BUILD) BIN=$(BIN) bash bench/run.sh
 
 # The peers side by side on the same captures (as root: installs them when missing).

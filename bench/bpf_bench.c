@@ -46,7 +46,7 @@
 #define MAX_STEPS 3
 
 struct frame {
-	uint8_t b[128];
+	uint8_t b[192];	/* the largest: three tunnels around an IPv6 packet */
 	uint32_t n;
 };
 
@@ -301,6 +301,126 @@ static void bench_tc(const char *path, uint8_t *const *small, const uint32_t *sm
 	bpf_object__close(plain);
 }
 
+/*
+ * Tunnels (issue 14): the same flows' frames inside VXLAN, keyed GRE (an Ethernet frame),
+ * GTP-U (the IP packet) and three nested tunnels (keyed GRE, VXLAN, IP-in-IP), over an
+ * IPv4 underlay. out gets the tunnelled frame of in.
+ */
+enum { TUN_VXLAN, TUN_GRE, TUN_GTPU, TUN_NESTED, TUN_KINDS };
+
+static uint8_t *put_ipv4(uint8_t *p, uint8_t proto, uint8_t last, uint32_t payload)
+{
+	p[0] = 0x45;
+	put16(p + 2, (uint16_t)(20 + payload));
+	p[8] = 64;
+	p[9] = proto;
+	p[12] = 192, p[13] = 168, p[14] = 0, p[15] = 1;
+	p[16] = 192, p[17] = 168, p[18] = 0, p[19] = last;
+	return p + 20;
+}
+
+static void tunnel_frame(struct frame *out, const struct frame *in, int kind)
+{
+	uint8_t *p = out->b;
+	const uint8_t *ip = in->b + 14;	/* the inner IP packet */
+	uint32_t eth_len = in->n, ip_len = in->n - 14;
+
+	memset(out, 0, sizeof(*out));
+	memset(p, 0x04, 12);
+	put16(p + 12, 0x0800);
+	p += 14;
+	switch (kind) {
+	case TUN_VXLAN:
+		p = put_ipv4(p, 17, 2, 8 + 8 + eth_len);
+		put16(p, 49152), put16(p + 2, 4789), put16(p + 4, (uint16_t)(16 + eth_len));
+		p[8] = 0x08, p[14] = 42;	/* I, VNI 42 */
+		p += 16;
+		memcpy(p, in->b, eth_len);
+		p += eth_len;
+		break;
+	case TUN_GRE:
+		p = put_ipv4(p, 47, 2, 8 + eth_len);
+		put16(p, 0x2000), put16(p + 2, 0x6558), p[7] = 7;	/* key 7 */
+		p += 8;
+		memcpy(p, in->b, eth_len);
+		p += eth_len;
+		break;
+	case TUN_GTPU:
+		p = put_ipv4(p, 17, 2, 8 + 8 + ip_len);
+		put16(p, 2152), put16(p + 2, 2152), put16(p + 4, (uint16_t)(16 + ip_len));
+		p[8] = 0x30, p[9] = 255, put16(p + 10, (uint16_t)ip_len), p[15] = 9;	/* G-PDU, TEID 9 */
+		p += 16;
+		memcpy(p, ip, ip_len);
+		p += ip_len;
+		break;
+	default: /* TUN_NESTED */
+		p = put_ipv4(p, 47, 2, 8 + 20 + 16 + 14 + 20 + ip_len);
+		put16(p, 0x2000), put16(p + 2, 0x0800), p[7] = 7;
+		p = put_ipv4(p + 8, 17, 3, 16 + 14 + 20 + ip_len);
+		put16(p, 49152), put16(p + 2, 4789), put16(p + 4, (uint16_t)(16 + 14 + 20 + ip_len));
+		p[8] = 0x08, p[14] = 42;
+		p += 16;
+		memset(p, 0x06, 12);
+		put16(p + 12, 0x0800);
+		p = put_ipv4(p + 14, 4, 4, ip_len);
+		memcpy(p, ip, ip_len);
+		p += ip_len;
+		break;
+	}
+	out->n = (uint32_t)(p - out->b);
+}
+
+/*
+ * Untunnelled packets through the meter before tunnels (base: an afm.bpf.o of the last
+ * commit without them, built by make bench), through this one and through this one
+ * with --tunnels outer (outer: built with AFM_CFG_TUNNELS=0), interleaved; then this
+ * one on the four tunnelled forms of the same flows. ifs: four idle interfaces.
+ */
+static void bench_tunnels(int f_meter, const char *base_path, const char *outer_path, char **ifs,
+			  uint8_t *const *fp, const uint32_t *fl, const struct frame *frames, uint32_t nflows, int rounds)
+{
+	static const char *const names[TUN_KINDS] = { "VXLAN", "GRE (key, Ethernet)", "GTP-U",
+						      "GRE > VXLAN > IP-in-IP" };
+	struct bpf_object *base = load(base_path, 1, 0), *outer = load(outer_path, 1, 0);
+	int f_base = prog_fd(base, "afm_xdp", ifs[0]), f_outer = prog_fd(outer, "afm_xdp", ifs[1]);
+	struct frame *tf = calloc((size_t)nflows * TUN_KINDS, sizeof(*tf));
+	uint8_t **tp = calloc((size_t)nflows * TUN_KINDS, sizeof(*tp));
+	uint32_t *tl = calloc((size_t)nflows * TUN_KINDS, sizeof(*tl));
+	double b = 0, m = 0, o = 0, t[TUN_KINDS] = { 0 };
+
+	if (!tf || !tp || !tl) {
+		fprintf(stderr, "bpf-bench: out of memory\n");
+		exit(1);
+	}
+	for (int k = 0; k < TUN_KINDS; k++)
+		for (uint32_t i = 0; i < nflows; i++) {
+			tunnel_frame(&tf[k * nflows + i], &frames[i], k);
+			tp[k * nflows + i] = tf[k * nflows + i].b;
+			tl[k * nflows + i] = tf[k * nflows + i].n;
+		}
+	ring_buffer__add(rb, bpf_map__fd(bpf_object__find_map_by_name(base, "events")), discard, NULL);
+	ring_buffer__add(rb, bpf_map__fd(bpf_object__find_map_by_name(outer, "events")), discard, NULL);
+	run(f_base, fp, fl, nflows, 8, 0);	/* warm, as the others were */
+	run(f_outer, fp, fl, nflows, 8, 0);
+	for (int r = 0; r < rounds; r++) {
+		b += run(f_base, fp, fl, nflows, 1, 0);
+		m += run(f_meter, fp, fl, nflows, 1, 0);
+		o += run(f_outer, fp, fl, nflows, 1, 0);
+		for (int k = 0; k < TUN_KINDS; k++)
+			t[k] += run(f_meter, tp + k * nflows, tl + k * nflows, nflows, 1, 0);
+	}
+	b /= rounds, m /= rounds, o /= rounds;
+	printf("tunnels: afm_xdp ns/packet, the same run (before: %s)\n", base_path);
+	printf("  %-28s %7.1f\n", "untunnelled, before tunnels", b);
+	printf("  %-28s %7.1f  (%.2f x before)\n", "untunnelled, now", m, m / b);
+	printf("  %-28s %7.1f  (%.2f x before)\n", "untunnelled, --tunnels outer", o, o / b);
+	for (int k = 0; k < TUN_KINDS; k++)
+		printf("  %-28s %7.1f  (%+.1f a tunnelled packet)\n", names[k], t[k] / rounds, t[k] / rounds - m);
+	free(tf), free(tp), free(tl);
+	bpf_object__close(outer);
+	bpf_object__close(base);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 9 || (argc - 9) % 2 || (argc - 9) / 2 > MAX_STEPS) {
@@ -390,6 +510,11 @@ int main(int argc, char **argv)
 		printf("  %-28s %7.1f  %+6.1f\n", "batch, ship (the meter)", m, m - before);
 	}
 	bench_tc(argv[1], fp, fl, nflows, rounds);
+	const char *base = getenv("AFM_BENCH_BASE"), *outer = getenv("AFM_BENCH_OUTER");
+	char *ifs[2] = { getenv("AFM_BENCH_IF1"), getenv("AFM_BENCH_IF2") };
+
+	if (base && outer && ifs[0] && ifs[1])
+		bench_tunnels(f_meter, base, outer, ifs, fp, fl, frames, nflows, rounds);
 	for (int i = 0; i < nsteps; i++)
 		bpf_object__close(step_obj[i]);
 	ring_buffer__free(rb);

@@ -144,12 +144,14 @@ if [ "$(id -u)" -eq 0 ]; then
 	ns=afm-bench-$$
 	ip netns add "$ns"
 	trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
-	for i in 1 2 3 4 5 6 7 8; do
+	for i in 1 2 3 4 5 6 7 8 9 10; do
 		ip -n "$ns" link add "b$i" type veth peer name "c$i"
 		ip -n "$ns" link set "b$i" up
 	done
 	echo
-	ip netns exec "$ns" "$BUILD/bench/bpf-bench" "$BUILD/afm.bpf.o" "$BUILD/bench/ref.bpf.o" b1 b2 b3 b4 \
+	ip netns exec "$ns" env AFM_BENCH_BASE="$BUILD/bench/afm-base.bpf.o" AFM_BENCH_OUTER="$BUILD/bench/afm-outer.bpf.o" \
+		AFM_BENCH_IF1=b9 AFM_BENCH_IF2=b10 \
+		"$BUILD/bench/bpf-bench" "$BUILD/afm.bpf.o" "$BUILD/bench/ref.bpf.o" b1 b2 b3 b4 \
 		"$BUILD/afm.bpf.o" b8 \
 		"$BUILD/bench/afm-stop1.bpf.o" b5 "$BUILD/bench/afm-stop2.bpf.o" b6 "$BUILD/bench/afm-stop3.bpf.o" b7
 fi

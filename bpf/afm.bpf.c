@@ -57,7 +57,10 @@ const volatile __u8 cfg_replay = 0;		/* 1: --via-xdp, time and length from `repl
 const volatile __u32 cfg_slot_mask = AFM_FLOW_SLOTS - 1;	/* flow table slots per CPU, minus 1 */
 const volatile __u64 cfg_wakeup_bytes = AFM_RINGBUF_BYTES / 4;	/* wake user space past this much data */
 const volatile __u8 cfg_detail = 0;		/* 1: a CIC schema: the sweep ships details (see xdp_meter()) */
-const volatile __u8 cfg_tunnels = 1;		/* 1: --tunnels decap (the verifier drops the code when 0) */
+#ifndef AFM_CFG_TUNNELS
+#define AFM_CFG_TUNNELS 1	/* make bench builds it with 0 too */
+#endif
+const volatile __u8 cfg_tunnels = AFM_CFG_TUNNELS;	/* 1: --tunnels decap (the verifier drops the code when 0) */
 const volatile __u8 cfg_segments = 0;		/* 1: --segments: TC splits super-frames (afm_meter()) */
 
 /* Set by user space before each replayed packet (--via-xdp). */
