@@ -376,6 +376,20 @@ static void tunnel_frame(struct frame *out, const struct frame *in, int kind)
  * with --tunnels outer (outer: built with AFM_CFG_TUNNELS=0), interleaved; then this
  * one on the four tunnelled forms of the same flows. ifs: four idle interfaces.
  */
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of n values (sorted in place). */
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 static void bench_tunnels(int f_meter, const char *base_path, const char *outer_path, char **ifs,
 			  uint8_t *const *fp, const uint32_t *fl, const struct frame *frames, uint32_t nflows, int rounds)
 {
@@ -386,8 +400,6 @@ static void bench_tunnels(int f_meter, const char *base_path, const char *outer_
 	struct frame *tf = calloc((size_t)nflows * TUN_KINDS, sizeof(*tf));
 	uint8_t **tp = calloc((size_t)nflows * TUN_KINDS, sizeof(*tp));
 	uint32_t *tl = calloc((size_t)nflows * TUN_KINDS, sizeof(*tl));
-	double b = 0, m = 0, o = 0, t[TUN_KINDS] = { 0 };
-
 	if (!tf || !tp || !tl) {
 		fprintf(stderr, "bpf-bench: out of memory\n");
 		exit(1);
@@ -402,20 +414,30 @@ static void bench_tunnels(int f_meter, const char *base_path, const char *outer_
 	ring_buffer__add(rb, bpf_map__fd(bpf_object__find_map_by_name(outer, "events")), discard, NULL);
 	run(f_base, fp, fl, nflows, 8, 0);	/* warm, as the others were */
 	run(f_outer, fp, fl, nflows, 8, 0);
-	for (int r = 0; r < rounds; r++) {
-		b += run(f_base, fp, fl, nflows, 1, 0);
-		m += run(f_meter, fp, fl, nflows, 1, 0);
-		o += run(f_outer, fp, fl, nflows, 1, 0);
+	/* the median of 9 rounds, each program in turn within a round: the host's speed
+	 * drifts by a tenth within seconds, which a mean of a few rounds would keep */
+	enum { ROUNDS = 9 };
+	double b[ROUNDS], m[ROUNDS], o[ROUNDS], t[TUN_KINDS][ROUNDS];
+
+	(void)rounds;
+	for (int r = 0; r < ROUNDS; r++) {
+		b[r] = run(f_base, fp, fl, nflows, 1, 0);
+		m[r] = run(f_meter, fp, fl, nflows, 1, 0);
+		o[r] = run(f_outer, fp, fl, nflows, 1, 0);
 		for (int k = 0; k < TUN_KINDS; k++)
-			t[k] += run(f_meter, tp + k * nflows, tl + k * nflows, nflows, 1, 0);
+			t[k][r] = run(f_meter, tp + k * nflows, tl + k * nflows, nflows, 1, 0);
 	}
-	b /= rounds, m /= rounds, o /= rounds;
-	printf("tunnels: afm_xdp ns/packet, the same run (before: %s)\n", base_path);
-	printf("  %-28s %7.1f\n", "untunnelled, before tunnels", b);
-	printf("  %-28s %7.1f  (%.2f x before)\n", "untunnelled, now", m, m / b);
-	printf("  %-28s %7.1f  (%.2f x before)\n", "untunnelled, --tunnels outer", o, o / b);
-	for (int k = 0; k < TUN_KINDS; k++)
-		printf("  %-28s %7.1f  (%+.1f a tunnelled packet)\n", names[k], t[k] / rounds, t[k] / rounds - m);
+	double mb = median(b, ROUNDS), mm = median(m, ROUNDS), mo = median(o, ROUNDS);
+
+	printf("tunnels: afm_xdp ns/packet, medians of %d rounds in one run (before: %s)\n", ROUNDS, base_path);
+	printf("  %-28s %7.1f\n", "untunnelled, before tunnels", mb);
+	printf("  %-28s %7.1f  (%.2f x before)\n", "untunnelled, now", mm, mm / mb);
+	printf("  %-28s %7.1f  (%.2f x before)\n", "untunnelled, --tunnels outer", mo, mo / mb);
+	for (int k = 0; k < TUN_KINDS; k++) {
+		double mk = median(t[k], ROUNDS);
+
+		printf("  %-28s %7.1f  (%+.1f a tunnelled packet)\n", names[k], mk, mk - mm);
+	}
 	free(tf), free(tp), free(tl);
 	bpf_object__close(outer);
 	bpf_object__close(base);
