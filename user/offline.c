@@ -244,7 +244,8 @@ static int start(struct offline *o)
 	const int stream = afm_merge_streaming(o->merge);
 	/* Rows are computed on the other core; from a pipe, at once. */
 	const struct afm_pipeline_io io = { .stream = stream, .threaded = !stream, .can_wait = !stream,
-					    .iface_name = afm_ifaces_name, .iface_ctx = afm_merge_ifaces(o->merge) };
+					    .iface_name = afm_ifaces_name, .iface_ctx = afm_merge_ifaces(o->merge),
+					    .capture_ifaces = 1 };
 
 	return afm_pipeline_start(&o->pipe, &io);
 }

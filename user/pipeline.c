@@ -125,6 +125,7 @@ int afm_pipeline_start(struct afm_pipeline *p, const struct afm_pipeline_io *io)
 		.features = { .first_packets = (unsigned)opt->first_packets, .cic_activity_ns = opt->cic_activity_ns },
 		.iface_name = io->iface_name,
 		.iface_ctx = io->iface_ctx,
+		.capture_ifaces = io->capture_ifaces,
 		.threaded = io->threaded,
 	};
 	char err[1024];

@@ -45,8 +45,9 @@ struct afm_pipeline_io {
 	int stream;			/* packets come as they come (a pipe, live): rows at once */
 	int threaded;			/* features and rows on a thread of their own */
 	int can_wait;			/* capture files: a slow collector paces the run (else: loss) */
-	afm_iface_name_fn iface_name;	/* the interface column (live), or NULL */
+	afm_iface_name_fn iface_name;	/* the interface column, or NULL */
 	void *iface_ctx;
+	int capture_ifaces;		/* the keys' interfaces are a capture's (pcapng) ids, not ifindexes */
 };
 
 /*

@@ -38,6 +38,8 @@ static void write_row(struct afm_row_worker *w, struct afm_flow *flow)
 
 	row.label = label ? label : w->cfg.label ? w->cfg.label : "-";
 	row.interface = w->cfg.iface_name ? w->cfg.iface_name(w->cfg.iface_ctx, flow->key.ifindex) : "-";
+	if (w->cfg.capture_ifaces)	/* IPFIX's ingressInterface: an index of this host's, or 0 */
+		row.ifindex = 0;
 	for (size_t i = 0; i < w->cfg.n_sinks; i++) {	/* each counts the row written or lost */
 		err = w->cfg.sinks[i].ops->write(w->cfg.sinks[i].impl, &row);
 		if (err)

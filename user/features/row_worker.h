@@ -31,6 +31,7 @@ struct afm_row_worker_config {
 	struct afm_features_config features;	/* --first-packets, --cic-activity-timeout */
 	afm_iface_name_fn iface_name;	/* NULL: "-" */
 	void *iface_ctx;
+	int capture_ifaces;		/* key.ifindex is a capture's interface id: no ifindex in the row */
 	int threaded;			/* a thread of its own (else rows are written at once) */
 };
 
