@@ -23,6 +23,7 @@ struct afm_first_packets {
 };
 
 #define AFM_TUNNEL_TEXT 24	/* AFM_TUNNEL_MAX names of at most 6 letters, and '+' */
+#define AFM_TUNNEL_ID_TEXT 12	/* a 32-bit identifier in decimal */
 
 struct afm_row {
 	char timestamp[AFM_TIME_TEXT];
@@ -50,7 +51,7 @@ struct afm_row {
 	const char *label;
 	char tunnel[AFM_TUNNEL_TEXT];	/* "erspan+vxlan", or "-" */
 	char tunnel_src[AFM_ADDR_TEXT], tunnel_dst[AFM_ADDR_TEXT];
-	char rx_tunnel_id[12], tx_tunnel_id[12];
+	char rx_tunnel_id[AFM_TUNNEL_ID_TEXT], tx_tunnel_id[AFM_TUNNEL_ID_TEXT];
 
 	/* The flow's identity as numbers, for binary sinks (IPFIX, output/ipfix_record.h). */
 	uint8_t src_addr[16], dst_addr[16];	/* IPv4 in the first 4 bytes */

@@ -110,6 +110,12 @@ static uint16_t text_max(const char *column)
 		return AFM_INTERFACE_TEXT;
 	if (strcmp(column, "label") == 0)
 		return AFM_LABEL_MAX;
+	if (strcmp(column, "tunnel") == 0)
+		return AFM_TUNNEL_TEXT;
+	if (strcmp(column, "tunnel_src_ip") == 0 || strcmp(column, "tunnel_dst_ip") == 0)
+		return AFM_ADDR_TEXT;
+	if (strcmp(column, "receiving_tunnel_id") == 0 || strcmp(column, "sending_tunnel_id") == 0)
+		return AFM_TUNNEL_ID_TEXT;
 	return AFM_IPFIX_STRING_MAX - 1;
 }
 
