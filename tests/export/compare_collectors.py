@@ -19,12 +19,14 @@ from collections import Counter
 
 # RUN.csv columns are the extended schema's; these are text however they look
 TEXT = {'flow_id', 'timestamp', 'src_ip', 'dst_ip', 'protocol', 'vlan_ids', 'first_packet_time',
-        'last_packet_time', 'end_reason', 'interface', 'label'}
+        'last_packet_time', 'end_reason', 'interface', 'label', 'tunnel', 'tunnel_src_ip', 'tunnel_dst_ip',
+        'receiving_tunnel_id', 'sending_tunnel_id'}
 
 
 # What nfacctd 1.7 cannot carry (contrib/pmacct/generate.sh): interfaceName is a
-# variable-length IANA element, and it reads those of a fixed length only.
-NOT_IN_PMACCT = {'interface'}
+# variable-length IANA element, and it reads those of a fixed length only; the tunnel's
+# addresses and identifiers are strings past the one each of its four tables holds.
+NOT_IN_PMACCT = {'interface', 'tunnel_src_ip', 'tunnel_dst_ip', 'receiving_tunnel_id', 'sending_tunnel_id'}
 
 
 def rows(path):
