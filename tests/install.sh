@@ -104,8 +104,8 @@ if files != [want]:
     sys.exit(f"files {files}, want [{want}] (rotated, renamed from .part)")
 rows = list(csv.DictReader(open(want)))
 pings = [r for r in rows if r["protocol"] == "Others" and r["dst_ip"] == srv]
-if len(rows[0]) != 113 or len(pings) != 1 or pings[0]["packets_numbers"] != "6":
-    sys.exit(f"want 113 columns and one ICMP flow of 6 packets: {len(rows[0])} columns, {pings}")
+if len(rows[0]) != 118 or len(pings) != 1 or pings[0]["packets_numbers"] != "6":
+    sys.exit(f"want 118 columns and one ICMP flow of 6 packets: {len(rows[0])} columns, {pings}")
 print(f"{len(rows)} rows, the ping flow of 6 packets")
 EOF
 ) && ok "the state directory holds $out" || bad "$out"
