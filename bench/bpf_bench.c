@@ -416,7 +416,7 @@ static void bench_tunnels(int f_meter, const char *base_path, const char *outer_
 	run(f_outer, fp, fl, nflows, 8, 0);
 	/* the median of 9 rounds, each program in turn within a round: the host's speed
 	 * drifts by a tenth within seconds, which a mean of a few rounds would keep */
-	enum { ROUNDS = 9 };
+	enum { ROUNDS = 21 };
 	double b[ROUNDS], m[ROUNDS], o[ROUNDS], t[TUN_KINDS][ROUNDS];
 
 	(void)rounds;
