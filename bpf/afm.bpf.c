@@ -296,22 +296,14 @@ static __always_inline void tunnel_note(struct afm_kscratch *sc)
 {
 	const struct afm_record *rec = &sc->rec;
 	struct afm_ktunnel *t = bpf_map_lookup_elem(&tunnels, &rec->key);
-	__u32 e = rec->dir & 1, bit = (__u32)rec->tunnel_has_id << e;
 
 	if (t) {
-		if (bit & ~(__u32)t->has_id) {
-			t->id[e] = rec->tunnel_id;
-			t->has_id |= (__u8)bit;
-		}
+		afm_tunnel_take(t, rec, 0);
 		return;
 	}
 	t = &sc->tun;
-	__builtin_memcpy(t->outer[e], rec->outer[0], 16);	/* the sender's side */
-	__builtin_memcpy(t->outer[e ^ 1], rec->outer[1], 16);
-	t->id[e] = rec->tunnel_id;
-	t->id[e ^ 1] = 0;
-	t->outer_ver = rec->outer_ver;
-	t->has_id = (__u8)bit;
+	__builtin_memset(t, 0, sizeof(*t));
+	afm_tunnel_take(t, rec, 1);
 	bpf_map_update_elem(&tunnels, &rec->key, t, BPF_NOEXIST);
 }
 

@@ -129,6 +129,26 @@ _Static_assert(sizeof(struct afm_ktunnel) == 48, "tunnel layout");
 
 #define AFM_TUNNEL_FLOWS 65536	/* tunnelled flows the table remembers */
 
+/*
+ * A tunnelled packet into its flow's tunnel (the kernel's table, the engine's flow):
+ * the carrier's two sides at the flow's first packet (first), and the identifier each
+ * endpoint sends at its first packet that carries one.
+ */
+static __always_inline void afm_tunnel_take(struct afm_ktunnel *t, const struct afm_record *rec, int first)
+{
+	__u32 e = rec->dir & 1, bit = (__u32)rec->tunnel_has_id << e;
+
+	if (first) {
+		__builtin_memcpy(t->outer[e], rec->outer[0], 16);	/* the sender's side */
+		__builtin_memcpy(t->outer[e ^ 1], rec->outer[1], 16);
+		t->outer_ver = rec->outer_ver;
+	}
+	if (bit & ~(__u32)t->has_id) {
+		t->id[e] = rec->tunnel_id;
+		t->has_id |= (__u8)bit;
+	}
+}
+
 /* Per-CPU packet accounting; user space sums the CPUs. */
 struct afm_kcounters {
 	__u64 packets;				/* seen by a hook */

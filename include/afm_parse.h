@@ -435,11 +435,19 @@ struct afm_tunnel_hdr {
 	__u32 shared;		/* ... and both directions carry the same (it is keyed) */
 };
 
-/* An EtherType a tunnel may carry: Ethernet, IP or MPLS (else the tunnel is not opened). */
-static __always_inline int afm_tunnel_carries(__u16 type)
+/*
+ * The framing of what a protocol type (an EtherType) announces inside a tunnel: an
+ * Ethernet frame, an IP packet or an MPLS stack; -1 for anything else.
+ */
+static __always_inline int afm_tunnel_framing(__u16 type)
 {
-	return type == AFM_ETH_P_TEB || type == AFM_ETH_P_IPV4 || type == AFM_ETH_P_IPV6 ||
-	       type == AFM_ETH_P_MPLS || type == AFM_ETH_P_MPLS_MC;
+	if (type == AFM_ETH_P_TEB)
+		return AFM_LINK_ETHERNET;
+	if (type == AFM_ETH_P_IPV4 || type == AFM_ETH_P_IPV6)
+		return AFM_LINK_RAW;
+	if (type == AFM_ETH_P_MPLS || type == AFM_ETH_P_MPLS_MC)
+		return AFM_LINK_MPLS;
+	return -1;
 }
 
 /*
@@ -463,7 +471,7 @@ static __always_inline __u32 afm_tunnel_kind(const struct afm_cursor *c, __u8 pr
 			return AFM_TUN_NONE;
 		if (type == AFM_ETH_P_ERSPAN || type == AFM_ETH_P_ERSPAN3)
 			return AFM_TUN_ERSPAN;
-		return afm_tunnel_carries(type) ? AFM_TUN_GRE : AFM_TUN_NONE;
+		return afm_tunnel_framing(type) >= 0 ? AFM_TUN_GRE : AFM_TUN_NONE;
 	}
 	if (proto != AFM_IPPROTO_UDP || !afm_has(c, AFM_UDP_HLEN))
 		return AFM_TUN_NONE;
@@ -480,17 +488,14 @@ static __always_inline __u32 afm_tunnel_kind(const struct afm_cursor *c, __u8 pr
 	return AFM_TUN_GTPU;
 }
 
-/* The framing of what a protocol type (an EtherType) announces inside a tunnel. */
+/* t's framing from a protocol type; another protocol is not IP. */
 static __always_inline int afm_tunnel_link(__u16 type, struct afm_tunnel_hdr *t)
 {
-	if (type == AFM_ETH_P_TEB)
-		t->link = AFM_LINK_ETHERNET;
-	else if (type == AFM_ETH_P_IPV4 || type == AFM_ETH_P_IPV6)
-		t->link = AFM_LINK_RAW;
-	else if (type == AFM_ETH_P_MPLS || type == AFM_ETH_P_MPLS_MC)
-		t->link = AFM_LINK_MPLS;
-	else
+	int link = afm_tunnel_framing(type);
+
+	if (link < 0)
 		return AFM_SKIP_NOT_IP;
+	t->link = (__u32)link;
 	return AFM_OK;
 }
 

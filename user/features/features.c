@@ -79,7 +79,7 @@ const char *afm_tunnel_name(int kind)
 /* Columns 114-118 (docs/COLUMNS.md): "-" where there is nothing to say. */
 static void tunnel_text(struct afm_row *row, const struct afm_flow *f)
 {
-	const struct afm_flow_tunnel *t = f->tunnel;
+	const struct afm_ktunnel *t = f->tunnel;
 	size_t n = 0;
 
 	strcpy(row->tunnel, "-");
@@ -91,11 +91,12 @@ static void tunnel_text(struct afm_row *row, const struct afm_flow *f)
 		return;
 	for (int i = 0; i < AFM_TUNNEL_MAX && f->key.tunnel[i]; i++) {
 		const char *name = afm_tunnel_name(f->key.tunnel[i]);
+		size_t len = strlen(name);
 
 		if (i)
 			row->tunnel[n++] = '+';
-		memcpy(row->tunnel + n, name, strlen(name) + 1);
-		n += strlen(name);
+		memcpy(row->tunnel + n, name, len + 1);
+		n += len;
 	}
 	if (t->outer_ver) {
 		afm_fmt_addr(row->tunnel_src, t->outer[f->src_ep], t->outer_ver);

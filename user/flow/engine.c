@@ -262,20 +262,6 @@ static void sample_detail(const struct afm_flow_key *key, const struct afm_recor
 	d->pad = 0;
 }
 
-/* A tunnelled flow's packet: the carrier at its first, each endpoint's first identifier. */
-static void track_tunnel(struct afm_flow_tunnel *t, const struct afm_record *rec, uint8_t dir, int first)
-{
-	if (first) {
-		memcpy(t->outer[dir & 1], rec->outer[0], 16);	/* the sender's side */
-		memcpy(t->outer[!(dir & 1)], rec->outer[1], 16);
-		t->outer_ver = rec->outer_ver;
-	}
-	if (rec->tunnel_has_id && !(t->has_id & (1u << (dir & 1)))) {
-		t->id[dir & 1] = rec->tunnel_id;
-		t->has_id |= (uint8_t)(1u << (dir & 1));
-	}
-}
-
 /* The packet; hint is afm_key_hash(&rec->key) when the caller has it, else 0. */
 static int engine_packet(struct afm_engine *e, const struct afm_record *rec, uint64_t hint)
 {
@@ -328,7 +314,7 @@ static int engine_packet(struct afm_engine *e, const struct afm_record *rec, uin
 			e->open_max = e->flows.count;
 	}
 	if (f->tunnel)
-		track_tunnel(f->tunnel, rec, dir, first);
+		afm_tunnel_take(f->tunnel, rec, first);
 
 	uint32_t len = rec->wire_len > AFM_SAMPLE_LEN_MAX ? AFM_SAMPLE_LEN_MAX : rec->wire_len;
 	uint32_t ip_octets = afm_ip_octets(rec);

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "afm_record.h"
+#include "afm_event.h"
 
 /* One packet of a flow: 12 bytes. */
 struct afm_sample {
@@ -68,16 +68,6 @@ const char *afm_end_reason_name(int reason);
 /* A tunnel kind's name in the tunnel column (enum afm_tunnel; AFM_TUN_NONE: "-"). */
 const char *afm_tunnel_name(int kind);
 
-/*
- * A tunnelled flow's tunnel (docs/COLUMNS.md, 114-118), by endpoint of its key: kept
- * only by flows whose key has tunnels.
- */
-struct afm_flow_tunnel {
-	uint8_t outer[2][16];	/* the innermost tunnel's carrier: the address on each endpoint's side */
-	uint32_t id[2];		/* the identifier on each endpoint's first packet */
-	uint8_t outer_ver;	/* 4 or 6; 0: no carrier (MPLS on a link) */
-	uint8_t has_id;		/* bit e: id[e] is known */
-};
 
 struct afm_flow {
 	struct afm_flow_key key;	/* first: the key map compares it here */
@@ -102,7 +92,7 @@ struct afm_flow {
 	uint64_t syn_ns, ack_ns, data_ns;	/* times of its SYN, final ACK, first data */
 	uint32_t flags[2][8];		/* [endpoint][bit]: packets with that TCP flag */
 	uint64_t ip_bytes[2];		/* [endpoint]: IP octets it sent (afm_ip_octets()) */
-	struct afm_flow_tunnel *tunnel;	/* its key has tunnels: their endpoints and identifiers */
+	struct afm_ktunnel *tunnel;	/* its key has tunnels: their carrier and identifiers (COLUMNS.md 114-118) */
 };
 
 /* docs/COLUMNS.md, "The TCP handshake". */
