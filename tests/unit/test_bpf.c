@@ -463,8 +463,8 @@ Test(bpf, later_fragments_take_the_first_fragments_key)
  *   with details (the CIC schemas) afm_xdp_detail 77,879, afm_tc_detail 48,304,
  *   afm_sweep 463 (the copy of the details into each event). Before tunnels: 52,873,
  *   53,524, 56,419; 69,357 and 71,253.
- * - --tunnels decap (the default): afm_xdp 135,041, afm_xdp_compat 135,038, afm_tc
- *   167,070; with details 179,463 and 141,428. The tunnels inside a packet's first one
+ * - --tunnels decap (the default): afm_xdp 135,495, afm_xdp_compat 135,492, afm_tc
+ *   170,758; with details 177,944 and 139,505. The tunnels inside a packet's first one
  *   are a global function (afm_inner_xdp(), afm_inner_tc()) that the verifier checks once,
  *   about 66,000 of it: its 3 levels each walked about once (the parser meets its ways in
  *   the record between them: afm_rebase()).
